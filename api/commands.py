@@ -1,0 +1,230 @@
+"""The server's commands: serve, db, ingest, verify, gc, backup.
+
+``mstack`` is one Click group; the client issue moves the group into the client
+distribution and plugs these in through the ``mstack.commands`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mcore.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except Exception as exc:  # settings errors are the user's to fix: say so plainly
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(fn())  # type: ignore[arg-type]
+
+
+@click.group()
+@click.version_option(package_name="mstack")
+def main() -> None:
+    """mstack: a content-addressed media archive."""
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default from settings: 8000).")
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the database first.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bool) -> None:
+    """Run the API server (uvicorn, uvloop, httptools)."""
+    import uvicorn
+
+    from api.app import create_app
+    from mcore.migrate import upgrade
+
+    settings = _settings(ctx, host=host, port=port)
+    if not no_migrate:
+        upgrade(settings)
+    app = create_app(settings)
+    click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        server_header=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from mcore.migrate import upgrade
+
+    settings = _settings(ctx)
+    upgrade(settings, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--move", is_flag=True, help="Move files into the archive instead of copying.")
+@click.option("--json", "as_json", is_flag=True, help="Print the file records as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
+    """Register files already on this machine (folders are walked)."""
+    from mcore.access import SYSTEM
+    from mcore.db import Database
+    from mcore.errors import DomainError
+    from mcore.files.ingest import discard_uploads, record_uploads, stage_path
+    from mcore.files.models import FileRead
+    from mcore.storage import open_store
+
+    settings = _settings(ctx)
+    files = sorted(
+        {f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()}
+    )
+    total = sum(f.stat().st_size for f in files)
+    failed = 0
+    results: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        nonlocal failed
+        db = Database(settings)
+        store = open_store(settings)
+        try:
+            with click.progressbar(
+                length=total, label="ingesting", file=sys.stderr, show_pos=True
+            ) as bar:
+                for path in files:
+                    try:
+                        staged = await stage_path(store, path, settings, move=move)
+                        try:
+                            async with db.session(write=True) as session:
+                                (record,) = await record_uploads(
+                                    session, store, actor=SYSTEM, uploads=[staged]
+                                )
+                        finally:
+                            await discard_uploads(store, [staged])
+                        results.append(
+                            FileRead.model_validate(record, from_attributes=True).model_dump(
+                                mode="json"
+                            )
+                        )
+                    except DomainError as exc:
+                        failed += 1
+                        click.echo(f"\n{path}: {exc.detail}", err=True)
+                    bar.update(path.stat().st_size if path.exists() else 0)
+        finally:
+            await db.dispose()
+
+    _run(run)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r['cid']}  {r['id']}  {r['filename']}")
+    click.echo(f"{len(results)} ingested, {failed} failed", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Re-hash every stored blob; exit 1 on any mismatch or missing blob."""
+    from mcore.db import Database
+    from mcore.maintenance import verify_blobs
+    from mcore.storage import open_store
+
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        db = Database(settings)
+        try:
+            return await verify_blobs(db, open_store(settings))
+        finally:
+            await db.dispose()
+
+    report = _run(run)
+    for cid, actual in report.mismatched:
+        click.echo(f"MISMATCH {cid}: bytes hash to {actual}")
+    for cid in report.missing:
+        click.echo(f"MISSING {cid}: referenced but not in the store")
+    click.echo(
+        f"checked {report.checked} blobs ({report.bytes} bytes):"
+        f" {len(report.mismatched)} mismatched, {len(report.missing)} missing"
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Report what would be removed.")
+@click.pass_context
+def gc(ctx: click.Context, dry_run: bool) -> None:
+    """Remove expired trash, unreferenced blobs past the grace period and stale temp files."""
+    from mcore.db import Database
+    from mcore.maintenance import collect_garbage
+    from mcore.storage import open_store
+
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        db = Database(settings)
+        try:
+            return await collect_garbage(db, open_store(settings), settings, dry_run=dry_run)
+        finally:
+            await db.dispose()
+
+    report = _run(run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {len(report.removed_blobs)} blobs ({report.freed_bytes} bytes),"
+        f" {len(report.removed_temp)} temp files; purged {len(report.purged_files)} trashed"
+        f" files; kept {report.kept_young} unreferenced blobs inside the grace period"
+    )
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--blobs", "with_blobs", is_flag=True, help="Copy the blobs too (incremental).")
+@click.pass_context
+def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
+    """Copy the database consistently (online) and write a manifest of every blob CID."""
+    from mcore.db import Database
+    from mcore.maintenance import backup as run_backup
+    from mcore.storage import open_store
+
+    settings = _settings(ctx)
+    if not settings.is_sqlite:
+        raise click.ClickException("backup copies the embedded SQLite database; use pg_dump")
+
+    async def run() -> Any:
+        db = Database(settings)
+        try:
+            return await run_backup(db, open_store(settings), settings, dest, with_blobs=with_blobs)
+        finally:
+            await db.dispose()
+
+    report = _run(run)
+    click.echo(
+        f"database -> {report.database}; manifest of {report.blobs} blobs -> {report.manifest}"
+        + (f"; copied {report.copied} blobs" if with_blobs else "")
+    )

@@ -1,0 +1,113 @@
+"""One place that turns errors into RFC 9457 problem-details responses.
+
+Domain errors carry their own sentence; Litestar's own (validation, unknown route) are
+reshaped; anything unexpected is logged with its trace and answered with a bare 500
+that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from mcore.errors import ClientGone, DomainError, TooManyRequests
+
+log = logging.getLogger("mstack.api")
+PROBLEM = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    headers = None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
+    extra = dict(exc.extra)
+    if exc.field:
+        extra["errors"] = [{"field": exc.field, "message": exc.detail}]
+    return problem(exc.status, exc.detail, title=exc.title, headers=headers, **extra)
+
+
+def _field_name(key: str | None) -> str | None:
+    return key if key else None
+
+
+def validation_error(
+    _: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    errors = []
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                errors.append(
+                    {"field": _field_name(item.get("key")), "message": item.get("message")}
+                )
+    fields = ", ".join(e["field"] for e in errors if e["field"])
+    detail = f"invalid value for {fields}" if fields else exc.detail
+    if errors and errors[0]["message"] and len(errors) == 1:
+        detail = f"{errors[0]['field'] or 'request'}: {errors[0]['message']}"
+    return problem(422, detail, errors=errors or None)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    detail = exc.detail
+    if isinstance(exc, NotFoundException) and detail == "Not Found":
+        detail = "there is nothing at this address"
+    return problem(exc.status_code, detail, headers=exc.headers)
+
+
+def client_gone(request: Request[Any, Any, Any], _: ClientGone) -> Response[dict[str, Any]]:
+    log.info("client went away during %s %s", request.method, request.url.path)
+    return problem(400, "the client closed the connection before the request was complete")
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "something went wrong on the server; it has been logged",
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    ClientGone: client_gone,
+    Exception: unexpected,
+}

@@ -1,0 +1,1 @@
+"""Hand-written routes; generated ones live in ``api/_generated``."""

@@ -1,0 +1,33 @@
+"""Bytes by CID, for anyone who may read some file that references them."""
+
+from __future__ import annotations
+
+from litestar import route
+from litestar.datastructures import State
+from litestar.types import ASGIApp
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.blobserve import BlobMeta, BlobResponse
+from mcore.access import Actor
+from mcore.cid import parse_cid
+from mcore.errors import NotFound
+from mcore.files import ops
+from mcore.storage import BlobStore
+
+
+@route(
+    "/blobs/{cid:str}",
+    http_method=["GET", "HEAD"],
+    summary="A blob's bytes by CID",
+    tags=["files"],
+)
+async def get_blob(
+    cid: str, session: AsyncSession, actor: Actor, store: BlobStore, state: State
+) -> ASGIApp:
+    parse_cid(cid)
+    content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
+    info = await store.stat(cid)
+    if info is None:
+        raise NotFound(f"blob {cid} is not in the store")
+    meta = BlobMeta(cid=cid, size=info.size, content_type=content_type)
+    return BlobResponse(meta, store, state.blob_cache)

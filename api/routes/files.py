@@ -1,0 +1,115 @@
+"""File routes: upload, list, read, rename, trash, restore, and the bytes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, patch, post, route
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.types import ASGIApp
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.blobserve import BlobMeta, BlobResponse
+from api.upload import stage_request
+from mcore.access import Actor, Visibility, require_create
+from mcore.files import ops
+from mcore.files.ingest import discard_uploads, record_uploads
+from mcore.files.models import FilePage, FileRead, FileUpdate
+from mcore.settings import Settings
+from mcore.storage import BlobStore
+
+FileId = Annotated[str, Parameter(description="The file's id")]
+
+
+def _read(file: Any) -> FileRead:
+    return FileRead.model_validate(file, from_attributes=True)
+
+
+class FilesController(Controller):
+    path = "/api/v1/files"
+    tags = ["files"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+
+    @post(
+        "/",
+        status_code=201,
+        request_max_body_size=None,
+        summary="Upload files",
+        description=(
+            "Either `multipart/form-data` with one or more parts named `file`, or the raw"
+            " bytes as the body with `?filename=`. `?cid=` gives the CID the client expects:"
+            " a mismatch is refused with 422 and nothing is kept."
+        ),
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        store: BlobStore,
+        settings: Settings,
+        actor: Actor,
+        filename: str | None = None,
+        cid: str | None = None,
+    ) -> list[FileRead]:
+        require_create(actor, "files:write")
+        uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
+        try:
+            files = await record_uploads(session, store, actor=actor, uploads=uploads)
+        finally:
+            await discard_uploads(store, uploads)
+        return [_read(f) for f in files]
+
+    @get("/", summary="List files")
+    async def list_files(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        cursor: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        trashed: bool = False,
+        mine: bool = False,
+    ) -> FilePage:
+        return await ops.list_files(
+            session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine
+        )
+
+    @get("/{file_id:str}", summary="Read a file record")
+    async def get_file(self, session: AsyncSession, actor: Actor, file_id: FileId) -> FileRead:
+        return _read(await ops.get_file(session, actor=actor, file_id=file_id))
+
+    @patch("/{file_id:str}", summary="Rename a file or change its visibility")
+    async def update_file(
+        self, session: AsyncSession, actor: Actor, file_id: FileId, data: FileUpdate
+    ) -> FileRead:
+        return _read(await ops.update_file(session, actor=actor, file_id=file_id, data=data))
+
+    @delete("/{file_id:str}", status_code=200, summary="Move a file to the trash")
+    async def trash_file(self, session: AsyncSession, actor: Actor, file_id: FileId) -> FileRead:
+        return _read(await ops.trash_file(session, actor=actor, file_id=file_id))
+
+    @post("/{file_id:str}/restore", status_code=200, summary="Restore a file from the trash")
+    async def restore_file(
+        self, session: AsyncSession, actor: Actor, settings: Settings, file_id: FileId
+    ) -> FileRead:
+        return _read(
+            await ops.restore_file(session, actor=actor, file_id=file_id, settings=settings)
+        )
+
+    @route(
+        "/{file_id:str}/content",
+        http_method=["GET", "HEAD"],
+        summary="The file's bytes",
+        description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
+    )
+    async def content(
+        self, session: AsyncSession, actor: Actor, store: BlobStore, state: State, file_id: FileId
+    ) -> ASGIApp:
+        file = await ops.get_file(session, actor=actor, file_id=file_id)
+        meta = BlobMeta(
+            cid=file.cid,
+            size=file.size,
+            content_type=file.content_type,
+            filename=file.filename,
+            public=file.visibility == Visibility.public and not file.hidden,
+        )
+        return BlobResponse(meta, store, state.blob_cache)

@@ -1,0 +1,83 @@
+"""Who may read and write what: DESIGN.md's table, as plain functions over an ``Actor``.
+
+Ops call these; routes only say who is calling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mcore.errors import Forbidden
+
+
+class Role(StrEnum):
+    admin = "admin"
+    moderator = "moderator"
+    user = "user"
+    guest = "guest"
+
+
+class Visibility(StrEnum):
+    private = "private"
+    public = "public"
+
+
+# Scopes an API key can carry; a password session carries all of them.
+SCOPES = ("files:read", "files:write", "records:read", "records:write", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of an op: a user with a role, or the system itself."""
+
+    id: str
+    role: Role
+    scopes: frozenset[str] = field(default_factory=lambda: frozenset(SCOPES))
+    session_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin and "admin" in self.scopes
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role is Role.moderator or self.is_admin
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+# Used by the shell commands (ingest, gc, seed) that act for the instance itself.
+SYSTEM = Actor(id="system", role=Role.admin)
+ANONYMOUS = Actor(id="anonymous", role=Role.guest, scopes=frozenset({"files:read", "records:read"}))
+
+
+def can_read(actor: Actor, *, owner_id: str, visibility: str, hidden: bool = False) -> bool:
+    """Owners, admins and moderators read everything; others read what is public and shown."""
+    if actor.is_moderator or actor.id == owner_id:
+        return True
+    return visibility == Visibility.public and not hidden
+
+
+def can_write(actor: Actor, *, owner_id: str) -> bool:
+    """Only the owner or an admin updates or deletes."""
+    return actor.is_admin or (actor.id == owner_id and actor.role is not Role.guest)
+
+
+def require_create(actor: Actor, scope: str) -> None:
+    """Guests create nothing; keys need the write scope."""
+    if actor.role is Role.guest:
+        raise Forbidden("guests cannot create anything; ask an admin for a user account")
+    require_scope(actor, scope)
+
+
+def require_scope(actor: Actor, scope: str) -> None:
+    if not actor.has_scope(scope):
+        raise Forbidden(f"this key lacks the {scope!r} scope")
+
+
+def require_write(actor: Actor, *, owner_id: str, what: str, scope: str) -> None:
+    require_scope(actor, scope)
+    if not can_write(actor, owner_id=owner_id):
+        raise Forbidden(f"only the owner or an admin may change this {what}")

@@ -1,0 +1,78 @@
+"""File records: one row per upload, pointing at a blob by CID."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from mcore.access import Visibility
+from mcore.db import UTCDateTime
+
+
+class FileStatus(StrEnum):
+    stored = "stored"  # bytes are in place; nothing more to do
+    queued = "queued"  # waiting for processing
+    processing = "processing"
+    ready = "ready"  # previews made
+    failed = "failed"  # processing failed; the original is still stored
+
+
+class FileBase(SQLModel):
+    filename: str = Field(max_length=255)
+    visibility: Visibility = Field(default=Visibility.private, sa_type=String(16))
+
+
+class File(FileBase, table=True):
+    """A file record. Rows are written only after their blob is in place."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_owner_deleted_id", "owner_id", "deleted_at", "id"),
+        Index("ix_files_deleted_at", "deleted_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    cid: str = Field(index=True, max_length=64)
+    owner_id: str = Field(max_length=64)
+    size: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    content_type: str = Field(max_length=255)
+    declared_type: str | None = Field(default=None, max_length=255)
+    status: FileStatus = Field(default=FileStatus.stored, sa_type=String(16))
+    job_id: str | None = Field(default=None, max_length=26)
+    hidden: bool = Field(default=False)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class FileRead(FileBase):
+    """What the API returns for a file."""
+
+    id: str
+    cid: str
+    owner_id: str
+    size: int
+    content_type: str
+    declared_type: str | None
+    status: FileStatus
+    job_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class FileUpdate(SQLModel):
+    """A partial update: only the fields given change."""
+
+    filename: str | None = Field(default=None, min_length=1, max_length=1024)
+    visibility: Visibility | None = None
+
+
+class FilePage(SQLModel):
+    items: list[FileRead]
+    next: str | None

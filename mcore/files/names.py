@@ -1,0 +1,55 @@
+"""Original filenames: cleaned and kept as metadata, never used to build a path."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+MAX_NAME_BYTES = 255
+FALLBACK = "untitled"
+
+
+def sanitize_filename(name: str | None) -> str:
+    """A display name from what a client sent: last path segment, NFC, no control characters.
+
+    Bidirectional overrides and other invisible format characters are dropped so a name
+    cannot pretend to end in another extension.
+    """
+    if not name:
+        return FALLBACK
+    name = unicodedata.normalize("NFC", name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = []
+    for ch in name:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs", "Co", "Cn"):
+            continue
+        if cat == "Cf" and ch not in ("\u200c", "\u200d"):
+            continue
+        kept.append(" " if cat.startswith("Z") else ch)
+    cleaned = " ".join("".join(kept).split()).strip(" .")
+    if not cleaned:
+        return FALLBACK
+    return _truncate(cleaned)
+
+
+def _truncate(name: str) -> str:
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode()) > 16:
+        stem, ext = name, ""
+    budget = MAX_NAME_BYTES - (len(ext.encode()) + 1 if ext else 0)
+    out = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore").rstrip(" .")
+    return f"{out}.{ext}" if ext else out
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """An RFC 6266 header value: an ASCII fallback plus the UTF-8 ``filename*``."""
+    fallback = "".join(
+        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%;' else "_"
+        for ch in unicodedata.normalize("NFKD", filename)
+        if not unicodedata.combining(ch)
+    )
+    encoded = quote(filename, safe="")
+    return f"{disposition}; filename=\"{fallback or FALLBACK}\"; filename*=UTF-8''{encoded}"

@@ -1,0 +1,161 @@
+"""File record ops: read, list, rename, trash, restore, purge. Permissions are checked here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, true
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.access import Actor, Visibility, can_read, require_scope, require_write
+from mcore.clock import utcnow
+from mcore.errors import Gone, Invalid, NotFound
+from mcore.files.models import File, FilePage, FileRead, FileUpdate
+from mcore.files.names import sanitize_filename
+from mcore.ids import is_id
+from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.refs import RefKind, remove_refs
+from mcore.settings import Settings
+
+
+def _not_found(file_id: str) -> NotFound:
+    return NotFound(f"no file with id {file_id!r}")
+
+
+def _readable_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition matching the files ``actor`` may read (see ``mcore.access.can_read``)."""
+    if actor.is_moderator:
+        return true()
+    return or_(
+        col(File.owner_id) == actor.id,
+        (col(File.visibility) == Visibility.public) & col(File.hidden).is_(False),
+    )
+
+
+async def get_file(
+    session: AsyncSession, *, actor: Actor, file_id: str, trashed: bool = False
+) -> File:
+    """A file the actor may read. Files of others that are not readable are simply not found."""
+    require_scope(actor, "files:read")
+    file = await session.get(File, file_id) if is_id(file_id) else None
+    if file is None or not can_read(
+        actor, owner_id=file.owner_id, visibility=file.visibility, hidden=file.hidden
+    ):
+        raise _not_found(file_id)
+    if file.deleted_at is not None and not trashed:
+        raise NotFound(f"file {file_id!r} is in the trash; restore it to use it")
+    return file
+
+
+async def list_files(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    cursor: str | None = None,
+    limit: int = 50,
+    trashed: bool = False,
+    mine: bool = False,
+) -> FilePage:
+    """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead."""
+    require_scope(actor, "files:read")
+    check_limit(limit)
+    query = select(File)
+    if trashed:
+        query = query.where(col(File.deleted_at).is_not(None))
+        if not actor.is_admin:
+            query = query.where(col(File.owner_id) == actor.id)
+    else:
+        query = query.where(col(File.deleted_at).is_(None))
+        query = (
+            query.where(File.owner_id == actor.id) if mine else query.where(_readable_clause(actor))
+        )
+    after = decode_cursor(cursor)
+    if after is not None:
+        last = after.get("id")
+        if not isinstance(last, str) or not is_id(last):
+            raise Invalid("the cursor is not one this server gave out", field="cursor")
+        query = query.where(col(File.id) < last)
+    query = query.order_by(col(File.id).desc()).limit(limit + 1)
+    rows = list((await session.exec(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [FileRead.model_validate(row, from_attributes=True) for row in rows]
+    return FilePage(items=items, next=encode_cursor({"id": rows[-1].id}) if more else None)
+
+
+async def update_file(
+    session: AsyncSession, *, actor: Actor, file_id: str, data: FileUpdate
+) -> File:
+    """Rename a file or change its visibility (owner or admin)."""
+    file = await get_file(session, actor=actor, file_id=file_id)
+    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    changed = False
+    if data.filename is not None:
+        name = sanitize_filename(data.filename)
+        changed |= name != file.filename
+        file.filename = name
+    if data.visibility is not None and data.visibility != file.visibility:
+        file.visibility = data.visibility
+        changed = True
+    if changed:
+        file.updated_at = utcnow()
+        session.add(file)
+        await session.flush()
+    return file
+
+
+async def trash_file(session: AsyncSession, *, actor: Actor, file_id: str) -> File:
+    """Move a file to the trash; it can be restored for ``trash_retention``."""
+    file = await get_file(session, actor=actor, file_id=file_id)
+    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    file.deleted_at = file.updated_at = utcnow()
+    session.add(file)
+    await session.flush()
+    return file
+
+
+async def restore_file(
+    session: AsyncSession, *, actor: Actor, file_id: str, settings: Settings
+) -> File:
+    """Bring a file back from the trash within the retention time."""
+    file = await get_file(session, actor=actor, file_id=file_id, trashed=True)
+    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    if file.deleted_at is None:
+        return file
+    if file.deleted_at + settings.trash_retention < utcnow():
+        raise Gone(f"file {file_id!r} was deleted too long ago to restore")
+    file.deleted_at = None
+    file.updated_at = utcnow()
+    session.add(file)
+    await session.flush()
+    return file
+
+
+async def purge_trash(session: AsyncSession, *, before: datetime) -> list[str]:
+    """Remove file rows (and their blob references) trashed before ``before``."""
+    query = select(File).where(col(File.deleted_at) < before)
+    rows = list((await session.exec(query)).all())
+    for file in rows:
+        await remove_refs(session, RefKind.file, file.id)
+        await session.delete(file)
+    await session.flush()
+    return [f.id for f in rows]
+
+
+async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -> str:
+    """The content type of a blob the actor may read (from a live file that references it).
+
+    ``NotFound`` when no such file exists: a blob is readable only through something
+    that references it.
+    """
+    require_scope(actor, "files:read")
+    query = (
+        select(File.content_type)
+        .where(col(File.cid) == cid, col(File.deleted_at).is_(None), _readable_clause(actor))
+        .limit(1)
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
+        raise NotFound(f"no blob {cid} that you may read")
+    return found

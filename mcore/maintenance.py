@@ -1,0 +1,210 @@
+"""Keeping the archive honest: garbage collection, verification and backups."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blake3
+from sqlalchemy import distinct
+from sqlalchemy.engine import make_url
+from sqlmodel import col, select
+
+from mcore.cid import RAW, cid_from_digest, digest_of
+from mcore.clock import clock, utcnow
+from mcore.db import Database, serialize_on
+from mcore.files.ops import purge_trash
+from mcore.refs import BlobRef, ref_count
+from mcore.settings import Settings
+from mcore.storage import BlobStore, LocalBlobStore
+
+
+@dataclass
+class GcReport:
+    purged_files: list[str] = field(default_factory=list)
+    removed_blobs: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+    removed_temp: list[str] = field(default_factory=list)
+    kept_young: int = 0
+
+
+async def collect_garbage(
+    db: Database, store: BlobStore, settings: Settings, *, dry_run: bool = False
+) -> GcReport:
+    """Purge expired trash, then remove unreferenced blobs and stale temp files.
+
+    A blob goes only when no reference names it and its time is older than the grace
+    period, both checked again inside the transaction that deletes it, serialized with
+    uploads, so a blob an upload has just matched is never taken.
+    """
+    report = GcReport()
+    now = clock.time()
+    cutoff = now - settings.gc_grace_period.total_seconds()
+    if not dry_run:
+        async with db.session(write=True) as session:
+            report.purged_files = await purge_trash(
+                session, before=utcnow() - settings.trash_retention
+            )
+    async with db.session() as session:
+        referenced = set((await session.exec(select(distinct(col(BlobRef.cid))))).all())
+    async for blob in store.iter():
+        if blob.cid in referenced:
+            continue
+        if blob.mtime >= cutoff:
+            report.kept_young += 1
+            continue
+        if dry_run:
+            report.removed_blobs.append(blob.cid)
+            report.freed_bytes += blob.size
+            continue
+        async with db.session(write=True) as session:
+            await serialize_on(session, f"blob:{blob.cid}")
+            if await ref_count(session, blob.cid):
+                continue
+            current = await store.stat(blob.cid)
+            if current is None or current.mtime >= cutoff:
+                continue
+            await store.delete(blob.cid)
+        report.removed_blobs.append(blob.cid)
+        report.freed_bytes += blob.size
+    async for path, mtime in store.iter_temp():
+        if mtime < cutoff:
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            report.removed_temp.append(path.name)
+    return report
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    bytes: int = 0
+    mismatched: list[tuple[str, str]] = field(default_factory=list)  # (cid, what the bytes hash to)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatched and not self.missing
+
+
+def _hash_path(path: Path) -> str:
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    with open(path, "rb") as f:
+        while chunk := f.read(4 * 1024 * 1024):
+            hasher.update(chunk)
+    return cid_from_digest(hasher.digest(), RAW)
+
+
+async def _hash_blob(store: BlobStore, cid: str) -> str:
+    path = store.local_path(cid)
+    if path is not None:
+        return await asyncio.to_thread(_hash_path, path)
+    hasher = blake3.blake3()
+    async for chunk in store.read(cid):
+        hasher.update(chunk)
+    return cid_from_digest(hasher.digest(), RAW)
+
+
+async def verify_blobs(
+    db: Database, store: BlobStore, *, progress: Callable[[int], None] | None = None
+) -> VerifyReport:
+    """Re-hash every stored blob; report each whose bytes no longer match its CID and
+    each referenced CID the store does not hold."""
+    report = VerifyReport()
+    seen: set[str] = set()
+    async for blob in store.iter():
+        seen.add(blob.cid)
+        actual = await _hash_blob(store, blob.cid)
+        expected_digest = digest_of(blob.cid)
+        if digest_of(actual) != expected_digest:
+            report.mismatched.append((blob.cid, actual))
+        report.checked += 1
+        report.bytes += blob.size
+        if progress:
+            progress(blob.size)
+    async with db.session() as session:
+        referenced = (await session.exec(select(distinct(col(BlobRef.cid))))).all()
+    for cid in sorted(referenced):
+        if cid not in seen and not await store.exists(cid):
+            report.missing.append(cid)
+    return report
+
+
+@dataclass
+class BackupReport:
+    database: Path
+    manifest: Path
+    blobs: int
+    copied: int
+
+
+def _sqlite_backup(source: str, target: Path) -> None:
+    tmp = target.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(tmp)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.replace(tmp, target)
+
+
+async def backup(
+    db: Database, store: BlobStore, settings: Settings, dest: Path, *, with_blobs: bool = False
+) -> BackupReport:
+    """A consistent copy of the database and a manifest of every blob it references.
+
+    Uses SQLite's online backup, so the server may keep running. With ``with_blobs`` the
+    blobs are copied too (only those not already there), making ``dest`` a complete data
+    directory that ``MSTACK_DATA_DIR`` can point at.
+    """
+    if not settings.is_sqlite:
+        raise NotImplementedError("backup copies the embedded SQLite database; use pg_dump")
+    dest.mkdir(parents=True, exist_ok=True)
+    source = make_url(settings.db_url).database
+    assert source
+    target = dest / "mstack.db"
+    await asyncio.to_thread(_sqlite_backup, source, target)
+    # The manifest lists what the copied database references, so it matches it exactly.
+    copy = sqlite3.connect(target)
+    try:
+        cids = sorted(row[0] for row in copy.execute("SELECT DISTINCT cid FROM blob_refs"))
+    finally:
+        copy.close()
+    manifest = dest / "manifest.json"
+    entries = []
+    copied = 0
+    target_store = LocalBlobStore(dest / "blobs", dest / "tmp") if with_blobs else None
+    for cid in cids:
+        info = await store.stat(cid)
+        entries.append({"cid": cid, "size": info.size if info else None})
+        if target_store is not None and info is not None:
+            blob_path = store.local_path(cid)
+            if blob_path is None:
+                raise NotImplementedError("copying blobs from a remote store is not supported yet")
+            copied += await asyncio.to_thread(_copy_blob, blob_path, target_store.path_for(cid))
+    manifest.write_text(
+        json.dumps({"created_at": utcnow().isoformat(), "blobs": entries}, indent=1) + "\n"
+    )
+    return BackupReport(database=target, manifest=manifest, blobs=len(entries), copied=copied)
+
+
+def _copy_blob(source: Path, target: Path) -> int:
+    if target.exists():
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    shutil.copyfile(source, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o440)
+    os.replace(tmp, target)
+    return 1

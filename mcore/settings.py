@@ -1,0 +1,129 @@
+"""One settings object, read from a YAML file (``MSTACK_CONFIG``) and ``MSTACK_*`` variables.
+
+Environment variables win over the YAML file, which wins over the defaults. Tests build a
+``Settings`` directly and pass it in; nothing reads the environment after start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+GiB = 1024**3
+
+DEFAULT_ALLOWED_TYPES = [
+    "image/*",
+    "video/*",
+    "audio/*",
+    "text/*",
+    "application/pdf",
+    "application/zip",
+    "application/json",
+    "application/vnd.openxmlformats-officedocument.*",
+    "application/vnd.oasis.opendocument.*",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/rtf",
+    "application/epub+zip",
+]
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured. Each field is documented in the README."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MSTACK_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    mode: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses development default secrets.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where blobs, temp files and the embedded database live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default `sqlite+aiosqlite:///<data_dir>/mstack.db`.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `mstack serve` binds.")
+    port: int = Field(default=8000, description="Port `mstack serve` listens on.")
+    max_upload_size: int = Field(
+        default=20 * GiB, gt=0, description="Largest file accepted, in bytes."
+    )
+    allowed_content_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_TYPES),
+        description="Detected content types accepted on upload (`type/*` wildcards).",
+    )
+    trash_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="How long a deleted file can be restored before its blob may be collected.",
+    )
+    gc_grace_period: timedelta = Field(
+        default=timedelta(hours=24),
+        description="Unreferenced blobs and temp files younger than this are kept by `gc`.",
+    )
+    log_level: str = Field(default="info", description="Server log level.")
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().absolute()
+        if self.database_url is None:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'mstack.db'}"
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, always set after validation."""
+        assert self.database_url is not None
+        return self.database_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get("MSTACK_CONFIG")
+        if config:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment (and ``MSTACK_CONFIG``), then overrides."""
+    config = os.environ.get("MSTACK_CONFIG")
+    if config and not Path(config).is_file():
+        raise FileNotFoundError(f"MSTACK_CONFIG names {config!r}, which is not a file")
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

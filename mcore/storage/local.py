@@ -1,0 +1,194 @@
+"""Blobs on local disk: ``blobs/<aa>/<bb>/<cid>``, read-only, written by atomic rename."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import stat
+from collections import deque
+from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import blake3
+
+from mcore.cid import RAW, cid_from_digest, digest_of, is_canonical
+from mcore.storage.base import BlobInfo, BlobStore, BlobWriter, StagedBlob
+
+CHUNK = 1024 * 1024  # bytes handed to the writing thread at a time
+MAX_PENDING = 4  # chunks in flight; bounds memory at about 5 MiB per upload
+READ_CHUNK = 1024 * 1024
+TEMP_SUFFIX = ".part"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobWriter(BlobWriter):
+    """Receives on the event loop while one thread hashes and writes (two cores overlap)."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.path = tmp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        self._hasher = blake3.blake3()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-writer")
+        self._pending: deque[Future[None]] = deque()
+        self._buf = bytearray()
+        self._closed = False
+        self.size = 0
+
+    def _sink(self, data: bytearray) -> None:
+        self._hasher.update(data)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    async def _submit(self, data: bytearray) -> None:
+        self._pending.append(self._pool.submit(self._sink, data))
+        while len(self._pending) > MAX_PENDING:
+            await asyncio.wrap_future(self._pending.popleft())
+        # surface a write error (disk full) early, without waiting on chunks still in flight
+        while self._pending and self._pending[0].done():
+            self._pending.popleft().result()
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closed:
+            raise RuntimeError("write after finish or abort")
+        self.size += len(data)
+        self._buf += data
+        if len(self._buf) >= CHUNK:
+            buf, self._buf = self._buf, bytearray()
+            await self._submit(buf)
+
+    async def finish(self) -> StagedBlob:
+        if self._closed:
+            raise RuntimeError("finish after finish or abort")
+        try:
+            if self._buf:
+                buf, self._buf = self._buf, bytearray()
+                await self._submit(buf)
+            while self._pending:
+                await asyncio.wrap_future(self._pending.popleft())
+            await asyncio.wrap_future(self._pool.submit(os.fsync, self._fd))
+        except BaseException:
+            await self.abort()
+            raise
+        self._close()
+        cid = cid_from_digest(self._hasher.digest(), RAW)
+        return StagedBlob(cid=cid, size=self.size, temp_path=self.path)
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+            self._pool.shutdown(wait=False)
+
+    async def abort(self) -> None:
+        for fut in self._pending:
+            fut.cancel()
+        pending = [asyncio.wrap_future(f) for f in self._pending if not f.cancelled()]
+        self._pending.clear()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class LocalBlobStore(BlobStore):
+    """The embedded default: a folder of read-only files named by CID."""
+
+    def __init__(self, blob_dir: Path, tmp_dir: Path) -> None:
+        self.blob_dir = blob_dir
+        self.tmp_dir = tmp_dir
+        blob_dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, cid: str) -> Path:
+        hexdigest = digest_of(cid).hex()
+        return self.blob_dir / hexdigest[:2] / hexdigest[2:4] / cid
+
+    def local_path(self, cid: str) -> Path | None:
+        return self.path_for(cid)
+
+    def writer(self) -> LocalBlobWriter:
+        return LocalBlobWriter(self.tmp_dir)
+
+    def _place(self, staged: StagedBlob) -> bool:
+        target = self.path_for(staged.cid)
+        if target.exists():
+            os.utime(target)  # a fresh time keeps gc's grace period away from it
+            os.unlink(staged.temp_path)
+            return False
+        shard = target.parent
+        if not shard.exists():
+            shard.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(shard.parent)
+            _fsync_dir(shard.parent.parent)
+        os.chmod(staged.temp_path, stat.S_IRUSR | stat.S_IRGRP)
+        os.rename(staged.temp_path, target)
+        _fsync_dir(shard)
+        return True
+
+    async def place(self, staged: StagedBlob) -> bool:
+        return await asyncio.to_thread(self._place, staged)
+
+    async def discard(self, staged: StagedBlob) -> None:
+        if staged.adopted:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged.temp_path)
+
+    async def stat(self, cid: str) -> BlobInfo | None:
+        try:
+            st = os.stat(self.path_for(cid))
+        except FileNotFoundError:
+            return None
+        return BlobInfo(cid=cid, size=st.st_size, mtime=st.st_mtime)
+
+    async def read(self, cid: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        path = self.path_for(cid)
+        fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if end is None:
+                end = os.fstat(fd).st_size
+            pos = start
+            while pos < end:
+                data = await asyncio.to_thread(os.pread, fd, min(READ_CHUNK, end - pos), pos)
+                if not data:
+                    break
+                pos += len(data)
+                yield data
+        finally:
+            os.close(fd)
+
+    async def delete(self, cid: str) -> None:
+        path = self.path_for(cid)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            _fsync_dir(path.parent)
+
+    async def iter(self) -> AsyncIterator[BlobInfo]:
+        for first in sorted(self.blob_dir.iterdir()):
+            if not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for entry in sorted(os.scandir(second), key=lambda e: e.name):
+                    if is_canonical(entry.name) and entry.is_file():
+                        st = entry.stat()
+                        yield BlobInfo(cid=entry.name, size=st.st_size, mtime=st.st_mtime)
+
+    async def iter_temp(self) -> AsyncIterator[tuple[Path, float]]:
+        for entry in os.scandir(self.tmp_dir):
+            if entry.is_file():
+                yield Path(entry.path), entry.stat().st_mtime

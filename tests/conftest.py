@@ -1,0 +1,179 @@
+"""Shared fixtures: every test gets its own data directory, SQLite file and blob folder.
+
+The schema is migrated once per session into a template database and copied per test.
+Set ``MSTACK_TEST_DATABASE=postgresql`` to run database tests against the machine's
+PostgreSQL (a fresh schema per test) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from mcore.clock import clock
+from mcore.db import Database
+from mcore.migrate import upgrade
+from mcore.settings import Settings
+from mcore.storage import LocalBlobStore
+
+REQUIRE_TOOLS = os.environ.get("MSTACK_REQUIRE_TOOLS") == "1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run every ``async def`` test on asyncio through anyio's plugin."""
+    for item in items:
+        fn = getattr(item, "function", None)
+        if fn is not None and inspect.iscoroutinefunction(fn):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def need_tool(name: str) -> str:
+    """The path of a tool: skips when absent, fails when ``MSTACK_REQUIRE_TOOLS=1``."""
+    path = shutil.which(name)
+    if path is None:
+        if REQUIRE_TOOLS:
+            pytest.fail(f"{name} is required (MSTACK_REQUIRE_TOOLS=1) but not on PATH")
+        pytest.skip(f"{name} is not on this machine")
+    return path
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, made once and copied for each test."""
+    data = tmp_path_factory.mktemp("template")
+    upgrade(Settings(data_dir=data))
+    return data / "mstack.db"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path, template_db: Path) -> Settings:
+    """Settings for one test: its own data dir and a copy of the migrated database."""
+    shutil.copyfile(template_db, data_dir / "mstack.db")
+    return Settings(data_dir=data_dir, allowed_content_types=["*/*"])
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def store(settings: Settings) -> LocalBlobStore:
+    return LocalBlobStore(settings.blob_dir, settings.tmp_dir)
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Any]:
+    """The clock, movable by tests (``frozen_clock.offset += 3600``); restored afterwards."""
+    saved = clock.offset, clock.frozen
+    yield clock
+    clock.offset, clock.frozen = saved
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the real app, in-process (no sockets)."""
+    from api.app import create_app
+
+    app = create_app(settings)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://mstack.test"
+        ) as http,
+    ):
+        yield http
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn on a loopback port in a thread, serving the real app."""
+
+    def __init__(self, settings: Settings) -> None:
+        from api.app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            loop="asyncio",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    """Poll an (async) predicate until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def temp_files(settings: Settings) -> list[Path]:
+    return sorted(settings.tmp_dir.iterdir()) if settings.tmp_dir.exists() else []
+
+
+def blob_files(settings: Settings) -> list[Path]:
+    return sorted(p for p in settings.blob_dir.rglob("*") if p.is_file())
