@@ -1,7 +1,13 @@
 """Who is calling. Until accounts exist, every request acts as the instance's local owner.
 
-The accounts issue replaces ``provide_actor`` with token and API-key authentication; ops
-already take the actor and check it, so nothing else changes.
+The accounts issue fills these hooks with token, API-key and signed-link authentication.
+Ops already take the actor and check it, so nothing else changes when it does.
+
+- ``provide_actor``: the dependency every route receives as ``actor``.
+- ``authenticate_token``: who a bearer token belongs to (used by the WebSocket, whose client
+  authenticates in its first message, never in the URL).
+- ``actor_is_live``: whether the session behind an actor is still valid (revoked, expired,
+  user disabled); long-lived connections call it to close themselves. Must be cheap.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import State
 
 from mcore.access import Actor, Role
 
@@ -17,3 +24,13 @@ LOCAL_OWNER = Actor(id="local", role=Role.admin)
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return LOCAL_OWNER
+
+
+async def authenticate_token(state: State, token: str) -> Actor | None:
+    """The actor a bearer token (access token or API key) stands for; None if not valid."""
+    return LOCAL_OWNER if token else None
+
+
+async def actor_is_live(state: State, actor: Actor) -> bool:
+    """False once the actor's session has been revoked or has expired."""
+    return True
