@@ -228,3 +228,7 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
         f"database -> {report.database}; manifest of {report.blobs} blobs -> {report.manifest}"
         + (f"; copied {report.copied} blobs" if with_blobs else "")
     )
+
+
+if __name__ == "__main__":
+    main()

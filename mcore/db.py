@@ -105,11 +105,10 @@ class Database:
                 yield session
                 if write:
                     await session.commit()
-                else:
-                    await session.rollback()
             except BaseException:
                 await session.rollback()
                 raise
+        # a read session just closes: its objects stay loaded, detached, for the caller
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -122,11 +121,10 @@ async def serialize_on(session: AsyncSession, key: str) -> None:
     statement only makes the transaction begin now. On PostgreSQL a transaction-scoped
     advisory lock on the key does it.
     """
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        await session.execute(text("SELECT 1"))
+    connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE)
+    if connection.dialect.name == "sqlite":
         return
     number = int.from_bytes(
         hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
     )
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})

@@ -31,12 +31,14 @@ from mcore.storage import LocalBlobStore
 REQUIRE_TOOLS = os.environ.get("MSTACK_REQUIRE_TOOLS") == "1"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run every ``async def`` test on asyncio through anyio's plugin."""
-    for item in items:
-        fn = getattr(item, "function", None)
-        if fn is not None and inspect.iscoroutinefunction(fn):
-            item.add_marker(pytest.mark.anyio)
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every ``async def`` test on asyncio through anyio's plugin (marked before collection,
+    so parametrized tests get the marker too)."""
+    if collector.funcnamefilter(name) and inspect.iscoroutinefunction(obj):
+        marks = list(getattr(obj, "pytestmark", []))
+        if not any(m.name == "anyio" for m in marks):
+            obj.pytestmark = [*marks, pytest.mark.anyio.mark]  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from litestar import route
 from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.types import ASGIApp
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.blobserve import BlobMeta, BlobResponse
-from mcore.access import Actor
+from api.deps import CurrentActor, Session, Store
 from mcore.cid import parse_cid
 from mcore.errors import NotFound
 from mcore.files import ops
-from mcore.storage import BlobStore
 
 
 @route(
@@ -22,7 +21,7 @@ from mcore.storage import BlobStore
     tags=["files"],
 )
 async def get_blob(
-    cid: str, session: AsyncSession, actor: Actor, store: BlobStore, state: State
+    cid: FromPath[str], session: Session, actor: CurrentActor, store: Store, state: State
 ) -> ASGIApp:
     parse_cid(cid)
     content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
