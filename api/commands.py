@@ -61,6 +61,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bo
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        access_log=settings.access_log,
         server_header=False,
     )
 

@@ -78,7 +78,18 @@ class Settings(BaseSettings):
         default=timedelta(hours=24),
         description="Unreferenced blobs and temp files younger than this are kept by `gc`.",
     )
+    read_grant_ttl: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a checked blob read is remembered by the fast read path; changes"
+        " made by other processes take at most this long to apply (0 turns the cache off).",
+    )
     log_level: str = Field(default="info", description="Server log level.")
+    access_log: bool = Field(
+        default=False,
+        description="Log every request (off by default: it halves small-read throughput,"
+        " and a reverse proxy in front usually logs them).",
+    )
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
