@@ -14,8 +14,9 @@ from mcore.access import SYSTEM
 from mcore.cid import file_cid
 from mcore.db import Database
 from mcore.files import ops
-from mcore.files.ingest import discard_uploads, record_uploads, stage_stream
+from mcore.files.ingest import record_uploads
 from mcore.files.models import File
+from mcore.files.staging import discard_uploads, stage_stream
 from mcore.maintenance import backup, collect_garbage, verify_blobs
 from mcore.refs import BlobRef
 from mcore.settings import Settings
