@@ -138,3 +138,25 @@ def load_settings(**overrides: Any) -> Settings:
     if config and not Path(config).is_file():
         raise FileNotFoundError(f"MSTACK_CONFIG names {config!r}, which is not a file")
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from the fields themselves so the two agree."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, timedelta):
+            shown = f"{int(default.total_seconds())} s"
+        elif isinstance(default, list):
+            shown = ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+        elif default is None:
+            shown = "(derived)"
+        else:
+            shown = str(default)
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {shown} | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
