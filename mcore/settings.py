@@ -148,7 +148,9 @@ def settings_table() -> str:
         if isinstance(default, timedelta):
             shown = f"{int(default.total_seconds())} s"
         elif isinstance(default, list):
-            shown = ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+            shown = (
+                ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+            )
         elif default is None:
             shown = "(derived)"
         else:

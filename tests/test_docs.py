@@ -12,7 +12,9 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 def test_settings_table_matches_the_settings() -> None:
-    block = re.search(r"<!-- settings-table.*?-->\n(.*?)\n<!-- end settings-table -->", README, re.S)
+    block = re.search(
+        r"<!-- settings-table.*?-->\n(.*?)\n<!-- end settings-table -->", README, re.S
+    )
     assert block is not None
     assert block.group(1) == settings_table(), "regenerate with `python -m mcore.settings`"
 
@@ -30,7 +32,9 @@ def test_every_command_is_documented() -> None:
 
 def test_set_up_commands_are_the_makefile_targets() -> None:
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
-    assert "make serve" in README and "make test" in README
-    assert re.search(r"^serve:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make serve" in README
+    assert "make test" in README
+    assert re.search(r"^serve:", makefile, re.M)
+    assert re.search(r"^test:", makefile, re.M)
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
