@@ -7,6 +7,7 @@ Content is immutable, so the CID is a strong ETag and clients may cache forever.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections import OrderedDict
@@ -165,10 +166,22 @@ class BlobResponse:
                 range_header = None
         rng = parse_range(range_header, meta.size)
         if rng is False:
-            headers.append((b"content-range", f"bytes */{meta.size}".encode()))
-            headers.append((b"content-length", b"0"))
-            await _start(send, 416, headers)
-            await _body(send, b"")
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": "Range not satisfiable",
+                    "status": 416,
+                    "detail": f"{range_header} is outside the {meta.size} bytes of this file",
+                }
+            ).encode()
+            problem = [
+                *meta.headers[:5],
+                (b"content-type", b"application/problem+json"),
+                (b"content-range", f"bytes */{meta.size}".encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await _start(send, 416, problem)
+            await _body(send, body)
             return
         status = 200
         start, end = 0, meta.size

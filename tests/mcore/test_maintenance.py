@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from mcore.access import SYSTEM
@@ -165,6 +166,7 @@ async def test_verify_finds_flipped_byte_and_missing_blob(
     assert good.cid not in [m[0] for m in report.mismatched]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # backup copies the embedded database
 async def test_backup_restores_into_a_working_archive(
     db: Database, store: LocalBlobStore, settings: Settings, tmp_path: Path
 ) -> None:
@@ -194,6 +196,7 @@ async def test_backup_restores_into_a_working_archive(
             assert file_cid(r.content) == f.cid
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_backup_while_writes_continue_is_consistent(
     db: Database, store: LocalBlobStore, settings: Settings, tmp_path: Path
 ) -> None:
