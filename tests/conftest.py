@@ -26,7 +26,7 @@ import uvicorn
 
 from mcore.clock import clock
 from mcore.db import Database
-from mcore.migrate import upgrade
+from mcore.migrate import call_in_thread, upgrade
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
 
@@ -80,19 +80,7 @@ def _pg(sql: str) -> None:
         finally:
             await conn.close()
 
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(run())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    call_in_thread(asyncio.run, run())
 
 
 @pytest.fixture(scope="session")
