@@ -13,13 +13,15 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from api.auth import provide_actor
+from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
+from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.files import FilesController
 from api.routes.health import health
+from mcore.auth import Auth
 from mcore.db import Database
 from mcore.settings import Settings
 from mcore.storage import open_store
@@ -32,26 +34,44 @@ def create_app(settings: Settings) -> Litestar:
     ``mstack serve`` does it for the embedded default)."""
     db = Database(settings)
     store = open_store(settings)
+    auth = Auth(settings, db)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await auth.start()
         try:
             yield
         finally:
+            await auth.close()
             await db.dispose()
 
     return Litestar(
-        route_handlers=[health, FilesController, get_blob],
+        route_handlers=[
+            health,
+            FilesController,
+            get_blob,
+            AuthController,
+            LinksController,
+            AdminUsersController,
+        ],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),
+            "auth": Provide(provide_auth, sync_to_thread=False),
         },
         state=State(
-            {"settings": settings, "db": db, "store": store, "blob_cache": SmallBlobCache()}
+            {
+                "settings": settings,
+                "db": db,
+                "store": store,
+                "blob_cache": SmallBlobCache(),
+                "auth": auth,
+            }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=authenticate_request,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="mstack",

@@ -228,3 +228,12 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
         f"database -> {report.database}; manifest of {report.blobs} blobs -> {report.manifest}"
         + (f"; copied {report.copied} blobs" if with_blobs else "")
     )
+
+
+def _register_extra_commands() -> None:
+    from api.admin_commands import admin
+
+    main.add_command(admin)
+
+
+_register_extra_commands()

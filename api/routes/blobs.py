@@ -1,30 +1,69 @@
-"""Bytes by CID, for anyone who may read some file that references them."""
+"""Bytes by CID, for anyone who may read some file that references them, or who holds a
+signed link to them."""
 
 from __future__ import annotations
 
-from litestar import route
+from typing import Any
+
+from litestar import Request, route
 from litestar.datastructures import State
 from litestar.types import ASGIApp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.blobserve import BlobMeta, BlobResponse
 from mcore.access import Actor
+from mcore.auth import Auth, LinkRefused, is_signed
 from mcore.cid import parse_cid
 from mcore.errors import NotFound
 from mcore.files import ops
 from mcore.storage import BlobStore
 
 
+async def signed_response(
+    request: Request[Any, Any, Any], state: State, store: BlobStore, *, cid: str | None = None
+) -> ASGIApp | None:
+    """The response for a signed link (no database), or None when the URL carries no
+    signature. ``LinkRefused`` (403) when it carries a bad one."""
+    query: bytes = request.scope["query_string"]
+    if not is_signed(query):
+        return None
+    auth: Auth = state.auth
+    grant = auth.links.verify(request.scope["path"], query)
+    cid = cid or grant.params.get("cid")
+    if cid is None:
+        raise LinkRefused("this link does not say which content it grants")
+    info = await store.stat(cid)
+    if info is None:
+        raise NotFound(f"blob {cid} is not in the store")
+    meta = BlobMeta(
+        cid=cid,
+        size=info.size,
+        content_type=grant.params.get("type", "application/octet-stream"),
+        filename=grant.params.get("name"),
+    )
+    return BlobResponse(meta, store, state.blob_cache)
+
+
 @route(
     "/blobs/{cid:str}",
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
+    description="For a caller who may read a file that references the blob, or with a signed"
+    " link (`POST /api/v1/links`).",
     tags=["files"],
 )
 async def get_blob(
-    cid: str, session: AsyncSession, actor: Actor, store: BlobStore, state: State
+    cid: str,
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: Actor,
+    store: BlobStore,
+    state: State,
 ) -> ASGIApp:
     parse_cid(cid)
+    signed = await signed_response(request, state, store, cid=cid)
+    if signed is not None:
+        return signed
     content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
     info = await store.stat(cid)
     if info is None:
