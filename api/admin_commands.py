@@ -181,3 +181,24 @@ def revoke_sessions(user: str) -> None:
         return await ops.revoke_user_sessions(session, auth=auth, actor=SYSTEM, user_id=found.id)
 
     click.echo(f"ended {_with_auth(run)} sessions")
+
+
+@admin.command("prune-sessions")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Keep sessions that ended fewer than this many days ago.",
+)
+def prune_sessions(days: int) -> None:
+    """Delete ended sessions (expired or revoked) and their refresh tokens."""
+    from datetime import timedelta
+
+    from mcore.auth import ops
+    from mcore.clock import utcnow
+
+    async def run(session: Any, auth: Any) -> int:
+        return await ops.prune_sessions(session, before=utcnow() - timedelta(days=days))
+
+    click.echo(f"deleted {_with_auth(run)} ended sessions")

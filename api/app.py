@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
@@ -78,6 +79,16 @@ def create_app(settings: Settings) -> Litestar:
             version=VERSION,
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An access token from /api/v1/auth/login, or an API key.",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},

@@ -27,6 +27,11 @@ class Visibility(StrEnum):
 SCOPES = ("files:read", "files:write", "records:read", "records:write", "admin")
 
 
+def session_scopes(role: Role) -> frozenset[str]:
+    """What a password session may do: everything its role allows (``admin`` for admins)."""
+    return frozenset(SCOPES if role is Role.admin else (s for s in SCOPES if s != "admin"))
+
+
 @dataclass(frozen=True)
 class Actor:
     """The caller of an op: a user with a role, or the system itself.

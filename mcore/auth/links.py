@@ -5,18 +5,17 @@ a raw ASGI fast path can serve ``/blobs/{cid}`` and ``/api/v1/files/{id}/content
 Everything the response needs (the CID, the content type, the file name) travels in the
 link's signed query parameters.
 
-The signature covers the path, every query parameter except ``sig`` (sorted), and the key
-id. Keys come from ``settings.link_keys``; the current one signs, and any listed one
+The signature covers the path and every query parameter except ``sig`` (the key id and
+expiry included). Keys come from ``settings.link_keys``; the current one signs, and any listed one
 verifies, so the signing key rotates without breaking links still valid.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, unquote
 
 from mcore.clock import clock
 from mcore.errors import Forbidden
@@ -45,60 +44,76 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _message(path: str, params: list[tuple[str, str]]) -> bytes:
-    canonical = urlencode(sorted(params), quote_via=quote)
-    return b"\n".join([VERSION, path.encode(), canonical.encode()])
+def _part(name: str, value: str) -> str:
+    return f"{quote(name, safe='')}={quote(value, safe='')}"
 
 
 class LinkSigner:
-    """Makes and checks signed links with the settings' ``link_keys``."""
+    """Makes and checks signed links with the settings' ``link_keys``.
+
+    The signed message is the path and the query's ``name=value`` parts (except ``sig``)
+    exactly as they appear in the URL, sorted: verifying needs no decoding, and a link
+    whose parameters were re-encoded on the way is refused like any other alteration.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.kid = settings.link_key_id
         self.keys = {kid: s.get_secret_value().encode() for kid, s in settings.link_keys.items()}
 
-    def _sign(self, kid: str, path: str, params: list[tuple[str, str]]) -> str:
-        mac = hmac.new(self.keys[kid], _message(path, params), hashlib.sha256)
-        return _b64(mac.digest())
+    def _sign(self, kid: str, path: str, parts: list[str]) -> str:
+        message = b"\n".join([VERSION, path.encode(), "&".join(sorted(parts)).encode()])
+        return _b64(hmac.digest(self.keys[kid], message, "sha256"))
 
     def sign(self, path: str, *, expires: int, params: dict[str, str] | None = None) -> str:
         """The path with a query that grants it until ``expires`` (Unix seconds)."""
         extra = dict(params or {})
         if any(name in extra for name in RESERVED):
             raise ValueError(f"link parameters may not use the names {RESERVED}")
-        pairs = [*sorted(extra.items()), ("exp", str(expires)), ("kid", self.kid)]
-        sig = self._sign(self.kid, path, pairs)
-        return f"{path}?{urlencode([*pairs, ('sig', sig)], quote_via=quote)}"
+        parts = [_part(k, v) for k, v in sorted(extra.items())]
+        parts += [_part("exp", str(expires)), _part("kid", self.kid)]
+        sig = self._sign(self.kid, path, parts)
+        return f"{path}?{'&'.join(parts)}&sig={sig}"
 
     def verify(self, path: str, query: str | bytes) -> LinkGrant:
-        """The grant of a valid link for ``path``; ``LinkRefused`` saying why otherwise."""
+        """The grant of a valid link for ``path``; ``LinkRefused`` saying why otherwise.
+
+        ``query`` is the raw query string (an ASGI scope's ``query_string`` bytes will do).
+        """
         if isinstance(query, bytes):
             try:
                 query = query.decode("ascii")
             except UnicodeDecodeError:
                 raise LinkRefused("this link is malformed") from None
-        try:
-            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-        except ValueError:
-            raise LinkRefused("this link is malformed") from None
-        names = [name for name, _ in pairs]
-        if len(set(names)) != len(names):
-            raise LinkRefused("this link is malformed: a parameter appears twice")
-        values = dict(pairs)
-        sig, exp, kid = values.pop("sig", None), values.get("exp"), values.get("kid")
+        signed: list[str] = []
+        values: dict[str, str] = {}
+        sig = None
+        for part in query.split("&"):
+            name, sep, value = part.partition("=")
+            if not sep or not name:
+                raise LinkRefused("this link is malformed")
+            if name in values or (name == "sig" and sig is not None):
+                raise LinkRefused("this link is malformed: a parameter appears twice")
+            if name == "sig":
+                sig = value
+                continue
+            signed.append(part)
+            values[name] = value
+        exp, kid = values.get("exp"), values.get("kid")
         if sig is None or exp is None or kid is None or not exp.isdigit():
             raise LinkRefused("this link is malformed: it needs exp, kid and sig")
         if kid not in self.keys:
             raise LinkRefused("this link was signed with a key this server no longer accepts")
-        expected = self._sign(kid, path, list(values.items()))
-        if not hmac.compare_digest(expected.encode(), sig.encode()):
+        if not hmac.compare_digest(self._sign(kid, path, signed).encode(), sig.encode()):
             raise LinkRefused("this link's signature does not match: it has been altered")
         expires = int(exp)
         if expires <= clock.time():
             raise LinkRefused("this link has expired; ask for a new one")
-        return LinkGrant(
-            path, expires, {k: v for k, v in values.items() if k not in ("exp", "kid")}
-        )
+        params = {
+            unquote(k): unquote(v) if "%" in v else v
+            for k, v in values.items()
+            if k not in RESERVED
+        }
+        return LinkGrant(path, expires, params)
 
 
 def is_signed(query: str | bytes) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Role
+from mcore.access import Actor, Role, session_scopes
 from mcore.auth.links import LinkSigner
 from mcore.auth.live import Change, CredentialState, StateCache, after_commit
 from mcore.auth.models import ApiKey, AuthSession, User
@@ -152,7 +152,12 @@ class Auth:
         state = await self.session_state(claims.session_id)
         if state is None or state.user_id != claims.user_id or not state.valid(clock.time()):
             return None
-        return Actor(id=state.user_id, role=state.role, session_id=state.id)
+        return Actor(
+            id=state.user_id,
+            role=state.role,
+            scopes=session_scopes(state.role),
+            session_id=state.id,
+        )
 
     async def _authenticate_key(self, token: str) -> Actor | None:
         key_digest = digest(token)

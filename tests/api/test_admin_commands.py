@@ -39,6 +39,9 @@ def test_create_user_and_manage_it(settings) -> None:
     assert run(settings, "admin", "disable", "mod").exit_code == 0
     assert "(disabled)" in run(settings, "admin", "list-users").output
     assert run(settings, "admin", "enable", "mod").exit_code == 0
+    pruned = run(settings, "admin", "prune-sessions", "--days", "0")
+    assert pruned.exit_code == 0
+    assert "deleted 0 ended sessions" in pruned.output
     ended = run(settings, "admin", "revoke-sessions", "mod")
     assert ended.exit_code == 0
     assert "ended 0 sessions" in ended.output

@@ -265,3 +265,29 @@ async def test_role_changes_take_effect_on_the_next_request(make_client) -> None
     assert (await user.get("/api/v1/admin/users")).status_code == 403
     upload = await user.post("/api/v1/files?filename=a.txt", content=b"a")
     assert upload.status_code == 403  # a guest creates nothing
+
+
+async def test_prune_ended_sessions(make_client, anon_client, db, frozen_clock) -> None:
+    from datetime import timedelta
+
+    from mcore.auth import ops
+    from mcore.clock import utcnow
+
+    ended = await make_client("user")
+    live = await make_client("user")
+    await anon_client.post("/api/v1/auth/refresh", json={"refresh_token": live.refresh_token})
+    assert (await ended.post("/api/v1/auth/logout")).status_code == 204
+    async with db.session(write=True) as session:
+        assert await ops.prune_sessions(session, before=utcnow() - timedelta(days=1)) == 0
+    frozen_clock.offset += 2 * 24 * 3600
+    async with db.session(write=True) as session:
+        assert await ops.prune_sessions(session, before=utcnow() - timedelta(days=1)) == 1
+    async with db.session() as session:
+        sessions = (await session.exec(select(AuthSession))).all()
+        assert [s.user_id for s in sessions] == [live.user_id]
+        tokens = (await session.exec(select(RefreshToken))).all()
+        assert {t.session_id for t in tokens} == {sessions[0].id}
+        assert len(tokens) == 2
+    # The live session keeps working after the prune.
+    frozen_clock.offset -= 2 * 24 * 3600
+    assert not await refused(anon_client, live.token)

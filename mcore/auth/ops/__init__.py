@@ -22,7 +22,14 @@ from mcore.auth.ops.admin import (
 )
 from mcore.auth.ops.keys import create_key, list_keys, revoke_key
 from mcore.auth.ops.links import create_link
-from mcore.auth.ops.sessions import list_sessions, login, logout, refresh, revoke_session
+from mcore.auth.ops.sessions import (
+    list_sessions,
+    login,
+    logout,
+    prune_sessions,
+    refresh,
+    revoke_session,
+)
 
 __all__ = [
     "change_password",
@@ -40,6 +47,7 @@ __all__ = [
     "normalize_email",
     "normalize_phone",
     "normalize_username",
+    "prune_sessions",
     "refresh",
     "register",
     "revoke_key",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from sqlalchemy import delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import SCOPES, Actor
+from mcore.access import Actor, Role, session_scopes
 from mcore.auth.models import AuthSession, Login, RefreshToken, SessionRead, TokenPair, User
 from mcore.auth.ops.accounts import normalize_email, normalize_username
 from mcore.auth.ops.common import end_session, require_session
@@ -112,8 +114,9 @@ async def _issue(session: AsyncSession, auth: Auth, user: User, row: AuthSession
     refresh = new_secret(REFRESH_PREFIX)
     session.add(RefreshToken(token_hash=digest(refresh), session_id=row.id, created_at=utcnow()))
     await session.flush()
+    role = Role(user.role)
     access = auth.tokens.issue(
-        user_id=user.id, session_id=row.id, role=user.role, scopes=frozenset(SCOPES)
+        user_id=user.id, session_id=row.id, role=role, scopes=session_scopes(role)
     )
     return TokenPair(access_token=access, expires_in=auth.tokens.ttl, refresh_token=refresh)
 
@@ -202,3 +205,15 @@ async def revoke_session(
         raise NotFound(f"no session with id {session_id!r} of yours")
     end_session(session, auth, row, "revoked")
     await session.flush()
+
+
+async def prune_sessions(session: AsyncSession, *, before: datetime) -> int:
+    """Delete sessions (and their refresh tokens) that expired or were revoked before
+    ``before``: nothing can use them any more. How many sessions went."""
+    ended = or_(col(AuthSession.expires_at) < before, col(AuthSession.revoked_at) < before)
+    ids = list((await session.exec(select(AuthSession.id).where(ended))).all())
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        await session.exec(delete(RefreshToken).where(col(RefreshToken.session_id).in_(chunk)))
+        await session.exec(delete(AuthSession).where(col(AuthSession.id).in_(chunk)))
+    return len(ids)
