@@ -78,6 +78,12 @@ class Passwords:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, fn, *args)  # type: ignore[arg-type]
 
+    async def prepare(self) -> None:
+        """Make the dummy hash now, so the first sign-in with an unknown account does not
+        take longer than the others (it would, by one hash)."""
+        if self._dummy is None:
+            self._dummy = await self.hash("mstack dummy password for unknown accounts")
+
     async def hash(self, password: str) -> str:
         """A new argon2id hash of ``password``."""
         result = await self._run(self.context.hash, password)
@@ -91,8 +97,8 @@ class Passwords:
         unknown account takes as long to refuse as a wrong password.
         """
         if hashed is None:
-            if self._dummy is None:
-                self._dummy = await self.hash("mstack dummy password for unknown accounts")
+            await self.prepare()
+            assert self._dummy is not None
             hashed = self._dummy
             known = False
         else:

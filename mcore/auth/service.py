@@ -59,7 +59,9 @@ class Auth:
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Follow other processes' changes over Redis (when configured)."""
+        """Get ready to serve: the dummy password hash made, and other processes' changes
+        followed over Redis (when configured)."""
+        await self.passwords.prepare()
         if self.redis is not None and self._listener is None:
             self._listener = asyncio.create_task(self._listen(), name="mstack-auth-listener")
 
