@@ -13,6 +13,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from api._generated import CONTROLLERS as RECORD_CONTROLLERS
 from api.auth import provide_actor
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
@@ -20,6 +21,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.routes.blobs import get_blob
 from api.routes.files import FilesController
 from api.routes.health import health
+from api.routes.objects import get_object
 from mcore.db import Database
 from mcore.settings import Settings
 from mcore.storage import open_store
@@ -41,7 +43,7 @@ def create_app(settings: Settings) -> Litestar:
             await db.dispose()
 
     return Litestar(
-        route_handlers=[health, FilesController, get_blob],
+        route_handlers=[health, FilesController, get_blob, get_object, *RECORD_CONTROLLERS],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),

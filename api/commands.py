@@ -232,3 +232,12 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command("codegen")
+@click.option("--check", is_flag=True, help="Exit 1 with a diff when generated code is stale.")
+def codegen_command(check: bool) -> None:
+    """Render the specs into generated code (a development tool: needs the dev extras)."""
+    from codegen.__main__ import run
+
+    sys.exit(run(check=check))
