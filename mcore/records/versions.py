@@ -32,7 +32,7 @@ from mcore.pagination import check_limit, decode_cursor, encode_cursor
 from mcore.records.encoding import block_cid, decode, encode, file_links, link
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.records.schemas import VersionPage, VersionRead
-from mcore.refs import RefKind, add_ref, remove_refs
+from mcore.refs import BlobRef, RefKind, add_ref, remove_refs
 
 VERSION_TYPE = "mstack/version"
 NONCE_SIZE = 16
@@ -73,6 +73,7 @@ async def put_block(session: AsyncSession, value: Mapping[str, Any]) -> str:
     """
     data = encode(value)
     cid = block_cid(data)
+    await serialize_on(session, f"block:{cid}")  # against a purge removing the same block
     connection = await session.connection()
     values = {"cid": cid, "data": data}
     if connection.dialect.name == "postgresql":
@@ -290,12 +291,6 @@ async def append_version(
     return version
 
 
-async def head_version(session: AsyncSession, record: Record) -> RecordVersion:
-    version = await session.get(RecordVersion, (record.id, record.n))
-    assert version is not None, "every head has its version row"
-    return version
-
-
 async def version_at(
     session: AsyncSession, record: Record, at: datetime, subject: Subject
 ) -> RecordVersion:
@@ -391,6 +386,8 @@ async def purge_object(
         ).all()
     )
     contents = {v.content_cid for v in versions if v.content_cid is not None}
+    for cid in sorted(contents):
+        await serialize_on(session, f"block:{cid}")
     await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record.id))
     await session.exec(delete(RecordVersion).where(col(RecordVersion.object_id) == record.id))
     await session.exec(delete(Record).where(col(Record.id) == record.id))
@@ -428,3 +425,14 @@ async def read_block(session: AsyncSession, *, actor: Actor, cid: str) -> bytes:
     if cid not in blocks:
         raise NotFound(f"no record block {cid} that you may read")
     return blocks[cid]
+
+
+async def links_readable_blob(session: AsyncSession, *, actor: Actor, cid: str) -> bool:
+    """True when the actor may read an object some version of which links the blob ``cid``
+    (DESIGN.md: a blob is readable by whoever may read a file or record referencing it)."""
+    contents = select(BlobRef.ref_id).where(
+        col(BlobRef.cid) == cid, col(BlobRef.kind) == RefKind.record.value
+    )
+    holders = select(RecordVersion.object_id).where(col(RecordVersion.content_cid).in_(contents))
+    query = select(Record.id).where(col(Record.id).in_(holders), readable_clause(actor)).limit(1)
+    return (await session.exec(query)).first() is not None

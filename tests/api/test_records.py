@@ -3,10 +3,12 @@ updates with If-Match, old versions by CID, history, ?at=, revert, delete with h
 the blocks behind them."""
 
 import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 import pytest
+from litestar import Request
 
 from mcore.cid import record_cid
 from mcore.db import Database
@@ -491,3 +493,53 @@ async def test_timestamps_come_from_the_versions(
     assert made["created_at"] == "2027-01-15T08:00:00Z"
     assert later["created_at"] == made["created_at"]
     assert later["updated_at"] == "2027-01-15T08:01:30Z"
+
+
+async def client_as(
+    stack: AsyncExitStack, settings: Any, monkeypatch: pytest.MonkeyPatch, actor: Any
+) -> httpx.AsyncClient:
+    """A client on an app whose callers are ``actor``: the authentication hook answers for
+    them, as the accounts issue's tokens will (the ops' checks are what is under test)."""
+    from api import app as app_module
+
+    async def provide(request: Request[Any, Any, Any]) -> Any:
+        return actor
+
+    monkeypatch.setattr(app_module, "provide_actor", provide)
+    app = app_module.create_app(settings)
+    await stack.enter_async_context(app.lifespan())
+    transport = httpx.ASGITransport(app=app)
+    return await stack.enter_async_context(
+        httpx.AsyncClient(transport=transport, base_url="http://mstack.test")
+    )
+
+
+async def test_purge_and_forbidden_writes_over_http(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, db: Database
+) -> None:
+    from tests.recordkit import ADMIN, ALICE, BOB
+
+    async with AsyncExitStack() as stack:
+        alice = await client_as(stack, settings, monkeypatch, ALICE)
+        made = await create(alice, ARTISTS, {"name": {"full": "Mine"}, "visibility": "public"})
+        bob = await client_as(stack, settings, monkeypatch, BOB)
+        assert (await bob.get(f"{ARTISTS}/{made['id']}")).status_code == 200
+        for method, url, body in (
+            ("PATCH", f"{ARTISTS}/{made['id']}", {"bio": "mine now"}),
+            ("DELETE", f"{ARTISTS}/{made['id']}", None),
+            ("POST", f"{ARTISTS}/{made['id']}/revert", {"to": made["cid"]}),
+            ("POST", f"{ARTISTS}/{made['id']}/purge", None),
+        ):
+            r = await bob.request(method, url, json=body)
+            assert r.status_code == 403, (method, url, r.text)
+            assert r.headers["content-type"] == PROBLEM
+        r = await alice.post(f"{ARTISTS}/{made['id']}/purge")
+        assert r.status_code == 403  # owners delete; only admins purge
+        assert await count(db, RecordVersion) == 1
+        admin = await client_as(stack, settings, monkeypatch, ADMIN)
+        r = await admin.post(f"{ARTISTS}/{made['id']}/purge")
+        assert r.status_code == 204
+        assert await count(db, Record) == 0
+        assert await count(db, Block) == 0
+        assert (await admin.post(f"{ARTISTS}/{made['id']}/purge")).status_code == 404
+        assert (await admin.get(f"/api/v1/objects/{made['content_cid']}")).status_code == 404

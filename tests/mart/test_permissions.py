@@ -11,6 +11,7 @@ from mart._generated.models import (
     ArtistCreate,
     ArtistUpdate,
     ImageFileCreate,
+    ImageFileUpdate,
     ImageReleaseCreate,
     ImageReleaseUpdate,
     StillImageCreate,
@@ -254,3 +255,33 @@ async def test_links_to_files(db: Database, store: LocalBlobStore, settings: Set
         await write(
             db, ops.create_image_file, actor=ALICE, data=ImageFileCreate(file=alices_png.cid)
         )
+
+
+async def test_a_blob_is_readable_through_a_record_that_links_it(
+    db: Database, store: LocalBlobStore, settings: Settings
+) -> None:
+    private_png = await upload(db, store, settings, ALICE, png())
+    made = await write(
+        db, ops.create_image_file, actor=ALICE, data=ImageFileCreate(file=private_png.cid)
+    )
+    with pytest.raises(NotFound):
+        await read(db, file_ops.readable_blob_type, actor=BOB, cid=private_png.cid)
+    await write(
+        db,
+        ops.update_image_file,
+        actor=ALICE,
+        image_file_id=made.id,
+        data=ImageFileUpdate(visibility="public"),
+    )
+    for reader in (BOB, GUEST):
+        found = await read(db, file_ops.readable_blob_type, actor=reader, cid=private_png.cid)
+        assert found == "image/png"
+    with pytest.raises(NotFound):  # the file record itself stays private
+        await read(db, file_ops.get_file, actor=BOB, file_id=private_png.id)
+    await write(db, ops.delete_image_file, actor=ALICE, image_file_id=made.id)
+    # its history still links the blob, and history stays readable to its readers
+    found = await read(db, file_ops.readable_blob_type, actor=BOB, cid=private_png.cid)
+    assert found == "image/png"
+    await write(db, ops.purge_image_file, actor=ADMIN, image_file_id=made.id)
+    with pytest.raises(NotFound):
+        await read(db, file_ops.readable_blob_type, actor=BOB, cid=private_png.cid)
