@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcore.records.encoding import FOLD_GROWTH
 from mcore.records.spec import (
     Boolean,
     Date,
@@ -65,7 +66,7 @@ def annotation(kind: Any, *, item: bool = False) -> str:
     if isinstance(kind, Text):
         if kind.choices:
             return "Literal[" + ", ".join(repr(c) for c in kind.choices) + "]"
-        base = "WebUrl" if kind.url else "str"
+        base = "WebUrl" if kind.url else "ContentText"
         if not item:
             return base
         limits = _kwargs(min_length=kind.min_length or None, max_length=kind.max_length)
@@ -204,7 +205,9 @@ def link_lines(
 
 
 def _term_value(kind: Any, value: str) -> str:
-    return f"str({value})" if isinstance(kind, Integer) else value
+    if isinstance(kind, Integer):
+        return f"str({value})"
+    return f"fold({value})" if isinstance(kind, Text) else value
 
 
 def term_lines(fields: Any, parts: list[str], value: str, path: str, depth: int) -> list[str]:
@@ -228,8 +231,9 @@ def term_lines(fields: Any, parts: list[str], value: str, path: str, depth: int)
     return body if f.required else [f"if {here} is not None:", *_indent(body)]
 
 
-def single_expr(fields: Any, parts: list[str], value: str) -> str:
-    """The expression of a single-valued path, ``None`` when an optional part is missing."""
+def single_expr(fields: Any, parts: list[str], value: str, *, fold: bool = False) -> str:
+    """The expression of a single-valued path, ``None`` when an optional part is missing;
+    with ``fold``, its text case-folded for search and sort."""
     guards: list[str] = []
     current = value
     for i, part in enumerate(parts):
@@ -239,6 +243,8 @@ def single_expr(fields: Any, parts: list[str], value: str) -> str:
             if not f.required:
                 guards.append(f"{current} is not None")
             fields = f.kind.fields
+    if fold:
+        current = f"fold({current})"
     return f"{current} if {' and '.join(guards)} else None" if guards else current
 
 
@@ -342,7 +348,7 @@ def _column(model: Model, path: str) -> ColumnView:
     kwargs: list[str] = ["default=None"] if nullable else []
     if isinstance(kind, Text):
         py = "str"
-        kwargs.append(f"max_length={kind.max_length or 255}")
+        kwargs.append(f"max_length={(kind.max_length or 255) * FOLD_GROWTH}")
     elif isinstance(kind, Integer):
         py = "int"
         kwargs.append("sa_type=BigInteger()")
@@ -359,7 +365,7 @@ def _column(model: Model, path: str) -> ColumnView:
         name=name,
         annotation=f"{py} | None" if nullable else py,
         call=f"Field({', '.join(kwargs)})",
-        value=single_expr(model.fields, path.split("."), "data"),
+        value=single_expr(model.fields, path.split("."), "data", fold=isinstance(kind, Text)),
     )
 
 

@@ -129,7 +129,7 @@ STILL_IMAGE = Model(
         ),
         Field("year", Integer(ge=-10_000, le=9_999), description="Year it was made"),
         Field("medium", Text(max_length=200), description="Materials, such as oil on canvas"),
-        Field("tags", SetOf(Text(max_length=100), max_items=100), description="Keywords"),
+        Field("tags", SetOf(Text(max_length=80), max_items=100), description="Keywords"),
         Field("licence", LICENCE, description="Licence, such as CC-BY-4.0"),
     ],
     search=["title.full", "creators.artist", "image_files", "tags", "year", "medium", "licence"],

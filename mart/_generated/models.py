@@ -21,6 +21,7 @@ from mcore.records.schemas import (
     CalendarDate,
     ContentInt,
     ContentModel,
+    ContentText,
     FileCid,
     RecordId,
     RecordMeta,
@@ -31,11 +32,11 @@ from mcore.records.schemas import (
 class TitleData(ContentModel):
     """A title in three lengths: full, short (for lists) and abbreviated (for tight spaces)."""
 
-    full: str = Field(min_length=1, max_length=500, description="The whole title")
-    short: str | None = Field(
+    full: ContentText = Field(min_length=1, max_length=500, description="The whole title")
+    short: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="A shorter form for lists and cards"
     )
-    abbreviated: str | None = Field(
+    abbreviated: ContentText | None = Field(
         default=None, min_length=1, max_length=50, description="An abbreviation or sort code"
     )
 
@@ -44,7 +45,7 @@ class Creator(ContentModel):
     """One artist's part in a work."""
 
     artist: RecordId = Field(description="The artist's id")
-    role: str = Field(
+    role: ContentText = Field(
         min_length=1, max_length=100, description="What they did, such as painter or photographer"
     )
 
@@ -56,7 +57,7 @@ class ArtistBase(ContentModel):
     """A person or collective who makes art."""
 
     name: TitleData = Field(description="The artist's name")
-    bio: str | None = Field(
+    bio: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="A short biography"
     )
     links: list[Annotated[WebUrl, Field(min_length=1, max_length=2000)]] = Field(
@@ -89,7 +90,7 @@ class ArtistUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
     name: TitleData | None = Field(default=None, description="The artist's name")
-    bio: str | None = Field(
+    bio: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="A short biography"
     )
     links: list[Annotated[WebUrl, Field(min_length=1, max_length=2000)]] | None = Field(
@@ -107,8 +108,8 @@ class Artist(SQLModel, table=True):
     id: str = Field(
         sa_column=Column(String(64), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
     )
-    name_full: str = Field(max_length=500, index=True)
-    name_short: str | None = Field(default=None, max_length=200, index=True)
+    name_full: str = Field(max_length=1500, index=True)
+    name_short: str | None = Field(default=None, max_length=600, index=True)
 
 
 class ArtistRead(ArtistBase, RecordMeta):
@@ -136,16 +137,16 @@ class ImageFileBase(ContentModel):
     """
 
     file: FileCid = Field(description="The image's file CID")
-    caption: str | None = Field(
+    caption: ContentText | None = Field(
         default=None, min_length=1, max_length=2000, description="What the image shows"
     )
-    alt: str | None = Field(
+    alt: ContentText | None = Field(
         default=None,
         min_length=1,
         max_length=2000,
         description="Alternative text for screen readers",
     )
-    credits: str | None = Field(
+    credits: ContentText | None = Field(
         default=None, min_length=1, max_length=2000, description="Who made or owns the image"
     )
 
@@ -173,16 +174,16 @@ class ImageFileUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
     file: FileCid | None = Field(default=None, description="The image's file CID")
-    caption: str | None = Field(
+    caption: ContentText | None = Field(
         default=None, min_length=1, max_length=2000, description="What the image shows"
     )
-    alt: str | None = Field(
+    alt: ContentText | None = Field(
         default=None,
         min_length=1,
         max_length=2000,
         description="Alternative text for screen readers",
     )
-    credits: str | None = Field(
+    credits: ContentText | None = Field(
         default=None, min_length=1, max_length=2000, description="Who made or owns the image"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
@@ -197,7 +198,7 @@ class ImageFile(SQLModel, table=True):
         sa_column=Column(String(64), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
     )
     file: str = Field(max_length=64, index=True)
-    caption: str | None = Field(default=None, max_length=2000)
+    caption: str | None = Field(default=None, max_length=6000)
 
 
 class ImageFileRead(ImageFileBase, RecordMeta):
@@ -205,10 +206,10 @@ class ImageFileRead(ImageFileBase, RecordMeta):
 
     width: ContentInt | None = Field(default=None, description="Width in pixels, once processed")
     height: ContentInt | None = Field(default=None, description="Height in pixels, once processed")
-    format: str | None = Field(
+    format: ContentText | None = Field(
         default=None, description="Image format (jpeg, png, ...), once processed"
     )
-    colour_space: str | None = Field(
+    colour_space: ContentText | None = Field(
         default=None, description="Colour space (srgb, ...), once processed"
     )
 
@@ -230,7 +231,7 @@ class StillImageBase(ContentModel):
     """A still work of art (a painting, a photograph, a print) and its images."""
 
     title: TitleData = Field(description="The work's title")
-    description: str | None = Field(
+    description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the work"
     )
     creators: list[Creator] = Field(
@@ -244,13 +245,13 @@ class StillImageBase(ContentModel):
     year: ContentInt | None = Field(
         default=None, ge=-10000, le=9999, description="Year it was made"
     )
-    medium: str | None = Field(
+    medium: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Materials, such as oil on canvas"
     )
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    tags: list[Annotated[ContentText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list, max_length=100, description="Keywords"
     )
-    licence: str | None = Field(
+    licence: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Licence, such as CC-BY-4.0"
     )
 
@@ -287,7 +288,7 @@ class StillImageUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
     title: TitleData | None = Field(default=None, description="The work's title")
-    description: str | None = Field(
+    description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the work"
     )
     creators: list[Creator] | None = Field(
@@ -301,13 +302,13 @@ class StillImageUpdate(ContentModel):
     year: ContentInt | None = Field(
         default=None, ge=-10000, le=9999, description="Year it was made"
     )
-    medium: str | None = Field(
+    medium: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Materials, such as oil on canvas"
     )
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+    tags: list[Annotated[ContentText, Field(min_length=1, max_length=80)]] | None = Field(
         default=None, max_length=100, description="Keywords"
     )
-    licence: str | None = Field(
+    licence: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Licence, such as CC-BY-4.0"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
@@ -321,10 +322,10 @@ class StillImage(SQLModel, table=True):
     id: str = Field(
         sa_column=Column(String(64), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
     )
-    title_full: str = Field(max_length=500, index=True)
+    title_full: str = Field(max_length=1500, index=True)
     year: int | None = Field(default=None, sa_type=BigInteger(), index=True)
-    medium: str | None = Field(default=None, max_length=200, index=True)
-    licence: str | None = Field(default=None, max_length=200, index=True)
+    medium: str | None = Field(default=None, max_length=600, index=True)
+    licence: str | None = Field(default=None, max_length=600, index=True)
 
 
 class StillImageRead(StillImageBase, RecordMeta):
@@ -367,13 +368,13 @@ class ImageReleaseBase(ContentModel):
     )
     cover_image: RecordId | None = Field(default=None, description="The image file on its cover")
     release_date: CalendarDate | None = Field(default=None, description="The day it was released")
-    description: str | None = Field(
+    description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the release"
     )
-    licence: str | None = Field(
+    licence: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Licence, such as CC-BY-4.0"
     )
-    catalogue_number: str | None = Field(
+    catalogue_number: ContentText | None = Field(
         default=None, min_length=1, max_length=100, description="Catalogue number"
     )
 
@@ -416,13 +417,13 @@ class ImageReleaseUpdate(ContentModel):
     )
     cover_image: RecordId | None = Field(default=None, description="The image file on its cover")
     release_date: CalendarDate | None = Field(default=None, description="The day it was released")
-    description: str | None = Field(
+    description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the release"
     )
-    licence: str | None = Field(
+    licence: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="Licence, such as CC-BY-4.0"
     )
-    catalogue_number: str | None = Field(
+    catalogue_number: ContentText | None = Field(
         default=None, min_length=1, max_length=100, description="Catalogue number"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
@@ -436,8 +437,8 @@ class ImageRelease(SQLModel, table=True):
     id: str = Field(
         sa_column=Column(String(64), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
     )
-    title_full: str = Field(max_length=500, index=True)
-    catalogue_number: str | None = Field(default=None, max_length=100, index=True)
+    title_full: str = Field(max_length=1500, index=True)
+    catalogue_number: str | None = Field(default=None, max_length=300, index=True)
     release_date: date | None = Field(default=None, index=True)
 
 

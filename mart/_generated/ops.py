@@ -48,7 +48,7 @@ from mart._generated.models import (
 )
 from mcore.access import Actor
 from mcore.records import ops as records
-from mcore.records.encoding import link
+from mcore.records.encoding import fold, link
 from mcore.records.links import LinkUse, file_link, record_link
 from mcore.records.ops import Filter, HasTerm, Match, RecordType
 from mcore.records.schemas import VersionPage, VersionRead
@@ -91,8 +91,8 @@ def _artist_links(data: ArtistBase) -> list[LinkUse]:
 
 def _artist_projection(data: ArtistBase) -> dict[str, Any]:
     return {
-        "name_full": data.name.full,
-        "name_short": data.name.short,
+        "name_full": fold(data.name.full),
+        "name_short": fold(data.name.short),
     }
 
 
@@ -252,7 +252,7 @@ def _image_file_links(data: ImageFileBase) -> list[LinkUse]:
 def _image_file_projection(data: ImageFileBase) -> dict[str, Any]:
     return {
         "file": data.file,
-        "caption": data.caption,
+        "caption": fold(data.caption),
     }
 
 
@@ -424,10 +424,10 @@ def _still_image_links(data: StillImageBase) -> list[LinkUse]:
 
 def _still_image_projection(data: StillImageBase) -> dict[str, Any]:
     return {
-        "title_full": data.title.full,
+        "title_full": fold(data.title.full),
         "year": data.year,
-        "medium": data.medium,
-        "licence": data.licence,
+        "medium": fold(data.medium),
+        "licence": fold(data.licence),
     }
 
 
@@ -438,7 +438,7 @@ def _still_image_terms(data: StillImageBase) -> list[tuple[str, str]]:
     for image_files_item in data.image_files:
         terms.append(("image_files", image_files_item))
     for tags_item in data.tags:
-        terms.append(("tags", tags_item))
+        terms.append(("tags", fold(tags_item)))
     return terms
 
 
@@ -621,8 +621,8 @@ def _image_release_links(data: ImageReleaseBase) -> list[LinkUse]:
 
 def _image_release_projection(data: ImageReleaseBase) -> dict[str, Any]:
     return {
-        "title_full": data.title.full,
-        "catalogue_number": data.catalogue_number,
+        "title_full": fold(data.title.full),
+        "catalogue_number": fold(data.catalogue_number),
         "release_date": data.release_date,
     }
 

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import dag_cbor
 from multiformats import CID
@@ -40,6 +40,7 @@ __all__ = [
     "cid_text",
     "decode",
     "encode",
+    "fold",
     "from_micros",
     "link",
     "micros",
@@ -55,6 +56,20 @@ class EncodingError(ValueError):
         super().__init__(f"{path or 'record'}: {message}")
         self.path = path
         self.message = message
+
+
+# Case folding can make text up to three times longer ("ﬃ" -> "ffi").
+FOLD_GROWTH = 3
+
+
+@overload
+def fold(value: str) -> str: ...
+@overload
+def fold(value: None) -> None: ...
+def fold(value: str | None) -> str | None:
+    """Text as search columns and terms hold it: NFC, then case-folded, so that search and
+    sort ignore case alike on every database (SQLite's lower() knows only ASCII)."""
+    return None if value is None else unicodedata.normalize("NFC", value).casefold()
 
 
 def micros(moment: datetime) -> int:

@@ -13,14 +13,15 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, false, or_
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_create, require_scope
+from mcore.cid import DAG_CBOR, is_canonical
 from mcore.errors import Gone, Invalid, NotFound
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
-from mcore.records.encoding import to_plain
+from mcore.records.encoding import INT_MAX, INT_MIN, fold, to_plain
 from mcore.records.hooks import hooks_for
 from mcore.records.links import LinkUse, check_links
 from mcore.records.models import Record, RecordTerm, RecordVersion
@@ -367,21 +368,37 @@ def _parse_cursor_value(column: Any, value: Any) -> Any:
             raise bad from None
     if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
         raise bad
+    if kind is bool and not isinstance(value, bool):
+        raise bad
     if kind is str and not isinstance(value, str):
+        raise bad
+    if not _storable(value):
         raise bad
     return value
 
 
+def _storable(value: Any) -> bool:
+    """False for values no row can hold: NUL in text, integers past 64 bits."""
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return INT_MIN <= value <= INT_MAX
+    return True
+
+
 def _filter_clause(item: Filter) -> Any:
+    if not _storable(item.value):
+        return false()  # nothing stored can match it (and the database need not see it)
     if isinstance(item, HasTerm):
         return exists().where(
             col(RecordTerm.record_id) == col(Record.id),
             col(RecordTerm.field) == item.field,
-            col(RecordTerm.value) == item.value,
+            col(RecordTerm.value) == fold(item.value),
         )
+    value = fold(item.value) if isinstance(item.value, str) else item.value
     if item.contains:
-        return func.lower(item.column).contains(str(item.value).lower(), autoescape=True)
-    return item.column == item.value
+        return item.column.contains(value, autoescape=True)
+    return item.column == value
 
 
 async def list_objects(
@@ -423,8 +440,10 @@ async def list_objects(
             query = query.where(_filter_clause(item))
     after = decode_cursor(cursor)
     if after is not None:
-        if after.get("sort") != sort or not isinstance(after.get("id"), str):
+        if after.get("sort") != sort:
             raise Invalid("the cursor belongs to another sort order", field="cursor")
+        if not isinstance(after.get("id"), str) or not is_canonical(after["id"], DAG_CBOR):
+            raise Invalid("the cursor is not one this server gave out", field="cursor")
         value = _parse_cursor_value(column, after.get("v"))
         last = after["id"]
         ident = col(Record.id)

@@ -30,8 +30,15 @@ def _calendar_date(value: Any) -> date:
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
 
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no title or caption needs one.
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    return value
+
+
 def _web_url(value: str) -> str:
-    if not _URL.match(value):
+    if not _URL.match(value) or "\x00" in value:
         raise ValueError("expected an http(s) URL")
     return value
 
@@ -70,6 +77,9 @@ ContentBool = Annotated[bool, BeforeValidator(_boolean)]
 
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 """A calendar date given as YYYY-MM-DD (stored the same way)."""
+
+ContentText = Annotated[str, AfterValidator(_text)]
+"""Text for content: anything Unicode but NUL (it is stored NFC by ``ContentModel``)."""
 
 WebUrl = Annotated[str, AfterValidator(_web_url)]
 """An http(s) URL, kept as the text given."""

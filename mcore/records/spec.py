@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Union
 
 from mcore.cid import DAG_CBOR, RAW, is_canonical
-from mcore.records.encoding import INT_MAX, INT_MIN
+from mcore.records.encoding import FOLD_GROWTH, INT_MAX, INT_MIN
 from mcore.records.models import TERM_LENGTH
 
 # -- kinds ----------------------------------------------------------------------------------
@@ -379,9 +379,10 @@ class _Checker:
             if (
                 info.multi
                 and isinstance(info.kind, Text)
-                and ((info.kind.max_length or 0) > TERM_LENGTH)
+                and (info.kind.max_length or 0) * FOLD_GROWTH > TERM_LENGTH
             ):
-                self.error(where, f"searchable list text must be at most {TERM_LENGTH} long")
+                longest = TERM_LENGTH // FOLD_GROWTH
+                self.error(where, f"searchable list text must be at most {longest} long")
             if info.multi and isinstance(info.kind, Boolean | Date):
                 self.error(where, "lists of booleans or dates cannot be searched")
             params[param_name(path)] = path

@@ -313,6 +313,8 @@ async def version_by_cid(
     session: AsyncSession, record: Record, cid: str, subject: Subject
 ) -> RecordVersion:
     """One version of this object by its CID."""
+    if not is_canonical(cid, DAG_CBOR):
+        raise NotFound(f"{cid!r} is not a version CID (bafyr4i...)")
     query = select(RecordVersion).where(
         col(RecordVersion.object_id) == record.id, col(RecordVersion.cid) == cid
     )

@@ -296,6 +296,8 @@ async def test_revert_and_delete_keep_history(client: httpx.AsyncClient, db: Dat
             "image_files.0",
         ),
         ({"title": {"full": "T"}, "visibility": "everyone"}, "visibility"),
+        ({"title": {"full": "nul \x00 inside"}}, "title.full"),
+        ({"title": {"full": "T"}, "tags": ["a", "b\x00"]}, "tags.1"),
     ],
 )
 async def test_bad_input_is_422_naming_the_field_and_writes_nothing(
@@ -425,6 +427,46 @@ async def test_bad_list_parameters(client: httpx.AsyncClient, params: dict[str, 
     assert r.headers["content-type"] == PROBLEM
 
 
+async def test_filters_no_row_could_match_find_nothing(client: httpx.AsyncClient) -> None:
+    await create(client, STILL_IMAGES, {"title": {"full": "T"}, "year": 2000, "tags": ["a"]})
+    for params in (
+        {"year": "99999999999999999999999"},
+        {"title_full": "a\x00b"},
+        {"tags": "a\x00"},
+        {"creators_artist": "not-an-id"},
+    ):
+        r = await client.get(STILL_IMAGES, params=params)
+        assert r.status_code == 200, (params, r.text)
+        assert r.json()["items"] == []
+
+
+async def test_forged_cursors_are_refused(client: httpx.AsyncClient) -> None:
+    from mcore.pagination import encode_cursor
+
+    for cursor in (
+        {"sort": "-created_at", "v": "2020-01-01T00:00:00+00:00", "id": "x\x00"},
+        {
+            "sort": "-created_at",
+            "v": 5,
+            "id": "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u",
+        },
+        {
+            "sort": "year",
+            "v": "soon",
+            "id": "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u",
+        },
+        {
+            "sort": "year",
+            "v": 2**70,
+            "id": "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u",
+        },
+    ):
+        params = {"sort": cursor["sort"], "cursor": encode_cursor(cursor)}
+        r = await client.get(STILL_IMAGES, params=params)
+        assert r.status_code == 422, (cursor, r.text)
+        assert r.json()["errors"][0]["field"] == "cursor"
+
+
 async def test_a_cursor_of_another_sort_is_refused(client: httpx.AsyncClient) -> None:
     for i in range(3):
         await create(client, STILL_IMAGES, {"title": {"full": f"T{i}"}, "year": 2000 + i})
@@ -543,3 +585,14 @@ async def test_purge_and_forbidden_writes_over_http(
         assert await count(db, Block) == 0
         assert (await admin.post(f"{ARTISTS}/{made['id']}/purge")).status_code == 404
         assert (await admin.get(f"/api/v1/objects/{made['content_cid']}")).status_code == 404
+
+
+async def test_search_and_tags_ignore_case_beyond_ascii(client: httpx.AsyncClient) -> None:
+    made = await create(client, ARTISTS, {"name": {"full": "Maren Økland", "short": "Straße"}})
+    for params in ({"name_full": "ØKLAND"}, {"name_full": "økland"}, {"name_short": "STRASSE"}):
+        found = (await client.get(ARTISTS, params=params)).json()["items"]
+        assert [a["id"] for a in found] == [made["id"]], params
+    work = await create(client, STILL_IMAGES, {"title": {"full": "W"}, "tags": ["Fjørd"]})
+    assert work["tags"] == ["Fjørd"]  # content keeps the text as given
+    found = (await client.get(STILL_IMAGES, params={"tags": "FJØRD"})).json()["items"]
+    assert [w["id"] for w in found] == [work["id"]]

@@ -105,6 +105,11 @@ async def test_versioning_on_postgresql(pg: tuple[httpx.AsyncClient, Database]) 
 
     found = (await client.get("/api/v1/artists", params={"name_full": "økland"})).json()
     assert {a["id"] for a in found["items"]} == {made["id"], twin["id"]}
+    for params in ({"name_full": "a\x00"}, {"sort": "name_full", "limit": 1}):
+        r = await client.get("/api/v1/artists", params=params)
+        assert r.status_code == 200, r.text
+    r = await client.post("/api/v1/artists", json={"name": {"full": "nul\x00"}})
+    assert r.status_code == 422
 
     image = (
         await client.post("/api/v1/files", params={"filename": "p.png"}, content=png())

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-24 06:17:18.014276
+Create Date: 2026-11-24 06:31:13.744805
 """
 
 from collections.abc import Sequence
@@ -49,8 +49,8 @@ def upgrade() -> None:
     op.create_table(
         "mart_artists",
         sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("name_full", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("name_short", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("name_full", sqlmodel.sql.sqltypes.AutoString(length=1500), nullable=False),
+        sa.Column("name_short", sqlmodel.sql.sqltypes.AutoString(length=600), nullable=True),
         sa.ForeignKeyConstraint(
             ["id"], ["records.id"], name=op.f("fk_mart_artists_id_records"), ondelete="CASCADE"
         ),
@@ -66,7 +66,7 @@ def upgrade() -> None:
         "mart_image_files",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("file", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("caption", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("caption", sqlmodel.sql.sqltypes.AutoString(length=6000), nullable=True),
         sa.ForeignKeyConstraint(
             ["id"], ["records.id"], name=op.f("fk_mart_image_files_id_records"), ondelete="CASCADE"
         ),
@@ -78,8 +78,8 @@ def upgrade() -> None:
     op.create_table(
         "mart_image_releases",
         sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("title_full", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("catalogue_number", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("title_full", sqlmodel.sql.sqltypes.AutoString(length=1500), nullable=False),
+        sa.Column("catalogue_number", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
         sa.Column("release_date", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["id"],
@@ -105,10 +105,10 @@ def upgrade() -> None:
     op.create_table(
         "mart_still_images",
         sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("title_full", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("title_full", sqlmodel.sql.sqltypes.AutoString(length=1500), nullable=False),
         sa.Column("year", sa.BigInteger(), nullable=True),
-        sa.Column("medium", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("licence", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("medium", sqlmodel.sql.sqltypes.AutoString(length=600), nullable=True),
+        sa.Column("licence", sqlmodel.sql.sqltypes.AutoString(length=600), nullable=True),
         sa.ForeignKeyConstraint(
             ["id"], ["records.id"], name=op.f("fk_mart_still_images_id_records"), ondelete="CASCADE"
         ),
