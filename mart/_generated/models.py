@@ -70,6 +70,7 @@ class ArtistCreate(ArtistBase):
     """What a client sends to create an artist."""
 
     model_config = SQLModelConfig(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -80,7 +81,7 @@ class ArtistCreate(ArtistBase):
                 },
                 {"name": {"full": "Studio Kallio"}},
             ]
-        }
+        },
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
@@ -88,6 +89,8 @@ class ArtistCreate(ArtistBase):
 
 class ArtistUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
     name: TitleData | None = Field(default=None, description="The artist's name")
     bio: ContentText | None = Field(
@@ -155,6 +158,7 @@ class ImageFileCreate(ImageFileBase):
     """What a client sends to create an image file."""
 
     model_config = SQLModelConfig(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -164,7 +168,7 @@ class ImageFileCreate(ImageFileBase):
                     "credits": "Photo: Studio Kallio",
                 }
             ]
-        }
+        },
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
@@ -172,6 +176,8 @@ class ImageFileCreate(ImageFileBase):
 
 class ImageFileUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
     file: FileCid | None = Field(default=None, description="The image's file CID")
     caption: ContentText | None = Field(
@@ -260,6 +266,7 @@ class StillImageCreate(StillImageBase):
     """What a client sends to create a still image."""
 
     model_config = SQLModelConfig(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -278,7 +285,7 @@ class StillImageCreate(StillImageBase):
                     "licence": "CC-BY-4.0",
                 }
             ]
-        }
+        },
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
@@ -286,6 +293,8 @@ class StillImageCreate(StillImageBase):
 
 class StillImageUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
     title: TitleData | None = Field(default=None, description="The work's title")
     description: ContentText | None = Field(
@@ -383,6 +392,7 @@ class ImageReleaseCreate(ImageReleaseBase):
     """What a client sends to create an image release."""
 
     model_config = SQLModelConfig(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -399,7 +409,7 @@ class ImageReleaseCreate(ImageReleaseBase):
                     "catalogue_number": "MST-0001",
                 }
             ]
-        }
+        },
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
@@ -407,6 +417,8 @@ class ImageReleaseCreate(ImageReleaseBase):
 
 class ImageReleaseUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
     title: TitleData | None = Field(default=None, description="The release's title")
     artists: list[RecordId] | None = Field(

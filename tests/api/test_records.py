@@ -596,3 +596,24 @@ async def test_search_and_tags_ignore_case_beyond_ascii(client: httpx.AsyncClien
     assert work["tags"] == ["Fjørd"]  # content keeps the text as given
     found = (await client.get(STILL_IMAGES, params={"tags": "FJØRD"})).json()["items"]
     assert [w["id"] for w in found] == [work["id"]]
+
+
+async def test_unknown_fields_are_refused_and_null_clears(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    r = await client.post(ARTISTS, json={"name": {"full": "Typo"}, "nmae": "x"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "nmae"
+    assert await count(db, Record) == 0
+    made = await create(
+        client, ARTISTS, {"name": {"full": "Clear"}, "bio": "b", "links": ["https://a.example/"]}
+    )
+    r = await client.patch(f"{ARTISTS}/{made['id']}", json={"boi": "typo"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "boi"
+    r = await client.patch(f"{ARTISTS}/{made['id']}", json={"bio": None, "links": None})
+    assert r.status_code == 200
+    assert r.json()["bio"] is None
+    assert r.json()["links"] == []
+    content = (await client.get(f"/api/v1/objects/{r.json()['content_cid']}")).json()
+    assert content == {"$type": "mart/artist", "name": {"full": "Clear"}}

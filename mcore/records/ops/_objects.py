@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_create
@@ -103,6 +104,20 @@ async def versions(
     return await list_versions(session, record, cursor=cursor, limit=limit)
 
 
+def _cleared(schema: type[SQLModel], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` with null meaning "clear": an optional field's default (an empty list for
+    lists); a required field cannot be cleared."""
+    out = dict(changes)
+    for name, value in changes.items():
+        info = schema.model_fields.get(name)
+        if value is not None or info is None:
+            continue
+        if info.is_required():
+            raise Invalid(f"{name} is required and cannot be removed", field=name)
+        out[name] = info.get_default(call_default_factory=True)
+    return out
+
+
 async def update(
     session: AsyncSession,
     rt: RecordType[BaseT, ReadT],
@@ -120,19 +135,10 @@ async def update(
         session, actor=actor, subject=rt.subject, object_id=object_id, if_match=if_match
     )
     if changes:
-        cleared = [
-            name
-            for name, value in changes.items()
-            if value is None
-            and name in rt.base.model_fields
-            and rt.base.model_fields[name].is_required()
-        ]
-        if cleared:
-            raise Invalid(f"{cleared[0]} is required and cannot be removed", field=cleared[0])
         assert record.content_cid is not None
         current_content = (await get_contents(session, [record.content_cid]))[record.content_cid]
         current = plain_content(current_content)
-        data = validate(rt.base, {**current, **changes})
+        data = validate(rt.base, {**current, **_cleared(rt.base, changes)})
         known = {use.target for use in rt.links(validate(rt.base, current))}
         new_links = [use for use in rt.links(data) if use.target not in known]
         await check_links(session, actor=actor, uses=new_links)
