@@ -18,6 +18,7 @@ from api.auth import provide_actor
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
+from api.fastpath import FastPath, ReadGrants
 from api.routes.blobs import get_blob
 from api.routes.files import FilesController
 from api.routes.health import health
@@ -29,7 +30,7 @@ from mcore.storage import open_store
 VERSION = "0.1.0"
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings) -> FastPath:
     """An app for these settings. The database must already be migrated (``mstack db upgrade``;
     ``mstack serve`` does it for the embedded default)."""
     db = Database(settings)
@@ -42,7 +43,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, FilesController, get_blob, get_object, *RECORD_CONTROLLERS],
         dependencies={
             "session": Provide(provide_session),
@@ -51,7 +52,13 @@ def create_app(settings: Settings) -> Litestar:
             "actor": Provide(provide_actor),
         },
         state=State(
-            {"settings": settings, "db": db, "store": store, "blob_cache": SmallBlobCache()}
+            {
+                "settings": settings,
+                "db": db,
+                "store": store,
+                "blob_cache": SmallBlobCache(),
+                "read_grants": ReadGrants(settings.read_grant_ttl),
+            }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -67,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=False,
     )
+    return FastPath(app)
 
 
 logging.getLogger("mstack").addHandler(logging.NullHandler())

@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +62,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bo
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        access_log=settings.access_log,
         server_header=False,
     )
 
@@ -89,49 +91,69 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
     """Register files already on this machine (folders are walked)."""
-    from mcore.access import SYSTEM
-    from mcore.db import Database
-    from mcore.errors import DomainError
-    from mcore.files.ingest import discard_uploads, record_uploads, stage_path
-    from mcore.files.models import FileRead
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from mcore.files.staging import StagedUpload, stage_path_sync
     from mcore.storage import open_store
 
     settings = _settings(ctx)
     files = sorted(
         {f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()}
     )
+    store = open_store(settings)
+    # Files are staged (copied, hashed, made durable) on a thread, up to two ahead of the
+    # database; the first starts now, while the database layer is still being imported.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+    queue = iter(files)
+    window: list[tuple[Path, Future[StagedUpload]]] = []
+
+    def stage_next() -> None:
+        path = next(queue, None)
+        if path is not None:
+            window.append((path, pool.submit(stage_path_sync, store, path, settings, move=move)))
+
+    stage_next()
+    stage_next()
+
+    from mcore.access import SYSTEM
+    from mcore.db import Database
+    from mcore.errors import DomainError
+    from mcore.files.ingest import record_uploads
+    from mcore.files.models import FileRead
+    from mcore.files.staging import discard_uploads
+
     total = sum(f.stat().st_size for f in files)
     failed = 0
     results: list[dict[str, Any]] = []
 
+    async def record(staged: StagedUpload, db: Database) -> None:
+        try:
+            async with db.session(write=True) as session:
+                (file,) = await record_uploads(session, store, actor=SYSTEM, uploads=[staged])
+        finally:
+            await discard_uploads(store, [staged])
+        results.append(FileRead.model_validate(file, from_attributes=True).model_dump(mode="json"))
+
     async def run() -> None:
         nonlocal failed
         db = Database(settings)
-        store = open_store(settings)
         try:
-            with click.progressbar(
-                length=total, label="ingesting", file=sys.stderr, show_pos=True
-            ) as bar:
-                for path in files:
+            with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
+                while window:
+                    path, future = window.pop(0)
+                    stage_next()
                     try:
-                        staged = await stage_path(store, path, settings, move=move)
-                        try:
-                            async with db.session(write=True) as session:
-                                (record,) = await record_uploads(
-                                    session, store, actor=SYSTEM, uploads=[staged]
-                                )
-                        finally:
-                            await discard_uploads(store, [staged])
-                        results.append(
-                            FileRead.model_validate(record, from_attributes=True).model_dump(
-                                mode="json"
-                            )
-                        )
-                    except DomainError as exc:
+                        await record(await asyncio.wrap_future(future), db)
+                    except (DomainError, OSError) as exc:
                         failed += 1
-                        click.echo(f"\n{path}: {exc.detail}", err=True)
-                    bar.update(path.stat().st_size if path.exists() else 0)
+                        reason = exc.detail if isinstance(exc, DomainError) else exc.strerror
+                        click.echo(f"\n{path}: {reason}", err=True)
+                    bar.update(future.result().blob.size if future.exception() is None else 0)
         finally:
+            for _, future in window:
+                if not future.cancel() and future.exception() is None:
+                    await discard_uploads(store, [future.result()])
+            pool.shutdown()
             await db.dispose()
 
     _run(run)
@@ -230,14 +252,15 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
     )
 
 
+def _plug_in_commands() -> None:
+    """Add the commands other installed packages offer in the ``mstack.commands`` entry-point
+    group (such as ``codegen``), so ``mstack --help`` shows what is installed."""
+    for entry in entry_points(group="mstack.commands"):
+        if entry.name not in main.commands:
+            main.add_command(entry.load(), entry.name)
+
+
+_plug_in_commands()
+
 if __name__ == "__main__":
     main()
-
-
-@main.command("codegen")
-@click.option("--check", is_flag=True, help="Exit 1 with a diff when generated code is stale.")
-def codegen_command(check: bool) -> None:
-    """Render the specs into generated code (a development tool: needs the dev extras)."""
-    from codegen.__main__ import run
-
-    sys.exit(run(check=check))

@@ -1,12 +1,14 @@
 """``python -m codegen``: write the generated code, or with ``--check`` fail when it is stale.
 
 Exit codes: 0 up to date (or written), 1 stale (``--check``; the diff is printed),
-2 a spec is invalid (every error is printed, each naming its spec and field).
+2 a spec is invalid (every error is printed, each naming its spec and field), 3 the
+generator cannot run (ruff, from the development extras, is missing; or a template bug).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +17,7 @@ from codegen.generate import changes, configured_specs, load_views, render, show
 from codegen.render import FormatError
 from mcore.records.spec import SpecInvalid
 
-OK, STALE, INVALID = 0, 1, 2
+OK, STALE, INVALID, BROKEN = 0, 1, 2, 3
 
 
 def find_root(start: Path) -> Path:
@@ -35,6 +37,10 @@ def run(*, check: bool = False, root: Path | None = None, specs: Sequence[str] =
         print(f"codegen: no specs given and none in {root / 'pyproject.toml'} [tool.codegen]",
               file=sys.stderr)  # fmt: skip
         return INVALID
+    if importlib.util.find_spec("ruff") is None:
+        print("codegen: ruff formats the generated code; install the development extras"
+              " (pip install -e '.[dev]')", file=sys.stderr)  # fmt: skip
+        return BROKEN
     try:
         views = load_views(root, specs)
         rendered = render(root, views)
@@ -45,7 +51,7 @@ def run(*, check: bool = False, root: Path | None = None, specs: Sequence[str] =
         return INVALID
     except FormatError as exc:
         print(f"codegen: a template rendered invalid Python:\n{exc}", file=sys.stderr)
-        return INVALID
+        return BROKEN
     changed = changes(root, rendered)
     if check:
         if changed:

@@ -78,7 +78,18 @@ class Settings(BaseSettings):
         default=timedelta(hours=24),
         description="Unreferenced blobs and temp files younger than this are kept by `gc`.",
     )
+    read_grant_ttl: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a checked blob read is remembered by the fast read path; changes"
+        " made by other processes take at most this long to apply (0 turns the cache off).",
+    )
     log_level: str = Field(default="info", description="Server log level.")
+    access_log: bool = Field(
+        default=False,
+        description="Log every request (off by default: it halves small-read throughput,"
+        " and a reverse proxy in front usually logs them).",
+    )
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
@@ -127,3 +138,27 @@ def load_settings(**overrides: Any) -> Settings:
     if config and not Path(config).is_file():
         raise FileNotFoundError(f"MSTACK_CONFIG names {config!r}, which is not a file")
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from the fields themselves so the two agree."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, timedelta):
+            shown = f"{int(default.total_seconds())} s"
+        elif isinstance(default, list):
+            shown = (
+                ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+            )
+        elif default is None:
+            shown = "(derived)"
+        else:
+            shown = str(default)
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {shown} | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

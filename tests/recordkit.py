@@ -12,8 +12,9 @@ from sqlmodel import SQLModel, select
 
 from mcore.access import Actor, Role
 from mcore.db import Database
-from mcore.files.ingest import discard_uploads, record_uploads, stage_stream
+from mcore.files.ingest import record_uploads
 from mcore.files.models import File
+from mcore.files.staging import discard_uploads, stage_stream
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 

@@ -14,8 +14,9 @@ from api.deps import AppSettings, CurrentActor, Session, Store
 from api.upload import stage_request
 from mcore.access import Visibility, require_create
 from mcore.files import ops
-from mcore.files.ingest import discard_uploads, record_uploads
+from mcore.files.ingest import record_uploads
 from mcore.files.models import FilePage, FileRead, FileUpdate
+from mcore.files.staging import discard_uploads
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
 ExpectedCid = Annotated[

@@ -24,7 +24,11 @@ def run(settings: Settings):
 
     def invoke(*args: str, input: str | None = None):
         runner = CliRunner()
-        env = {"MSTACK_DATA_DIR": str(settings.data_dir), "MSTACK_CONFIG": ""}
+        env = {
+            "MSTACK_DATA_DIR": str(settings.data_dir),
+            "MSTACK_DATABASE_URL": settings.db_url,
+            "MSTACK_CONFIG": "",
+        }
         return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
 
     return invoke
@@ -70,7 +74,10 @@ def test_ingest_move_adopts_files(run, tmp_path: Path, settings: Settings) -> No
 
 def test_ingest_reports_refused_files(run, tmp_path: Path, settings: Settings) -> None:
     settings_file = tmp_path / "mstack.yaml"
-    settings_file.write_text(f"data_dir: {settings.data_dir}\nallowed_content_types: ['image/*']\n")
+    settings_file.write_text(
+        f"data_dir: {settings.data_dir}\ndatabase_url: {settings.db_url}\n"
+        "allowed_content_types: ['image/*']\n"
+    )
     (tmp_path / "notes.txt").write_text("not an image")
     runner = CliRunner()
     result = runner.invoke(
@@ -100,6 +107,7 @@ def test_verify_and_gc_commands(run, tmp_path: Path, settings: Settings) -> None
     assert "would remove 0 blobs" in gc.output
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # backup copies the embedded database
 def test_backup_command(run, tmp_path: Path, settings: Settings) -> None:
     (tmp_path / "f.txt").write_bytes(b"back me up")
     run("ingest", str(tmp_path / "f.txt"))

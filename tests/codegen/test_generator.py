@@ -237,7 +237,7 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tiny(tiny_root: Path) -> Iterator[tuple[ModuleType, ModuleType, ModuleType]]:
     """The generated tiny domain, imported (its table joins the metadata until the end)."""
     sys.path.insert(0, str(tiny_root))
@@ -281,7 +281,7 @@ async def test_a_new_model_is_a_spec_and_a_generator_run(
 
     # its routes answer
     app = create_app(settings)
-    app.register(routes.NoteController)
+    app.app.register(routes.NoteController)  # the Litestar app inside the fast-path wrapper
     async with (
         app.lifespan(),
         httpx.AsyncClient(

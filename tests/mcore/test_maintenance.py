@@ -8,14 +8,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from mcore.access import SYSTEM
 from mcore.cid import file_cid
 from mcore.db import Database
 from mcore.files import ops
-from mcore.files.ingest import discard_uploads, record_uploads, stage_stream
+from mcore.files.ingest import record_uploads
 from mcore.files.models import File
+from mcore.files.staging import discard_uploads, stage_stream
 from mcore.maintenance import backup, collect_garbage, verify_blobs
 from mcore.refs import BlobRef
 from mcore.settings import Settings
@@ -164,6 +166,7 @@ async def test_verify_finds_flipped_byte_and_missing_blob(
     assert good.cid not in [m[0] for m in report.mismatched]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # backup copies the embedded database
 async def test_backup_restores_into_a_working_archive(
     db: Database, store: LocalBlobStore, settings: Settings, tmp_path: Path
 ) -> None:
@@ -193,6 +196,7 @@ async def test_backup_restores_into_a_working_archive(
             assert file_cid(r.content) == f.cid
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_backup_while_writes_continue_is_consistent(
     db: Database, store: LocalBlobStore, settings: Settings, tmp_path: Path
 ) -> None:
