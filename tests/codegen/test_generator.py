@@ -23,6 +23,7 @@ from api.app import create_app
 from api.commands import main as mstack
 from codegen.__main__ import main, run
 from mcore.db import Database
+from mcore.errors import Forbidden
 from mcore.settings import Settings
 from tests.recordkit import ALICE, BOB, read, write
 
@@ -265,7 +266,13 @@ async def test_a_new_model_is_a_spec_and_a_generator_run(
 
     # its ops version records and keep the rules
     data = models.NoteCreate.model_validate(
-        {"title": "First", "tags": ["b", "a"], "score": 3, "day": "2026-01-31"}
+        {
+            "title": "First",
+            "tags": ["b", "a"],
+            "score": 3,
+            "day": "2026-01-31",
+            "visibility": "public",
+        }
     )
     made = await write(db, ops.create_note, actor=ALICE, data=data)
     assert made.n == 1
@@ -276,8 +283,10 @@ async def test_a_new_model_is_a_spec_and_a_generator_run(
     assert changed.n == 2
     history = await read(db, ops.note_versions, actor=ALICE, note_id=made.id)
     assert [v.n for v in history.items] == [2, 1]
-    with pytest.raises(Exception, match="no note with id"):
-        await read(db, ops.get_note, actor=BOB, note_id=made.id)
+    with pytest.raises(Forbidden):
+        await write(
+            db, ops.update_note, actor=BOB, note_id=made.id, data=models.NoteUpdate(score=1)
+        )
 
     # its routes answer
     app = create_app(settings)
