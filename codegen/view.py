@@ -184,7 +184,7 @@ def _filter(model: Model, cls: str, path: str) -> FilterView:
         if value != name:
             value = f"None if {name} is None else {value}"
         build = f"HasTerm({path!r}, {value})"
-        what = "holds this value" if not isinstance(kind, Link) else "links to this id"
+        what = "include this id" if isinstance(kind, Link) else "include this value"
     elif isinstance(kind, Text) and not kind.choices:
         build = f"Match({cls}.{name}, {name}, contains=True)"
     else:

@@ -334,13 +334,13 @@ class StillImageController(Controller):
         ] = None,
         creators_artist: Annotated[
             str | None,
-            QueryParameter(description="Only those whose creators.artist links to this id"),
+            QueryParameter(description="Only those whose creators.artist include this id"),
         ] = None,
         image_files: Annotated[
-            str | None, QueryParameter(description="Only those whose image_files links to this id")
+            str | None, QueryParameter(description="Only those whose image_files include this id")
         ] = None,
         tags: Annotated[
-            str | None, QueryParameter(description="Only those whose tags holds this value")
+            str | None, QueryParameter(description="Only those whose tags include this value")
         ] = None,
         year: Annotated[
             int | None, QueryParameter(description="Only those whose year equals this")
@@ -499,10 +499,10 @@ class ImageReleaseController(Controller):
             QueryParameter(description="Only those whose title.full contains this text (any case)"),
         ] = None,
         artists: Annotated[
-            str | None, QueryParameter(description="Only those whose artists links to this id")
+            str | None, QueryParameter(description="Only those whose artists include this id")
         ] = None,
         still_images: Annotated[
-            str | None, QueryParameter(description="Only those whose still_images links to this id")
+            str | None, QueryParameter(description="Only those whose still_images include this id")
         ] = None,
         catalogue_number: Annotated[
             str | None,
