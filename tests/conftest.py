@@ -2,8 +2,8 @@
 
 Database tests run twice: on SQLite (the embedded default) and on the machine's
 PostgreSQL (the scale-out path), chosen by the ``backend`` fixture. The schema is migrated
-once per session into a template (a SQLite file, a PostgreSQL template database) and
-copied for each test. Tests of SQLite-only behaviour pin ``backend`` to "sqlite".
+once per test process: a SQLite file copied for each test, a PostgreSQL database
+emptied before each test. Tests of SQLite-only behaviour pin ``backend`` to "sqlite".
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,13 +65,13 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data / "mstack.db"
 
 
-def _pg(sql: str) -> None:
-    """Run one statement on the PostgreSQL server's maintenance database (own thread and loop,
-    since a fixture may be set up while a test's loop is running)."""
+def _pg(sql: str, database: str = "postgres") -> None:
+    """Run SQL on the PostgreSQL server (own thread and loop, since a fixture may be set up
+    while a test's loop is running)."""
     import asyncpg
 
     async def run() -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+        conn = await asyncpg.connect(f"{PG_SERVER}/{database}")
         try:
             await conn.execute(sql)
         finally:
@@ -81,18 +80,29 @@ def _pg(sql: str) -> None:
     call_in_thread(asyncio.run, run())
 
 
+# Empties every table but Alembic's; refuses to wait on a lock a broken test left behind.
+_EMPTY_TABLES = """
+SET lock_timeout = '10s';
+DO $$
+DECLARE names text;
+BEGIN
+  SELECT string_agg(quote_ident(tablename), ', ') INTO names
+    FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+  IF names IS NOT NULL THEN
+    EXECUTE 'TRUNCATE ' || names || ' RESTART IDENTITY CASCADE';
+  END IF;
+END $$;
+"""
+
+
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated PostgreSQL database used as the template of each test's database."""
-    name = f"mstack_template_{os.getpid()}"
-    _pg(f"DROP DATABASE IF EXISTS {name}")
+def pg_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This test process's own migrated PostgreSQL database (emptied before each test)."""
+    name = f"mstack_test_{os.getpid()}"
+    _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _pg(f"CREATE DATABASE {name}")
-    data = tmp_path_factory.mktemp("pg-template")
-    upgrade(
-        Settings(
-            data_dir=data, database_url=f"postgresql+asyncpg://{PG_SERVER.split('://')[1]}/{name}"
-        )
-    )
+    url = f"postgresql+asyncpg://{PG_SERVER.split('://')[1]}/{name}"
+    upgrade(Settings(data_dir=tmp_path_factory.mktemp("pg"), database_url=url))
     yield name
     _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -112,16 +122,14 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def database_url(backend: str, data_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, migrated database for one test."""
+    """A migrated database with nothing in it, for one test."""
     if backend == "sqlite":
         shutil.copyfile(request.getfixturevalue("template_db"), data_dir / "mstack.db")
         yield f"sqlite+aiosqlite:///{data_dir / 'mstack.db'}"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"mstack_test_{uuid.uuid4().hex[:16]}"
-    _pg(f"CREATE DATABASE {name} TEMPLATE {template}")
+    name = request.getfixturevalue("pg_database")
+    _pg(_EMPTY_TABLES, database=name)
     yield f"postgresql+asyncpg://{PG_SERVER.split('://')[1]}/{name}"
-    _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
