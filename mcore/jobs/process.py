@@ -1,0 +1,431 @@
+"""Processing one file: pick the profile, make (or find) its derivatives, record them.
+
+Bytes first, rows second: derivatives are made in a work folder, staged into the blob
+store, and then placed and recorded in one transaction together with the file's new
+status, the job's end and the ``file.ready`` event. A derivative set that already exists
+for the same source and recipe is reused, not made again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcore.clock import utcnow
+from mcore.db import Database
+from mcore.events import EventType, publish
+from mcore.files.models import File, FileStatus
+from mcore.jobs import derivatives, queue, video
+from mcore.jobs.derivatives import INFO, Output, Recipe
+from mcore.jobs.document import find_office_converter, is_office
+from mcore.jobs.errors import LeaseLost, OverLimit, ProcessingError
+from mcore.jobs.models import Job
+from mcore.jobs.profiles import (
+    PREVIEW_QUALITY,
+    PREVIEW_SIZES,
+    RENDITION,
+    Profile,
+    max_size,
+    previews_recipe,
+    profile_for,
+)
+from mcore.jobs.sandbox import Sandbox, run_tool
+from mcore.jobs.tools import find_tool
+from mcore.settings import Settings
+from mcore.storage import BlobStore
+
+WORK_SUFFIX = ".work"
+
+
+@dataclass
+class Context:
+    """What processing needs: settings, database, store, sandbox and a progress callback."""
+
+    settings: Settings
+    db: Database
+    store: BlobStore
+    sandbox: Sandbox
+    worker_id: str
+    progress: Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class Made:
+    """What one recipe produced: outputs staged in the store, and the findings."""
+
+    recipe: Recipe
+    outputs: list[Output] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.asynccontextmanager
+async def work_dir(settings: Settings, job_id: str) -> AsyncIterator[Path]:
+    """A private folder in the data directory's temp area, removed whatever happens."""
+    path = settings.tmp_dir / f"job-{job_id}-{secrets.token_hex(4)}{WORK_SUFFIX}"
+    path.mkdir(parents=True, mode=0o700)
+    try:
+        yield path
+    finally:
+        await asyncio.to_thread(shutil.rmtree, path, True)
+
+
+def remove_stale_work_dirs(settings: Settings, older_than: float) -> int:
+    """Remove work folders left by a worker that died (older than ``older_than`` seconds)."""
+    removed = 0
+    if not settings.tmp_dir.exists():
+        return 0
+    cutoff = time.time() - older_than
+    for entry in settings.tmp_dir.iterdir():
+        if entry.name.endswith(WORK_SUFFIX) and entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+async def source_path(store: BlobStore, cid: str, work: Path) -> Path:
+    """A local path to read the source blob from (copied into ``work`` for remote stores)."""
+    local = store.local_path(cid)
+    if local is not None:
+        if not local.exists():
+            raise ProcessingError("the file's bytes are missing from the store", permanent=False)
+        return local
+    target = work / "source"
+    with open(target, "wb") as f:
+        async for chunk in store.read(cid):
+            f.write(chunk)
+    return target
+
+
+async def _stage_outputs(store: BlobStore, made: Made, produced: list[dict[str, Any]]) -> None:
+    for item in produced:
+        blob = await derivatives.stage_file(store, Path(item["path"]))
+        made.outputs.append(
+            Output(
+                name=item["name"],
+                blob=blob,
+                content_type=item["content_type"],
+                width=item.get("width"),
+                height=item.get("height"),
+            )
+        )
+
+
+async def _stage_info(store: BlobStore, made: Made, work: Path) -> None:
+    path = work / f"{made.recipe.processor}.info.json"
+    path.write_text(json.dumps(made.info, sort_keys=True, separators=(",", ":")))
+    await _stage_outputs(
+        store, made, [{"name": INFO, "path": str(path), "content_type": "application/json"}]
+    )
+
+
+def _limits(settings: Settings) -> dict[str, int]:
+    return {
+        "max_pixels": settings.media.image_max_pixels,
+        "max_frames": settings.media.image_max_frames,
+    }
+
+
+async def _image(ctx: Context, src: Path, work: Path, made: Made) -> None:
+    result = await ctx.sandbox.run(
+        "image.previews",
+        {
+            "src": str(src),
+            "out_dir": str(work),
+            "sizes": PREVIEW_SIZES,
+            "quality": PREVIEW_QUALITY,
+            **_limits(ctx.settings),
+        },
+        result_path=work / "result.json",
+    )
+    await ctx.progress(80)
+    made.info = {
+        "media": result["info"],
+        "capture": result["capture"],
+        "gps": result["gps"],
+        "warnings": result["warnings"],
+    }
+    await _stage_outputs(ctx.store, made, result["outputs"])
+
+
+async def _pdf(ctx: Context, src: Path, work: Path, made: Made) -> None:
+    media = ctx.settings.media
+    result = await ctx.sandbox.run(
+        "pdf.render",
+        {
+            "src": str(src),
+            "out_dir": str(work),
+            "sizes": PREVIEW_SIZES,
+            "quality": PREVIEW_QUALITY,
+            "max_pages": media.document_max_pages,
+            "max_text": media.document_max_text,
+            "max_pixels": media.image_max_pixels,
+        },
+        result_path=work / "result.json",
+    )
+    await ctx.progress(80)
+    made.info = {"media": result["info"], "warnings": result["warnings"]}
+    await _stage_outputs(ctx.store, made, result["outputs"])
+
+
+async def _office(ctx: Context, src: Path, work: Path, made: Made) -> None:
+    soffice = find_office_converter(ctx.settings.media.office_converter)
+    if soffice is None:
+        made.info = {
+            "media": {"format": "office"},
+            "skipped": "no preview: LibreOffice is not installed on this server, so office"
+            " documents are stored without one",
+            "warnings": [],
+        }
+        return
+    out_dir = work / "pdf"
+    out_dir.mkdir()
+    profile_dir = work / "lo-profile"
+    staged_src = work / "document"
+    shutil.copyfile(src, staged_src)
+    jobs = ctx.settings.jobs
+    result = await run_tool(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile_dir}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(staged_src),
+        ],
+        time_limit=jobs.time_limit.total_seconds(),
+        memory_limit=max(jobs.memory_limit, 2 * 1024**3),
+        name="LibreOffice",
+        cwd=work,
+        env={"HOME": str(work), "PATH": "/usr/bin:/bin"},
+    )
+    pdf = out_dir / "document.pdf"
+    if result.returncode != 0 or not pdf.exists():
+        raise ProcessingError("LibreOffice could not convert the document to PDF")
+    await ctx.progress(50)
+    await _pdf(ctx, pdf, work, made)
+
+
+async def _video(ctx: Context, src: Path, work: Path, made: Made) -> None:
+    jobs, media = ctx.settings.jobs, ctx.settings.media
+    tool_cache = ctx.settings.data_dir / "tools"
+    ffprobe = find_tool("ffprobe", media.ffprobe_path, tool_cache)
+    limit = jobs.video_time_limit.total_seconds()
+    probed = await video.probe(
+        src, ffprobe=ffprobe, time_limit=limit, memory_limit=jobs.memory_limit
+    )
+    info = video.summarize(probed)
+    if not info["has_video"] and not info["has_audio"]:
+        raise ProcessingError("the file has neither a video nor an audio stream")
+    video.check_limits(
+        info,
+        max_duration=media.video_max_duration.total_seconds(),
+        max_pixels=media.video_max_pixels,
+    )
+    await ctx.progress(10)
+    made.info = {"media": info, "warnings": []}
+    if not info["has_video"]:
+        made.info["warnings"].append("no video stream, so no poster frame was made")
+        return
+    ffmpeg_path = find_tool("ffmpeg", media.ffmpeg_path, tool_cache)
+    frame = work / "poster.png"
+    await video.poster(
+        src,
+        frame,
+        ffmpeg_path=ffmpeg_path,
+        at=video.poster_time(info.get("duration")),
+        edge=max(PREVIEW_SIZES),
+        time_limit=limit,
+        memory_limit=jobs.memory_limit,
+    )
+    await ctx.progress(20)
+    result = await ctx.sandbox.run(
+        "image.previews",
+        {
+            "src": str(frame),
+            "out_dir": str(work),
+            "sizes": PREVIEW_SIZES,
+            "quality": PREVIEW_QUALITY,
+            **_limits(ctx.settings),
+        },
+        result_path=work / "result.json",
+    )
+    made.info["media"]["placeholder"] = result["info"]["placeholder"]
+    made.info["warnings"].extend(result["warnings"])
+    await _stage_outputs(ctx.store, made, result["outputs"])
+    await ctx.progress(30)
+
+
+async def _rendition(ctx: Context, src: Path, work: Path, info: dict[str, Any]) -> Made:
+    jobs, media = ctx.settings.jobs, ctx.settings.media
+    made = Made(RENDITION)
+    ffmpeg_path = find_tool("ffmpeg", media.ffmpeg_path, ctx.settings.data_dir / "tools")
+    out = work / "rendition.mp4"
+
+    async def on_progress(share: float) -> None:
+        await ctx.progress(30 + int(share * 65))
+
+    result = await video.rendition(
+        src,
+        out,
+        ffmpeg_path=ffmpeg_path,
+        info=info,
+        time_limit=jobs.video_time_limit.total_seconds(),
+        memory_limit=jobs.memory_limit,
+        on_progress=on_progress,
+    )
+    made.info = {"height": result["height"]}
+    await _stage_outputs(
+        ctx.store,
+        made,
+        [
+            {
+                "name": "rendition-720",
+                "path": str(out),
+                "content_type": "video/mp4",
+                "height": result["height"],
+            }
+        ],
+    )
+    await _stage_info(ctx.store, made, work)
+    return made
+
+
+PROCESSORS = {Profile.image: _image, Profile.video: _video}
+
+
+async def _load_info(store: BlobStore, row: derivatives.Derivative) -> dict[str, Any]:
+    data = b"".join([chunk async for chunk in store.read(row.cid)])
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+async def process_file(ctx: Context, job: Job) -> dict[str, Any]:
+    """Make a file's derivatives and record the outcome. Raises ``ProcessingError``."""
+    settings = ctx.settings
+    async with ctx.db.session() as session:
+        file = await session.get(File, job.file_id) if job.file_id else None
+        if file is None or file.deleted_at is not None:
+            raise ProcessingError("the file was deleted before it could be processed")
+        profile = profile_for(file.content_type)
+        recipe = previews_recipe(profile)
+        existing = await derivatives.find(session, file.cid, recipe)
+        rendition_wanted = profile is Profile.video and settings.media.video_web_rendition
+        existing_rendition = (
+            await derivatives.find(session, file.cid, RENDITION) if rendition_wanted else {}
+        )
+        session.expunge_all()  # keep what was read usable after this read-only session
+    if profile is Profile.other:
+        raise ProcessingError("files of this type are stored without processing")
+    limit = max_size(profile, settings)
+    if file.size > limit:
+        raise OverLimit(
+            f"the file is {file.size} bytes; {profile.value} files are processed up to"
+            f" {limit} bytes. The original is kept."
+        )
+    made_sets: list[Made] = []
+    try:
+        async with work_dir(settings, job.id) as work:
+            if INFO in existing:
+                main = Made(recipe, info=await _load_info(ctx.store, existing[INFO]))
+            else:
+                main = Made(recipe)
+                src = await source_path(ctx.store, file.cid, work)
+                await ctx.progress(5)
+                if profile is Profile.document:
+                    pdf = file.content_type == "application/pdf"
+                    await (_pdf if pdf else _office)(ctx, src, work, main)
+                else:
+                    await PROCESSORS[profile](ctx, src, work, main)
+                await _stage_info(ctx.store, main, work)
+            made_sets.append(main)
+            media_info = main.info.get("media") or {}
+            if rendition_wanted and media_info.get("has_video") and INFO not in existing_rendition:
+                src = await source_path(ctx.store, file.cid, work)
+                made_sets.append(await _rendition(ctx, src, work, media_info))
+            return await _finish(ctx, job, file, profile, made_sets)
+    finally:
+        for made in made_sets:
+            for output in made.outputs:
+                await ctx.store.discard(output.blob)
+
+
+async def _finish(
+    ctx: Context, job: Job, file: File, profile: Profile, made_sets: list[Made]
+) -> dict[str, Any]:
+    main = made_sets[0]
+    warnings = list(main.info.get("warnings") or [])
+    skipped = main.info.get("skipped")
+    async with ctx.db.session(write=True) as session:
+        current = await queue.owned(session, job_id=job.id, worker_id=ctx.worker_id)
+        if current is None:
+            raise LeaseLost(job.id)
+        names: list[str] = []
+        for made in made_sets:
+            rows = await derivatives.record(
+                session,
+                ctx.store,
+                source_cid=file.cid,
+                recipe=made.recipe,
+                outputs=made.outputs,
+            )
+            names.extend(sorted(n for n in rows if n != INFO))
+        row = await session.get(File, file.id)
+        result: dict[str, Any] = {
+            "profile": profile.value,
+            "derivatives": names,
+            "warnings": warnings,
+        }
+        if skipped:
+            result["skipped"] = skipped
+        if row is not None:
+            media = dict(main.info.get("media") or {})
+            if main.info.get("capture"):
+                media["capture"] = main.info["capture"]
+            meta = dict(row.meta)
+            meta["media"] = media
+            meta["processing"] = {
+                "profile": profile.value,
+                "status": "skipped" if skipped else "done",
+                "warnings": warnings,
+                **({"reason": skipped} if skipped else {}),
+            }
+            if main.info.get("gps"):
+                meta["gps"] = main.info["gps"]
+            else:
+                meta.pop("gps", None)
+            row.meta = meta
+            row.status = FileStatus.ready
+            row.updated_at = utcnow()
+            session.add(row)
+        queue.succeed(current, result=result)
+        session.add(current)
+        await session.flush()
+        await publish(
+            session,
+            user_id=current.owner_id,
+            type=EventType.file_ready,
+            payload={
+                "job_id": current.id,
+                "file_id": file.id,
+                "cid": file.cid,
+                "status": FileStatus.ready.value,
+                "previews": names,
+                "warnings": warnings,
+                **({"skipped": skipped} if skipped else {}),
+            },
+        )
+    return result
+
+
+__all__ = ["Context", "is_office", "process_file", "remove_stale_work_dirs", "work_dir"]
