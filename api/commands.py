@@ -7,6 +7,7 @@ distribution and plugs these in through the ``mstack.commands`` entry-point grou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -92,9 +93,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     from mcore.access import SYSTEM
     from mcore.db import Database
     from mcore.errors import DomainError
-    from mcore.files.ingest import discard_uploads, record_uploads, stage_path
+    from mcore.files.ingest import discard_uploads, stage_path
     from mcore.files.models import FileRead
+    from mcore.jobs.ops import record_and_enqueue
     from mcore.storage import open_store
+    from mcore.wakeup import acquire_bus, release_bus
 
     settings = _settings(ctx)
     files = sorted(
@@ -108,6 +111,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
         nonlocal failed
         db = Database(settings)
         store = open_store(settings)
+        bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
             with click.progressbar(
                 length=total, label="ingesting", file=sys.stderr, show_pos=True
@@ -117,8 +121,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
                         staged = await stage_path(store, path, settings, move=move)
                         try:
                             async with db.session(write=True) as session:
-                                (record,) = await record_uploads(
-                                    session, store, actor=SYSTEM, uploads=[staged]
+                                (record,) = await record_and_enqueue(
+                                    session,
+                                    store,
+                                    actor=SYSTEM,
+                                    uploads=[staged],
+                                    settings=settings,
                                 )
                         finally:
                             await discard_uploads(store, [staged])
@@ -132,6 +140,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
                         click.echo(f"\n{path}: {exc.detail}", err=True)
                     bar.update(path.stat().st_size if path.exists() else 0)
         finally:
+            await release_bus(bus)
             await db.dispose()
 
     _run(run)
@@ -143,6 +152,72 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     click.echo(f"{len(results)} ingested, {failed} failed", err=True)
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--drain", is_flag=True, help="Exit once no job is due or running (batch use).")
+@click.pass_context
+def worker(ctx: click.Context, drain: bool) -> None:
+    """Run the job worker as a process of its own, against the configured database.
+
+    Run `mstack serve` with `MSTACK_JOBS__EMBEDDED_WORKER=false` beside it, and set
+    `MSTACK_REDIS_URL` so server and workers wake each other instead of polling.
+    """
+    import signal
+
+    from mcore.jobs.worker import Worker
+
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        jobs = Worker(settings)
+        if drain:
+            return await jobs.drain()
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        click.echo(f"mstack worker {jobs.id}: {settings.jobs.concurrency} at once", err=True)
+        # SIGTERM or Ctrl-C cancel it; running jobs are handed back to the queue
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs.run_forever()
+        return jobs.completed
+
+    completed = _run(run)
+    click.echo(f"{completed} jobs finished", err=True)
+
+
+@main.command()
+@click.argument("file_ids", nargs=-1, required=True)
+@click.pass_context
+def reprocess(ctx: click.Context, file_ids: tuple[str, ...]) -> None:
+    """Queue files for processing again, on the bulk lane (fresh uploads go first)."""
+    from mcore.access import SYSTEM
+    from mcore.db import Database
+    from mcore.errors import DomainError
+    from mcore.jobs.ops import reprocess as queue_again
+    from mcore.wakeup import acquire_bus, release_bus
+
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        db = Database(settings)
+        bus = await acquire_bus(settings)
+        try:
+            async with db.session(write=True) as session:
+                jobs = await queue_again(
+                    session, actor=SYSTEM, file_ids=list(file_ids), settings=settings
+                )
+            return len(jobs)
+        finally:
+            await release_bus(bus)
+            await db.dispose()
+
+    try:
+        queued = _run(run)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"{queued} jobs queued on the bulk lane")
 
 
 @main.command()

@@ -96,7 +96,10 @@ async def events_after(
     if user_id is not None:
         query = query.where(col(Event.user_id) == user_id)
     query = query.order_by(col(Event.id)).limit(limit)
-    return list((await session.exec(query)).all())
+    rows = list((await session.exec(query)).all())
+    for row in rows:
+        session.expunge(row)  # immutable: usable after the (read-only) session ends
+    return rows
 
 
 async def last_event_id(session: AsyncSession) -> int:

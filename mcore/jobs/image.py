@@ -196,9 +196,7 @@ def _placeholder(image: pyvips.Image) -> str:
 
 
 def _thumbnail(src: str, size: int, *, fail_on: str, **kwargs: Any) -> pyvips.Image:
-    image = pyvips.Image.thumbnail(
-        f"{src}[fail_on={fail_on}]", size, height=size, size="down", **kwargs
-    )
+    image = pyvips.Image.thumbnail(src, size, height=size, size="down", fail_on=fail_on, **kwargs)
     return _to_srgb(image).copy_memory()
 
 
@@ -220,6 +218,10 @@ def make_previews(
         base = _thumbnail(src, largest, fail_on="truncated")
     except pyvips.Error as exc:
         message = _vips_message(exc)
+        if "out of memory" in message:
+            raise ProcessingError(
+                f"decoding this image needs more memory than the sandbox allows ({message})"
+            ) from None
         try:
             base = _thumbnail(src, largest, fail_on="none")
         except pyvips.Error:
@@ -290,7 +292,7 @@ def transform(
     elif fit == "fill" and width and height:
         options["size"] = "force"
     try:
-        image = pyvips.Image.thumbnail(f"{src}[fail_on=none]", box_w, **options)
+        image = pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
         image = _to_srgb(image)
         if fmt == "jpeg" and image.hasalpha():
             image = image.flatten(background=[255, 255, 255])

@@ -187,17 +187,21 @@ def _result(code: int, result_path: Path) -> Any:
 
 # -- external tools ---------------------------------------------------------------------
 
+# Runs between fork and exec of a tool: limits, and death with the worker (PR_SET_PDEATHSIG
+# survives exec), so a killed worker leaves no ffmpeg behind.
 _LIMITER = (
-    "import os,resource,sys;"
+    "import ctypes,os,resource,signal,sys;"
+    "ctypes.CDLL(None).prctl(1,signal.SIGKILL);"
+    "os.getppid()==int(sys.argv[2]) or os._exit(70);"
     "m=int(sys.argv[1]);resource.setrlimit(resource.RLIMIT_AS,(m,m));"
     "resource.setrlimit(resource.RLIMIT_CORE,(0,0));"
-    "os.execv(sys.argv[2],sys.argv[2:])"
+    "os.execv(sys.argv[3],sys.argv[3:])"
 )
 
 
 def limited(argv: list[str], memory_limit: int) -> list[str]:
     """``argv`` wrapped so the program starts with an address-space limit (race-free)."""
-    return [sys.executable, "-I", "-S", "-c", _LIMITER, str(memory_limit), *argv]
+    return [sys.executable, "-I", "-S", "-c", _LIMITER, str(memory_limit), str(os.getpid()), *argv]
 
 
 @dataclass
@@ -246,10 +250,11 @@ async def run_tool(
 
     async def read_stderr() -> bytes:
         assert proc.stderr is not None
-        data = await proc.stderr.read(256 * 1024)
-        while await proc.stderr.read(65536):
-            pass  # keep draining; only the start is kept
-        return data
+        kept = bytearray()
+        while chunk := await proc.stderr.read(65536):
+            if len(kept) < 256 * 1024:
+                kept.extend(chunk)  # only the start is kept; the rest is drained
+        return bytes(kept)
 
     readers = asyncio.gather(read_stdout(), read_stderr(), proc.wait())
     try:

@@ -114,6 +114,21 @@ class Worker:
         finally:
             await self.stop()
 
+    async def drain(self) -> int:
+        """Run until no job is due or running, then stop; the number of jobs finished."""
+        await self.start()
+        try:
+            while True:
+                await asyncio.sleep(0.05)
+                if self.running:
+                    continue
+                async with self.db.session() as session:
+                    due = await queue.next_due(session, lanes=[Lane.fresh, Lane.bulk])
+                if (due is None or due > utcnow()) and not self.running:
+                    return self.completed
+        finally:
+            await self.stop()
+
     # -- the claiming loop --------------------------------------------------------------
 
     def _lanes(self) -> list[Lane]:
