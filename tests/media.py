@@ -57,9 +57,8 @@ def jpeg(
 
 
 def png(width: int = 320, height: int = 200) -> bytes:
-    return bytes(
-        (pyvips.Image.black(width, height, bands=3) + (20, 120, 220)).cast("uchar").pngsave_buffer()
-    )
+    colour = pyvips.Image.black(width, height, bands=3).linear([1, 1, 1], [20, 120, 220])
+    return bytes(colour.cast("uchar").pngsave_buffer())
 
 
 def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:

@@ -153,7 +153,8 @@ def test_thumbhash_alpha_and_portrait() -> None:
     hash_ = thumbhash.encode(width, height, rgba)
     r, g, b, a = thumbhash.average_rgba(hash_)
     assert b > 0.9
-    assert r < 0.1 and g < 0.1
+    assert r < 0.1
+    assert g < 0.1
     assert a == pytest.approx(0.5, abs=0.1)
     assert thumbhash.aspect_ratio(hash_) == pytest.approx(0.5, rel=0.3)
     with pytest.raises(ValueError):
