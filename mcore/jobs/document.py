@@ -55,6 +55,11 @@ def render_pdf(
                 "the PDF is protected by a password, so no preview or text can be made;"
                 " the file itself is stored"
             ) from None
+        if "(PDFium: Success)" in str(exc):
+            # PDFium opens no document without pages, and gives no error code for it
+            raise ProcessingError(
+                "the PDF has no pages (or its page tree is damaged), so there is nothing to preview"
+            ) from None
         raise ProcessingError(f"not a PDF this server can read: {exc}") from None
     pages = len(pdf)
     if pages == 0:
