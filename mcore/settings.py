@@ -87,6 +87,13 @@ class JobSettings(BaseModel):
         ge=128 * MiB,
         description="Address-space limit of each decoding child process, in bytes.",
     )
+    tool_memory_limit: int = Field(
+        default=4 * GiB,
+        ge=256 * MiB,
+        description="Address-space limit of each ffmpeg, ffprobe or LibreOffice run, in bytes"
+        " (their threads reserve far more address space than they use: x264 needs about"
+        " 2 GiB on two cores).",
+    )
 
 
 class MediaSettings(BaseModel):

@@ -204,7 +204,7 @@ async def _office(ctx: Context, src: Path, work: Path, made: Made) -> None:
             str(staged_src),
         ],
         time_limit=jobs.time_limit.total_seconds(),
-        memory_limit=max(jobs.memory_limit, 2 * 1024**3),
+        memory_limit=jobs.tool_memory_limit,
         name="LibreOffice",
         cwd=work,
         env={"HOME": str(work), "PATH": "/usr/bin:/bin"},
@@ -222,7 +222,7 @@ async def _video(ctx: Context, src: Path, work: Path, made: Made) -> None:
     ffprobe = find_tool("ffprobe", media.ffprobe_path, tool_cache)
     limit = jobs.video_time_limit.total_seconds()
     probed = await video.probe(
-        src, ffprobe=ffprobe, time_limit=limit, memory_limit=jobs.memory_limit
+        src, ffprobe=ffprobe, time_limit=limit, memory_limit=jobs.tool_memory_limit
     )
     info = video.summarize(probed)
     if not info["has_video"] and not info["has_audio"]:
@@ -245,8 +245,9 @@ async def _video(ctx: Context, src: Path, work: Path, made: Made) -> None:
         ffmpeg_path=ffmpeg_path,
         at=video.poster_time(info.get("duration")),
         edge=max(PREVIEW_SIZES),
+        size=(int(info.get("width") or 0), int(info.get("height") or 0)),
         time_limit=limit,
-        memory_limit=jobs.memory_limit,
+        memory_limit=jobs.tool_memory_limit,
     )
     await ctx.progress(20)
     result = await ctx.sandbox.run(
@@ -281,7 +282,7 @@ async def _rendition(ctx: Context, src: Path, work: Path, info: dict[str, Any]) 
         ffmpeg_path=ffmpeg_path,
         info=info,
         time_limit=jobs.video_time_limit.total_seconds(),
-        memory_limit=jobs.memory_limit,
+        memory_limit=jobs.tool_memory_limit,
         on_progress=on_progress,
     )
     made.info = {"height": result["height"]}

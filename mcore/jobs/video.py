@@ -151,12 +151,17 @@ def poster_time(duration: float | None) -> float:
     return round(min(duration * 0.1, 5.0), 3)
 
 
-def poster_command(ffmpeg_path: str, src: Path, out: Path, at: float, edge: int) -> list[str]:
-    """One frame at ``at`` seconds (seeking before decoding), scaled to fit ``edge``."""
+def poster_command(
+    ffmpeg_path: str, src: Path, out: Path, at: float, edge: int, size: tuple[int, int] = (0, 0)
+) -> list[str]:
+    """One frame at ``at`` seconds (seeking before decoding), shrunk to fit ``edge`` when
+    the video (``size``, if known) is larger; never enlarged."""
     stream = ffmpeg.input(str(src), ss=at) if at > 0 else ffmpeg.input(str(src))
-    frame = stream.video.filter(
-        "scale", edge, edge, force_original_aspect_ratio="decrease", flags="bicubic"
-    )
+    frame = stream.video
+    if not all(size) or max(size) > edge:
+        frame = frame.filter(
+            "scale", edge, edge, force_original_aspect_ratio="decrease", flags="bicubic"
+        )
     out_stream = ffmpeg.output(
         frame, str(out), vframes=1, an=None, format="image2", vcodec="png", compression_level=1
     )
@@ -170,15 +175,16 @@ async def poster(
     ffmpeg_path: str,
     at: float,
     edge: int,
+    size: tuple[int, int] = (0, 0),
     time_limit: float,
     memory_limit: int,
 ) -> None:
     """Write the poster frame as PNG; an error when there is no frame to take."""
-    argv = poster_command(ffmpeg_path, src, out, at, edge)
+    argv = poster_command(ffmpeg_path, src, out, at, edge, size)
     result = await run_tool(argv, time_limit=time_limit, memory_limit=memory_limit, name="ffmpeg")
     if (result.returncode != 0 or not out.exists()) and at > 0:
         # some files cannot seek; the first frame is better than none
-        argv = poster_command(ffmpeg_path, src, out, 0.0, edge)
+        argv = poster_command(ffmpeg_path, src, out, 0.0, edge, size)
         result = await run_tool(
             argv, time_limit=time_limit, memory_limit=memory_limit, name="ffmpeg"
         )

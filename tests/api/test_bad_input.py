@@ -22,7 +22,6 @@ from tests import media
 from tests.apphelpers import Running, fast, running_app
 from tests.conftest import temp_files, wait_for
 
-
 pytestmark = pytest.mark.anyio
 
 

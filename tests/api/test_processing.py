@@ -188,9 +188,9 @@ async def test_permissions_are_checked_in_ops(settings: Settings, db: Database) 
         assert to_read(file, actor_id=OTHER.id).gps is None  # GPS is the owner's alone
         assert to_read(file, actor_id=OTHER.id).media is not None
         assert to_read(file, actor_id="local").gps == {"latitude": 10.0, "longitude": 20.0}
+        job = await ops.get_job(session, actor=owner, job_id=job_id)
+        job.state = "running"
         with pytest.raises(Conflict):
-            job = await ops.get_job(session, actor=owner, job_id=job_id)
-            job.state = "running"
             await ops.retry_job(session, actor=owner, job_id=job_id)
 
 
