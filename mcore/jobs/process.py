@@ -62,15 +62,20 @@ class Made:
     """What one recipe produced: outputs staged in the store, and the findings."""
 
     recipe: Recipe
-    outputs: list[Output] = field(default_factory=list)
+    produced: list[dict[str, Any]] = field(default_factory=list)  # files in the work folder
+    outputs: list[Output] = field(default_factory=list)  # the same, staged in the store
     info: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
 async def work_dir(settings: Settings, job_id: str) -> AsyncIterator[Path]:
     """A private folder in the data directory's temp area, removed whatever happens."""
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    for stale in settings.tmp_dir.glob(f"job-{job_id}-*{WORK_SUFFIX}"):
+        # left by an earlier attempt whose worker died; the job is ours now
+        await asyncio.to_thread(shutil.rmtree, stale, True)
     path = settings.tmp_dir / f"job-{job_id}-{secrets.token_hex(4)}{WORK_SUFFIX}"
-    path.mkdir(parents=True, mode=0o700)
+    path.mkdir(mode=0o700)
     try:
         yield path
     finally:
@@ -104,8 +109,18 @@ async def source_path(store: BlobStore, cid: str, work: Path) -> Path:
     return target
 
 
-async def _stage_outputs(store: BlobStore, made: Made, produced: list[dict[str, Any]]) -> None:
-    for item in produced:
+async def _stage(store: BlobStore, made: Made, work: Path) -> None:
+    """Stage what a recipe produced, plus its findings as the ``info`` derivative.
+
+    Done last, just before recording, so a worker killed earlier leaves nothing in the
+    store's temp area (only its work folder, which the next attempt removes)."""
+    info_path = work / f"{made.recipe.processor}.info.json"
+    info_path.write_text(json.dumps(made.info, sort_keys=True, separators=(",", ":")))
+    items = [
+        *made.produced,
+        {"name": INFO, "path": str(info_path), "content_type": "application/json"},
+    ]
+    for item in items:
         blob = await derivatives.stage_file(store, Path(item["path"]))
         made.outputs.append(
             Output(
@@ -116,14 +131,6 @@ async def _stage_outputs(store: BlobStore, made: Made, produced: list[dict[str, 
                 height=item.get("height"),
             )
         )
-
-
-async def _stage_info(store: BlobStore, made: Made, work: Path) -> None:
-    path = work / f"{made.recipe.processor}.info.json"
-    path.write_text(json.dumps(made.info, sort_keys=True, separators=(",", ":")))
-    await _stage_outputs(
-        store, made, [{"name": INFO, "path": str(path), "content_type": "application/json"}]
-    )
 
 
 def _limits(settings: Settings) -> dict[str, int]:
@@ -152,7 +159,7 @@ async def _image(ctx: Context, src: Path, work: Path, made: Made) -> None:
         "gps": result["gps"],
         "warnings": result["warnings"],
     }
-    await _stage_outputs(ctx.store, made, result["outputs"])
+    made.produced.extend(result["outputs"])
 
 
 async def _pdf(ctx: Context, src: Path, work: Path, made: Made) -> None:
@@ -172,7 +179,7 @@ async def _pdf(ctx: Context, src: Path, work: Path, made: Made) -> None:
     )
     await ctx.progress(80)
     made.info = {"media": result["info"], "warnings": result["warnings"]}
-    await _stage_outputs(ctx.store, made, result["outputs"])
+    made.produced.extend(result["outputs"])
 
 
 async def _office(ctx: Context, src: Path, work: Path, made: Made) -> None:
@@ -263,7 +270,7 @@ async def _video(ctx: Context, src: Path, work: Path, made: Made) -> None:
     )
     made.info["media"]["placeholder"] = result["info"]["placeholder"]
     made.info["warnings"].extend(result["warnings"])
-    await _stage_outputs(ctx.store, made, result["outputs"])
+    made.produced.extend(result["outputs"])
     await ctx.progress(30)
 
 
@@ -286,19 +293,14 @@ async def _rendition(ctx: Context, src: Path, work: Path, info: dict[str, Any]) 
         on_progress=on_progress,
     )
     made.info = {"height": result["height"]}
-    await _stage_outputs(
-        ctx.store,
-        made,
-        [
-            {
-                "name": "rendition-720",
-                "path": str(out),
-                "content_type": "video/mp4",
-                "height": result["height"],
-            }
-        ],
+    made.produced.append(
+        {
+            "name": "rendition-720",
+            "path": str(out),
+            "content_type": "video/mp4",
+            "height": result["height"],
+        }
     )
-    await _stage_info(ctx.store, made, work)
     return made
 
 
@@ -348,12 +350,14 @@ async def process_file(ctx: Context, job: Job) -> dict[str, Any]:
                     await (_pdf if pdf else _office)(ctx, src, work, main)
                 else:
                     await PROCESSORS[profile](ctx, src, work, main)
-                await _stage_info(ctx.store, main, work)
             made_sets.append(main)
             media_info = main.info.get("media") or {}
             if rendition_wanted and media_info.get("has_video") and INFO not in existing_rendition:
                 src = await source_path(ctx.store, file.cid, work)
                 made_sets.append(await _rendition(ctx, src, work, media_info))
+            for made in made_sets:
+                if made.produced or INFO not in existing or made is not main:
+                    await _stage(ctx.store, made, work)
             return await _finish(ctx, job, file, profile, made_sets)
     finally:
         for made in made_sets:
