@@ -20,7 +20,7 @@ from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
-from api.auth import actor_is_live, authenticate_token
+from api import auth
 from mcore.access import Actor
 from mcore.db import Database
 from mcore.eventhub import EventHub, Subscription
@@ -50,7 +50,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], state: State) -> tuple
     after = first.get("after")
     if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
         raise _Close(CLOSE_UNAUTHENTICATED, "after must be a sequence number")
-    actor = await authenticate_token(state, token) if isinstance(token, str) else None
+    actor = await auth.authenticate_token(state, token) if isinstance(token, str) else None
     if actor is None:
         raise _Close(CLOSE_UNAUTHENTICATED, "the token is not valid")
     return actor, after
@@ -101,7 +101,7 @@ async def _follow(
                 await socket.send_json(message(row))
                 last = row.id
         # after every wake-up and at least every few seconds: is the session still valid?
-        if not await actor_is_live(state, actor):
+        if not await auth.actor_is_live(state, actor):
             raise _Close(CLOSE_SESSION_ENDED, "the session has ended; sign in again")
 
 
