@@ -126,7 +126,7 @@ async def test_reconnecting_with_the_last_seq_replays_what_was_missed(
         missed = await _until(again, "ready")
     finally:
         await again.close()
-    assert [m["type"] for m in missed][0] == "file.stored"
+    assert missed[0]["type"] == "file.stored"
     assert missed[0]["data"]["file_id"] == record["id"]
     assert missed[-2]["type"] == "file.ready"
     assert all(m["seq"] > last for m in missed[:-1])
