@@ -177,10 +177,14 @@ def worker(ctx: click.Context, drain: bool) -> None:
         assert task is not None
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        click.echo(f"mstack worker {jobs.id}: {settings.jobs.concurrency} at once", err=True)
+
+        def started() -> None:
+            concurrency = settings.jobs.concurrency
+            click.echo(f"mstack worker {jobs.id}: {concurrency} jobs at once", err=True)
+
         # SIGTERM or Ctrl-C cancel it; running jobs are handed back to the queue
         with contextlib.suppress(asyncio.CancelledError):
-            await jobs.run_forever()
+            await jobs.run_forever(started=started)
         return jobs.completed
 
     completed = _run(run)

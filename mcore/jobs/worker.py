@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mcore.clock import utcnow
@@ -105,9 +106,12 @@ class Worker:
         if self._own_db:
             await self.db.dispose()
 
-    async def run_forever(self) -> None:
-        """For ``mstack worker``: run until cancelled."""
+    async def run_forever(self, *, started: Callable[[], None] | None = None) -> None:
+        """For ``mstack worker``: run until cancelled (``started`` is called once jobs are
+        being claimed)."""
         await self.start()
+        if started is not None:
+            started()
         try:
             assert self._loop_task is not None
             await self._loop_task
