@@ -85,6 +85,11 @@ def _child(request: dict[str, Any], tasks: dict[str, Any]) -> None:
             else:
                 payload = {"error": f"could not decode the file: {detail}", "permanent": True}
                 traceback.print_exc(limit=3)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        payload["stats"] = {
+            "peak_rss": usage.ru_maxrss * 1024,
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        }
         _write_result(request["result"], payload)
     except BaseException:
         traceback.print_exc()

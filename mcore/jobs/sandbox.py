@@ -99,8 +99,12 @@ class Sandbox:
         *,
         result_path: Path,
         time_limit: float | None = None,
+        stats: dict[str, Any] | None = None,
     ) -> Any:
-        """Run ``task`` in a fresh child; its return value, or ``ProcessingError``."""
+        """Run ``task`` in a fresh child; its return value, or ``ProcessingError``.
+
+        ``stats``, if given, receives the child's peak resident memory (bytes) and CPU time.
+        """
         limit = time_limit if time_limit is not None else self.time_limit
         proc = await self._ensure()
         assert proc.stdin is not None
@@ -139,7 +143,7 @@ class Sandbox:
             if pid is not None:
                 self.running.discard(pid)
             self._pending.pop(request_id, None)
-        return _result(code, result_path)
+        return _result(code, result_path, stats)
 
     async def close(self) -> None:
         """Stop the fork server; it kills any child still running."""
@@ -165,7 +169,7 @@ def _kill_group(pid: int) -> None:
             return
 
 
-def _result(code: int, result_path: Path) -> Any:
+def _result(code: int, result_path: Path, stats: dict[str, Any] | None = None) -> Any:
     if code < 0:
         raise ProcessingError(
             f"the decoder was killed by {_signal_name(code)}; the file may be malformed or"
@@ -180,6 +184,8 @@ def _result(code: int, result_path: Path) -> Any:
         ) from None
     finally:
         result_path.unlink(missing_ok=True)
+    if stats is not None:
+        stats.update(payload.get("stats") or {})
     if "error" in payload:
         raise ProcessingError(payload["error"], permanent=bool(payload.get("permanent", True)))
     return payload["ok"]

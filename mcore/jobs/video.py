@@ -163,7 +163,7 @@ def poster_command(
             "scale", edge, edge, force_original_aspect_ratio="decrease", flags="bicubic"
         )
     out_stream = ffmpeg.output(
-        frame, str(out), vframes=1, an=None, format="image2", vcodec="png", compression_level=1
+        frame, str(out), vframes=1, an=None, format="image2", vcodec="png", compression_level=0
     )
     return _command(ffmpeg_path, out_stream)
 
