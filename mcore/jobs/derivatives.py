@@ -187,3 +187,19 @@ async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative
     for row in (await session.exec(query)).all():
         seen.setdefault(row.name, row)
     return list(seen.values())
+
+
+async def prune_orphans(session: AsyncSession, store: BlobStore) -> int:
+    """Forget derivatives whose source no file or record uses any more (after its last
+    file was purged), so garbage collection can take their blobs. Returns how many."""
+    from sqlalchemy import exists
+
+    from mcore.refs import BlobRef
+
+    used = exists().where(
+        col(BlobRef.cid) == col(Derivative.source_cid), col(BlobRef.kind) != RefKind.derived.value
+    )
+    rows = list((await session.exec(select(Derivative).where(~used))).all())
+    for row in rows:
+        await remove(session, store, row)
+    return len(rows)
