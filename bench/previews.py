@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pyvips  # noqa: E402
+import pyvips
 
-from mcore.jobs import video  # noqa: E402
-from mcore.jobs.sandbox import Sandbox  # noqa: E402
-from mcore.jobs.tools import find_tool  # noqa: E402
+from mcore.jobs import video
+from mcore.jobs.sandbox import Sandbox
+from mcore.jobs.tools import find_tool
 
 GiB = 1024**3
 
@@ -77,9 +77,25 @@ def make_png(path: Path) -> None:
 
 def make_clip(ffmpeg: str, path: Path) -> None:
     subprocess.run(
-        [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i",
-         "testsrc2=size=1920x1080:rate=30:duration=30", "-c:v", "libx264", "-preset",
-         "veryfast", "-g", "60", "-pix_fmt", "yuv420p", str(path)],
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=30:duration=30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
         check=True,
     )
 
@@ -87,8 +103,10 @@ def make_clip(ffmpeg: str, path: Path) -> None:
 def ratio_line(name: str, ours: float, base: float, target: float) -> str:
     ratio = ours / base
     verdict = "ok" if ratio <= target else "OVER TARGET"
-    return (f"{name:<44} mstack {ours * 1000:7.0f} ms   baseline {base * 1000:7.0f} ms"
-            f"   ratio {ratio:5.2f} (target <= {target}) {verdict}")
+    return (
+        f"{name:<44} mstack {ours * 1000:7.0f} ms   baseline {base * 1000:7.0f} ms"
+        f"   ratio {ratio:5.2f} (target <= {target}) {verdict}"
+    )
 
 
 async def main() -> int:
@@ -105,8 +123,10 @@ async def main() -> int:
     ffprobe = find_tool("ffprobe", None, tools)
     vipsthumbnail = shutil.which("vipsthumbnail")
     sandbox = Sandbox(memory_limit=1 * GiB, time_limit=600)
-    lines = [f"libvips (pyvips) {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)};"
-             f" ffmpeg {ffmpeg}"]
+    lines = [
+        f"libvips (pyvips) {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)};"
+        f" ffmpeg {ffmpeg}"
+    ]
     try:
         jpeg = work / "photo-6000x4000.jpg"
         if not jpeg.exists():
@@ -116,39 +136,64 @@ async def main() -> int:
         async def one_preview() -> object:
             return await sandbox.run(
                 "image.transform",
-                {"src": str(jpeg), "out": str(out / "t.webp"), "width": 1024, "height": 1024,
-                 "fit": "contain", "fmt": "webp", "quality": 80, "max_pixels": 10**9,
-                 "max_frames": 1000},
+                {
+                    "src": str(jpeg),
+                    "out": str(out / "t.webp"),
+                    "width": 1024,
+                    "height": 1024,
+                    "fit": "contain",
+                    "fmt": "webp",
+                    "quality": 80,
+                    "max_pixels": 10**9,
+                    "max_frames": 1000,
+                },
                 result_path=out / "r.json",
             )
 
         async def previews() -> object:
             return await sandbox.run(
                 "image.previews",
-                {"src": str(jpeg), "out_dir": str(out), "sizes": [256, 1024], "quality": 80,
-                 "max_pixels": 10**9, "max_frames": 1000},
+                {
+                    "src": str(jpeg),
+                    "out_dir": str(out),
+                    "sizes": [256, 1024],
+                    "quality": 80,
+                    "max_pixels": 10**9,
+                    "max_frames": 1000,
+                },
                 result_path=out / "r.json",
             )
 
         if vipsthumbnail is None:
-            lines.append("vipsthumbnail: NOT INSTALLED (apt-get install libvips-tools);"
-                         " the JPEG comparison is skipped")
+            lines.append(
+                "vipsthumbnail: NOT INSTALLED (apt-get install libvips-tools);"
+                " the JPEG comparison is skipped"
+            )
         else:
-            version = subprocess.run([vipsthumbnail, "--vips-version"], capture_output=True,
-                                     text=True).stdout.strip()
+            version = subprocess.run(
+                [vipsthumbnail, "--vips-version"], capture_output=True, text=True
+            ).stdout.strip()
             lines.append(f"vipsthumbnail {version}")
 
             def bare(size: int) -> None:
-                subprocess.run([vipsthumbnail, str(jpeg), "-s", f"{size}x{size}", "-o",
-                                str(out / f"v{size}.webp[Q=80,strip]")], check=True)
+                subprocess.run(
+                    [
+                        vipsthumbnail,
+                        str(jpeg),
+                        "-s",
+                        f"{size}x{size}",
+                        "-o",
+                        str(out / f"v{size}.webp[Q=80,strip]"),
+                    ],
+                    check=True,
+                )
 
             ours_one, base_one = await compare(one_preview, lambda: bare(1024), args.runs)
             lines.append(ratio_line("JPEG -> one 1024 px WebP", ours_one, base_one, 1.1))
-            ours_two, base_two = await compare(
-                previews, lambda: (bare(1024), bare(256)), args.runs
+            ours_two, base_two = await compare(previews, lambda: (bare(1024), bare(256)), args.runs)
+            lines.append(
+                ratio_line("JPEG -> 1024 + 256 px WebP (+ placeholder)", ours_two, base_two, 1.1)
             )
-            lines.append(ratio_line("JPEG -> 1024 + 256 px WebP (+ placeholder)", ours_two,
-                                    base_two, 1.1))
 
         clip = work / "clip-30s-1080p.mp4"
         if not clip.exists():
@@ -156,31 +201,59 @@ async def main() -> int:
         at = video.poster_time(30.0)
 
         def bare_poster() -> None:
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", str(at), "-i", str(clip),
-                            "-frames:v", "1", str(out / "bare-poster.png")], check=True)
+            subprocess.run(
+                [
+                    ffmpeg,
+                    "-v",
+                    "error",
+                    "-y",
+                    "-ss",
+                    str(at),
+                    "-i",
+                    str(clip),
+                    "-frames:v",
+                    "1",
+                    str(out / "bare-poster.png"),
+                ],
+                check=True,
+            )
 
         async def our_poster() -> None:
-            await video.poster(clip, out / "poster.png", ffmpeg_path=ffmpeg, at=at, edge=1024,
-                               size=(1920, 1080), time_limit=600, memory_limit=4 * GiB)
+            await video.poster(
+                clip,
+                out / "poster.png",
+                ffmpeg_path=ffmpeg,
+                at=at,
+                edge=1024,
+                size=(1920, 1080),
+                time_limit=600,
+                memory_limit=4 * GiB,
+            )
 
         async def poster_and_previews() -> None:
             await our_poster()
             await sandbox.run(
                 "image.previews",
-                {"src": str(out / "poster.png"), "out_dir": str(out), "sizes": [256, 1024],
-                 "quality": 80, "max_pixels": 10**9, "max_frames": 1000},
+                {
+                    "src": str(out / "poster.png"),
+                    "out_dir": str(out),
+                    "sizes": [256, 1024],
+                    "quality": 80,
+                    "max_pixels": 10**9,
+                    "max_frames": 1000,
+                },
                 result_path=out / "r.json",
             )
 
         ours_poster, base_poster = await compare(our_poster, bare_poster, args.runs)
-        lines.append(ratio_line("poster frame (30 s 1080p H.264)", ours_poster, base_poster,
-                                1.2))
+        lines.append(ratio_line("poster frame (30 s 1080p H.264)", ours_poster, base_poster, 1.2))
         ours_all, base_all = await compare(poster_and_previews, bare_poster, args.runs)
         lines.append(ratio_line("poster frame + its previews", ours_all, base_all, 1.2))
         started = time.perf_counter()
         await video.probe(clip, ffprobe=ffprobe, time_limit=60, memory_limit=4 * GiB)
         probe_time = time.perf_counter() - started
-        lines.append(f"{'ffprobe JSON of the clip (for reference)':<44} {probe_time * 1000:7.0f} ms")
+        label = "ffprobe JSON of the clip (for reference)"
+        lines.append(f"{label:<44} {probe_time * 1000:7.0f} ms")
 
         png = work / "huge-20000x20000.png"
         if not png.exists():
@@ -189,16 +262,24 @@ async def main() -> int:
         started = time.perf_counter()
         await sandbox.run(
             "image.previews",
-            {"src": str(png), "out_dir": str(out), "sizes": [256, 1024], "quality": 80,
-             "max_pixels": 10**9, "max_frames": 1000},
+            {
+                "src": str(png),
+                "out_dir": str(out),
+                "sizes": [256, 1024],
+                "quality": 80,
+                "max_pixels": 10**9,
+                "max_frames": 1000,
+            },
             result_path=out / "r.json",
             stats=stats,
         )
         elapsed = time.perf_counter() - started
         peak = stats["peak_rss"] / 1e6
         verdict = "ok" if peak < 200 else "OVER TARGET"
-        lines.append(f"{'20000x20000 PNG -> previews':<44} {elapsed:7.2f} s   peak {peak:5.0f} MB"
-                     f" (target < 200 MB) {verdict}")
+        lines.append(
+            f"{'20000x20000 PNG -> previews':<44} {elapsed:7.2f} s   peak {peak:5.0f} MB"
+            f" (target < 200 MB) {verdict}"
+        )
     finally:
         await sandbox.close()
         if args.keep is None:
