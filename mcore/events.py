@@ -51,15 +51,6 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class EventMessage(SQLModel):
-    """What a WebSocket client receives for an event."""
-
-    seq: int
-    type: str
-    at: datetime
-    data: dict[str, Any]
-
-
 def message(event: Event) -> dict[str, Any]:
     """The JSON a client receives for an event."""
     assert event.id is not None

@@ -197,3 +197,27 @@ async def test_many_bad_uploads_at_once_leave_the_server_serving(settings: Setti
             "fine.jpg": "succeeded",
         }
         await _settled(app, settings)
+
+
+async def test_limits_per_profile_fail_with_the_original_kept(
+    settings: Settings, tmp_path: Path
+) -> None:
+    clip = media.make_video(tmp_path / "clip.mp4", seconds=2, tools=tmp_path).read_bytes()
+    tuned = fast(
+        settings, image_max_size=1000, video_max_duration=timedelta(seconds=1), document_max_pages=2
+    )
+    cases = [
+        ("big.jpg", media.jpeg(400, 300), "image files are processed up to 1000 bytes"),
+        ("long.mp4", clip, "the video lasts"),
+        ("thick.pdf", media.pdf("page", pages=3), "at most 2"),
+    ]
+    async with running_app(tuned) as app:
+        for name, data, words in cases:
+            record = await app.upload(data, name)
+            job = await app.finished(record["job_id"])
+            assert job["state"] == "failed"
+            assert words in job["error"], job["error"]
+            assert "The original is kept" in job["error"]
+            content = await app.http.get(f"/api/v1/files/{record['id']}/content")
+            assert content.content == data
+        await _settled(app, settings)

@@ -159,3 +159,17 @@ def test_thumbhash_alpha_and_portrait() -> None:
     assert thumbhash.aspect_ratio(hash_) == pytest.approx(0.5, rel=0.3)
     with pytest.raises(ValueError):
         thumbhash.encode(101, 1, bytes(404))
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options", "fmt"),
+    [(".webp", {}, "webp"), (".tif", {}, "tiff"), (".avif", {"compression": "av1"}, "heif")],
+)
+def test_other_formats_libvips_reads(
+    tmp_path: Path, suffix: str, options: dict[str, str], fmt: str
+) -> None:
+    source = pyvips.Image.black(640, 480, bands=3).linear([1, 1, 1], [10, 200, 30]).cast("uchar")
+    src = _write(tmp_path, f"in{suffix}", bytes(source.write_to_buffer(suffix, **options)))
+    made = image.make_previews(src, str(tmp_path), [256, 1024], 80, **LIMITS)
+    assert made["info"]["format"] == fmt
+    assert {(o["width"], o["height"]) for o in made["outputs"]} == {(640, 480), (256, 192)}
