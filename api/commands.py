@@ -44,7 +44,8 @@ def main() -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the database first.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bool) -> None:
-    """Run the API server (uvicorn, uvloop, httptools)."""
+    """Run the API server (uvicorn, uvloop, httptools), with the job worker inside it
+    unless `MSTACK_JOBS__EMBEDDED_WORKER=false` (then run `mstack worker` beside it)."""
     import uvicorn
 
     from api.app import create_app

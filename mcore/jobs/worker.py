@@ -138,8 +138,11 @@ class Worker:
     def _lanes(self) -> list[Lane]:
         if len(self.running) >= self.settings.jobs.concurrency:
             return []
+        jobs = self.settings.jobs
+        # one slot always stays for fresh work (unless there is only one)
+        share = min(jobs.bulk_share, max(1, jobs.concurrency - 1))
         bulk = sum(1 for r in self.running.values() if r.job.lane == Lane.bulk)
-        return [Lane.fresh, Lane.bulk] if bulk < self.settings.jobs.bulk_share else [Lane.fresh]
+        return [Lane.fresh, Lane.bulk] if bulk < share else [Lane.fresh]
 
     async def _loop(self) -> None:
         assert self._bus is not None
