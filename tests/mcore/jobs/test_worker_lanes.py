@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -46,8 +47,9 @@ async def test_a_fresh_upload_overtakes_a_bulk_backlog(settings: Settings, db: D
         session.expunge_all()
     spans = sorted((j.started_at, j.finished_at) for j in rows)
     assert len(spans) == 4
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
-        assert end is not None and start is not None
+    for (_, end), (start, _) in pairwise(spans):
+        assert end is not None
+        assert start is not None
         assert end <= start  # one bulk job at a time: the other slot stayed fresh
     fresh_start = done["started_at"]
     last_bulk_start = max(s for s, _ in spans).isoformat().replace("+00:00", "Z")
