@@ -168,3 +168,14 @@ async def test_tool_memory_limit(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert b"MemoryError" in result.stderr
+
+
+async def test_untrusted_libvips_loaders_are_blocked(sandbox: Sandbox, tmp_path: Path) -> None:
+    """vipsload is one of libvips's untrusted loaders: in the sandbox it does not even
+    recognise its own format (unblocked, it would load it and the allow-list would refuse)."""
+    src = tmp_path / "image.v"
+    pyvips.Image.black(8, 8).vipssave(str(src))
+    with pytest.raises(ProcessingError) as caught:
+        await sandbox.run("image.previews", _args(src, tmp_path), result_path=tmp_path / "r")
+    assert "not a known file format" in caught.value.message
+    assert "vipsload" not in caught.value.message
