@@ -91,7 +91,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> Litestar:
                 "store": store,
                 "blob_cache": SmallBlobCache(),
                 "sandbox": sandbox,
-                "image_cache_stats": CacheStats(),
+                "image_cache_stats": CacheStats(slots=settings.jobs.concurrency),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -7,9 +7,10 @@ age are made anew, and hits and misses are counted per process.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -38,11 +39,20 @@ TOUCH_AFTER = timedelta(minutes=1)  # last-used times are written at most this o
 
 @dataclass
 class CacheStats:
-    """Counters of this process's image cache."""
+    """Counters of this process's image cache, and how many images it makes at once
+    (``slots``): a burst of requests queues instead of forking a decoder each."""
 
     hits: int = 0
     misses: int = 0
     evictions: int = 0
+    slots: int = 2
+    _busy: asyncio.Semaphore | None = field(default=None, repr=False)
+
+    @property
+    def busy(self) -> asyncio.Semaphore:
+        if self._busy is None:
+            self._busy = asyncio.Semaphore(self.slots)
+        return self._busy
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,8 @@ async def transformed_image(
                     session.add(row)
         return cached, True
     stats.misses += 1
-    row = await _make(db, store, sandbox, settings, file.cid, params, recipe, stale=cached)
+    async with stats.busy:
+        row = await _make(db, store, sandbox, settings, file.cid, params, recipe, stale=cached)
     await evict(db, store, settings, stats)
     return row, False
 
