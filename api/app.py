@@ -17,6 +17,7 @@ from api.auth import provide_actor
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
+from api.fastpath import FastPath, ReadGrants
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
@@ -35,7 +36,7 @@ from mcore.wakeup import acquire_bus, release_bus
 VERSION = "0.1.0"
 
 
-def create_app(settings: Settings, *, worker: bool | None = None) -> Litestar:
+def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
     """An app for these settings. The database must already be migrated (``mstack db upgrade``;
     ``mstack serve`` does it for the embedded default).
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> Litestar:
             await release_bus(bus)
             await db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             FilesController,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> Litestar:
                 "db": db,
                 "store": store,
                 "blob_cache": SmallBlobCache(),
+                "read_grants": ReadGrants(settings.read_grant_ttl),
                 "sandbox": sandbox,
                 "image_cache_stats": CacheStats(slots=settings.jobs.concurrency),
             }
@@ -108,6 +110,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> Litestar:
         ),
         debug=False,
     )
+    return FastPath(app)
 
 
 logging.getLogger("mstack").addHandler(logging.NullHandler())

@@ -8,6 +8,8 @@ Ops already take the actor and check it, so nothing else changes when it does.
   authenticates in its first message, never in the URL).
 - ``actor_is_live``: whether the session behind an actor is still valid (revoked, expired,
   user disabled); long-lived connections call it to close themselves. Must be cheap.
+- ``fast_actor``: the actor of a request from its headers alone, with no database round trip,
+  or None when only the full route can tell. The blob fast path (``api.fastpath``) uses it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.types import HTTPScope
 
 from mcore.access import Actor, Role
 
@@ -34,3 +37,8 @@ async def authenticate_token(state: State, token: str) -> Actor | None:
 async def actor_is_live(state: State, actor: Actor) -> bool:
     """False once the actor's session has been revoked or has expired."""
     return True
+
+
+async def fast_actor(state: State, scope: HTTPScope) -> Actor | None:
+    """The caller, from headers alone and without the database; None to take the slow path."""
+    return LOCAL_OWNER

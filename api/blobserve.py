@@ -7,10 +7,12 @@ Content is immutable, so the CID is a strong ETag and clients may cache forever.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import cast
 
@@ -36,6 +38,26 @@ class BlobMeta:
     content_type: str = "application/octet-stream"
     filename: str | None = None
     public: bool = False
+
+    @cached_property
+    def etag(self) -> str:
+        return f'"{self.cid}"'
+
+    @cached_property
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers every response for these bytes carries (built once, then reused)."""
+        scope = b"public" if self.public else b"private"
+        disposition = "inline" if is_safe_inline(self.content_type) else "attachment"
+        name = content_disposition(disposition, self.filename or self.cid)
+        return (
+            (b"etag", self.etag.encode()),
+            (b"cache-control", scope + b", max-age=31536000, immutable"),
+            (b"accept-ranges", b"bytes"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"content-security-policy", b"sandbox"),
+            (b"content-type", self.content_type.encode("latin-1")),
+            (b"content-disposition", name.encode("latin-1")),
+        )
 
 
 class SmallBlobCache:
@@ -128,47 +150,38 @@ class BlobResponse:
         self.cache = cache
         self.extra_headers = extra_headers or []
 
-    def _base_headers(self) -> list[tuple[bytes, bytes]]:
-        meta = self.meta
-        scope = b"public" if meta.public else b"private"
-        headers = [
-            (b"etag", b'"' + meta.cid.encode() + b'"'),
-            (b"cache-control", scope + b", max-age=31536000, immutable"),
-            (b"accept-ranges", b"bytes"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"content-security-policy", b"sandbox"),
-        ]
-        headers.extend(self.extra_headers)
-        return headers
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         meta = self.meta
-        headers = self._base_headers()
-        etag = f'"{meta.cid}"'
+        headers = [*meta.headers, *self.extra_headers]
         inm = _header(scope, b"if-none-match")
-        if inm is not None and _etag_matches(inm, etag):
-            await _start(send, 304, headers)
+        if inm is not None and _etag_matches(inm, meta.etag):
+            # a 304 repeats the validators and caching headers, not the content's
+            await _start(send, 304, headers[:5])
             await _body(send, b"")
             return
-        inline = is_safe_inline(meta.content_type)
-        disposition = "inline" if inline else "attachment"
-        headers.append((b"content-type", meta.content_type.encode("latin-1")))
-        headers.append(
-            (
-                b"content-disposition",
-                content_disposition(disposition, meta.filename or meta.cid).encode("latin-1"),
-            )
-        )
         range_header = _header(scope, b"range")
-        if_range = _header(scope, b"if-range")
-        if if_range is not None and if_range.strip() != etag:
-            range_header = None
+        if range_header is not None:
+            if_range = _header(scope, b"if-range")
+            if if_range is not None and if_range.strip() != meta.etag:
+                range_header = None
         rng = parse_range(range_header, meta.size)
         if rng is False:
-            headers.append((b"content-range", f"bytes */{meta.size}".encode()))
-            headers.append((b"content-length", b"0"))
-            await _start(send, 416, headers)
-            await _body(send, b"")
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": "Range not satisfiable",
+                    "status": 416,
+                    "detail": f"{range_header} is outside the {meta.size} bytes of this file",
+                }
+            ).encode()
+            problem = [
+                *meta.headers[:5],
+                (b"content-type", b"application/problem+json"),
+                (b"content-range", f"bytes */{meta.size}".encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await _start(send, 416, problem)
+            await _body(send, body)
             return
         status = 200
         start, end = 0, meta.size

@@ -63,6 +63,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bo
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        access_log=settings.access_log,
         server_header=False,
     )
 
@@ -91,56 +92,73 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
     """Register files already on this machine (folders are walked)."""
-    from mcore.access import SYSTEM
-    from mcore.db import Database
-    from mcore.errors import DomainError
-    from mcore.files.ingest import discard_uploads, stage_path
-    from mcore.files.models import FileRead
-    from mcore.jobs.ops import record_and_enqueue
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from mcore.files.staging import StagedUpload, stage_path_sync
     from mcore.storage import open_store
-    from mcore.wakeup import acquire_bus, release_bus
 
     settings = _settings(ctx)
     files = sorted(
         {f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()}
     )
+    store = open_store(settings)
+    # Files are staged (copied, hashed, made durable) on a thread, up to two ahead of the
+    # database; the first starts now, while the database layer is still being imported.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+    queue = iter(files)
+    window: list[tuple[Path, Future[StagedUpload]]] = []
+
+    def stage_next() -> None:
+        path = next(queue, None)
+        if path is not None:
+            window.append((path, pool.submit(stage_path_sync, store, path, settings, move=move)))
+
+    stage_next()
+    stage_next()
+
+    from mcore.access import SYSTEM
+    from mcore.db import Database
+    from mcore.errors import DomainError
+    from mcore.files.models import FileRead
+    from mcore.files.staging import discard_uploads
+    from mcore.jobs.ops import record_and_enqueue
+    from mcore.wakeup import acquire_bus, release_bus
+
     total = sum(f.stat().st_size for f in files)
     failed = 0
     results: list[dict[str, Any]] = []
 
+    async def record(staged: StagedUpload, db: Database) -> None:
+        try:
+            async with db.session(write=True) as session:
+                (file,) = await record_and_enqueue(
+                    session, store, actor=SYSTEM, uploads=[staged], settings=settings
+                )
+        finally:
+            await discard_uploads(store, [staged])
+        results.append(FileRead.model_validate(file, from_attributes=True).model_dump(mode="json"))
+
     async def run() -> None:
         nonlocal failed
         db = Database(settings)
-        store = open_store(settings)
         bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
-            with click.progressbar(
-                length=total, label="ingesting", file=sys.stderr, show_pos=True
-            ) as bar:
-                for path in files:
+            with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
+                while window:
+                    path, future = window.pop(0)
+                    stage_next()
                     try:
-                        staged = await stage_path(store, path, settings, move=move)
-                        try:
-                            async with db.session(write=True) as session:
-                                (record,) = await record_and_enqueue(
-                                    session,
-                                    store,
-                                    actor=SYSTEM,
-                                    uploads=[staged],
-                                    settings=settings,
-                                )
-                        finally:
-                            await discard_uploads(store, [staged])
-                        results.append(
-                            FileRead.model_validate(record, from_attributes=True).model_dump(
-                                mode="json"
-                            )
-                        )
-                    except DomainError as exc:
+                        await record(await asyncio.wrap_future(future), db)
+                    except (DomainError, OSError) as exc:
                         failed += 1
-                        click.echo(f"\n{path}: {exc.detail}", err=True)
-                    bar.update(path.stat().st_size if path.exists() else 0)
+                        reason = exc.detail if isinstance(exc, DomainError) else exc.strerror
+                        click.echo(f"\n{path}: {reason}", err=True)
+                    bar.update(future.result().blob.size if future.exception() is None else 0)
         finally:
+            for _, future in window:
+                if not future.cancel() and future.exception() is None:
+                    await discard_uploads(store, [future.result()])
+            pool.shutdown()
             await release_bus(bus)
             await db.dispose()
 
@@ -308,3 +326,7 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
         f"database -> {report.database}; manifest of {report.blobs} blobs -> {report.manifest}"
         + (f"; copied {report.copied} blobs" if with_blobs else "")
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -7,13 +7,21 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mcore.access import Actor
 from mcore.db import Database
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Handler parameter types: the name picks the dependency, the alias says it is one.
+Session = NamedDependency[AsyncSession]
+Store = NamedDependency[BlobStore]
+AppSettings = NamedDependency[Settings]
+CurrentActor = NamedDependency[Actor]
 
 
 async def provide_session(

@@ -13,7 +13,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 
 from mcore.cid import RAW, parse_cid
 from mcore.errors import BadRequest, ClientGone, Invalid
-from mcore.files.ingest import StagedUpload, Stager, check_size, discard_uploads
+from mcore.files.staging import StagedUpload, Stager, check_size, discard_uploads
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 

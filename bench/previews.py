@@ -1,6 +1,6 @@
 """Benchmark: mstack's media processing against the bare tools, measured in the same run.
 
-    .venv/bin/python bench/previews.py [--runs N] [--keep DIR]
+    .venv/bin/python -m bench.previews [--runs N] [--keep DIR]
 
 1. Previews of a 6000x4000 JPEG against ``vipsthumbnail`` to the same size (target: within
    1.1x, child-process start included). ``vipsthumbnail`` comes from Debian's

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import blake3
-from sqlalchemy import distinct
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
@@ -24,6 +23,10 @@ from mcore.jobs.derivatives import prune_orphans
 from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore
+
+# A temp file may belong to an upload still waiting for its transaction; never call one
+# stale sooner than this, whatever the grace period.
+TEMP_MIN_AGE = 3600.0
 
 
 @dataclass
@@ -55,7 +58,7 @@ async def collect_garbage(
             )
             report.pruned_derivatives = await prune_orphans(session, store)
     async with db.session() as session:
-        referenced = set((await session.exec(select(distinct(col(BlobRef.cid))))).all())
+        referenced = set((await session.exec(select(col(BlobRef.cid)).distinct())).all())
     async for blob in store.iter():
         if blob.cid in referenced:
             continue
@@ -76,8 +79,9 @@ async def collect_garbage(
             await store.delete(blob.cid)
         report.removed_blobs.append(blob.cid)
         report.freed_bytes += blob.size
+    temp_cutoff = now - max(settings.gc_grace_period.total_seconds(), TEMP_MIN_AGE)
     async for path, mtime in store.iter_temp():
-        if mtime < cutoff:
+        if mtime < temp_cutoff:
             if not dry_run:
                 path.unlink(missing_ok=True)
             report.removed_temp.append(path.name)
@@ -132,7 +136,7 @@ async def verify_blobs(
         if progress:
             progress(blob.size)
     async with db.session() as session:
-        referenced = (await session.exec(select(distinct(col(BlobRef.cid))))).all()
+        referenced = (await session.exec(select(col(BlobRef.cid)).distinct())).all()
     for cid in sorted(referenced):
         if cid not in seen and not await store.exists(cid):
             report.missing.append(cid)

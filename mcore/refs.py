@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint, delete, func, select
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import Column, UniqueConstraint, delete, func
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.clock import utcnow
@@ -40,13 +40,11 @@ async def add_ref(session: AsyncSession, cid: str, kind: RefKind, ref_id: str) -
 
 
 async def remove_refs(session: AsyncSession, kind: RefKind, ref_id: str) -> None:
-    await session.execute(
+    await session.exec(
         delete(BlobRef).where(col(BlobRef.kind) == kind.value, col(BlobRef.ref_id) == ref_id)
     )
 
 
 async def ref_count(session: AsyncSession, cid: str) -> int:
-    result = await session.execute(
-        select(func.count()).select_from(BlobRef).where(col(BlobRef.cid) == cid)
-    )
-    return int(result.scalar_one())
+    query = select(func.count()).select_from(BlobRef).where(col(BlobRef.cid) == cid)
+    return int((await session.exec(query)).one())

@@ -219,7 +219,18 @@ class Settings(BaseSettings):
         default=timedelta(hours=24),
         description="Unreferenced blobs and temp files younger than this are kept by `gc`.",
     )
+    read_grant_ttl: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a checked blob read is remembered by the fast read path; changes"
+        " made by other processes take at most this long to apply (0 turns the cache off).",
+    )
     log_level: str = Field(default="info", description="Server log level.")
+    access_log: bool = Field(
+        default=False,
+        description="Log every request (off by default: it halves small-read throughput,"
+        " and a reverse proxy in front usually logs them).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for scale-out (event and job wake-ups across processes);"
@@ -276,3 +287,43 @@ def load_settings(**overrides: Any) -> Settings:
     if config and not Path(config).is_file():
         raise FileNotFoundError(f"MSTACK_CONFIG names {config!r}, which is not a file")
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _shown(name: str, default: Any) -> str:
+    if isinstance(default, timedelta):
+        seconds = default.total_seconds()
+        return f"{int(seconds)} s" if seconds == int(seconds) else f"{seconds:g} s"
+    if isinstance(default, list):
+        return ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+    if default is None:
+        return "(derived)" if name == "database_url" else "(none)"
+    sized = any(word in name for word in ("size", "limit", "bytes"))
+    if sized and isinstance(default, int) and default >= MiB and default % MiB == 0:
+        return f"{default // GiB} GiB" if default % GiB == 0 else f"{default // MiB} MiB"
+    return str(default)
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from the fields themselves so the two agree.
+
+    Grouped settings (``jobs``, ``media``, ``events``) are listed field by field, with
+    their ``MSTACK_GROUP__FIELD`` variables."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            for sub, subfield in type(default).model_fields.items():
+                value = getattr(default, sub)
+                meaning = (subfield.description or "").replace("|", "\\|")
+                rows.append(
+                    f"| `{name}.{sub}` | `MSTACK_{name.upper()}__{sub.upper()}` |"
+                    f" {_shown(sub, value)} | {meaning} |"
+                )
+            continue
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {_shown(name, default)} | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -1,8 +1,9 @@
-"""Shared fixtures: every test gets its own data directory, SQLite file and blob folder.
+"""Shared fixtures: every test gets its own data directory, database and blob folder.
 
-The schema is migrated once per session into a template database and copied per test.
-Set ``MSTACK_TEST_DATABASE=postgresql`` to run database tests against the machine's
-PostgreSQL (a fresh schema per test) instead.
+Database tests run twice: on SQLite (the embedded default) and on the machine's
+PostgreSQL (the scale-out path), chosen by the ``backend`` fixture. The schema is migrated
+once per session into a template (a SQLite file, a PostgreSQL template database) and
+copied for each test. Tests of SQLite-only behaviour pin ``backend`` to "sqlite".
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,19 +26,23 @@ import uvicorn
 
 from mcore.clock import clock
 from mcore.db import Database
-from mcore.migrate import upgrade
+from mcore.migrate import call_in_thread, upgrade
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
 
 REQUIRE_TOOLS = os.environ.get("MSTACK_REQUIRE_TOOLS") == "1"
+PG_SERVER = os.environ.get("MSTACK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+BACKENDS = ["sqlite", "postgresql"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run every ``async def`` test on asyncio through anyio's plugin."""
-    for item in items:
-        fn = getattr(item, "function", None)
-        if fn is not None and inspect.iscoroutinefunction(fn):
-            item.add_marker(pytest.mark.anyio)
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every ``async def`` test on asyncio through anyio's plugin (marked before collection,
+    so parametrized tests get the marker too)."""
+    if collector.funcnamefilter(name) and inspect.iscoroutinefunction(obj):
+        marks = list(getattr(obj, "pytestmark", []))
+        if not any(m.name == "anyio" for m in marks):
+            obj.pytestmark = [*marks, pytest.mark.anyio.mark]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -62,6 +68,43 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data / "mstack.db"
 
 
+def _pg(sql: str) -> None:
+    """Run one statement on the PostgreSQL server's maintenance database (own thread and loop,
+    since a fixture may be set up while a test's loop is running)."""
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    call_in_thread(asyncio.run, run())
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated PostgreSQL database used as the template of each test's database."""
+    name = f"mstack_template_{os.getpid()}"
+    _pg(f"DROP DATABASE IF EXISTS {name}")
+    _pg(f"CREATE DATABASE {name}")
+    data = tmp_path_factory.mktemp("pg-template")
+    upgrade(
+        Settings(
+            data_dir=data, database_url=f"postgresql+asyncpg://{PG_SERVER.split('://')[1]}/{name}"
+        )
+    )
+    yield name
+    _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database of the test: SQLite file or PostgreSQL database."""
+    return str(request.param)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
@@ -70,10 +113,23 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(data_dir: Path, template_db: Path) -> Settings:
-    """Settings for one test: its own data dir and a copy of the migrated database."""
-    shutil.copyfile(template_db, data_dir / "mstack.db")
-    return Settings(data_dir=data_dir, allowed_content_types=["*/*"])
+def database_url(backend: str, data_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if backend == "sqlite":
+        shutil.copyfile(request.getfixturevalue("template_db"), data_dir / "mstack.db")
+        yield f"sqlite+aiosqlite:///{data_dir / 'mstack.db'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"mstack_test_{uuid.uuid4().hex[:16]}"
+    _pg(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield f"postgresql+asyncpg://{PG_SERVER.split('://')[1]}/{name}"
+    _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str) -> Settings:
+    """Settings for one test: its own data dir and its own migrated database."""
+    return Settings(data_dir=data_dir, database_url=database_url, allowed_content_types=["*/*"])
 
 
 @pytest.fixture

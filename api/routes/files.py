@@ -6,21 +6,23 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post, route
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.blobserve import BlobMeta, BlobResponse
+from api.deps import AppSettings, CurrentActor, Session, Store
 from api.upload import stage_request
 from mcore.access import Actor, Visibility, require_create
 from mcore.files import ops
-from mcore.files.ingest import discard_uploads
 from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
+from mcore.files.staging import discard_uploads
 from mcore.jobs.ops import record_and_enqueue
-from mcore.settings import Settings
-from mcore.storage import BlobStore
 
-FileId = Annotated[str, Parameter(description="The file's id")]
+FileId = Annotated[str, PathParameter(description="The file's id")]
+ExpectedCid = Annotated[
+    str | None, QueryParameter(description="The CID the client expects; 422 on a mismatch")
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page")]
 
 
 def _read(file: Any, actor: Actor) -> FileRead:
@@ -45,12 +47,12 @@ class FilesController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
-        session: AsyncSession,
-        store: BlobStore,
-        settings: Settings,
-        actor: Actor,
-        filename: str | None = None,
-        cid: str | None = None,
+        session: Session,
+        store: Store,
+        settings: AppSettings,
+        actor: CurrentActor,
+        filename: FromQuery[str | None] = None,
+        cid: ExpectedCid = None,
     ) -> list[FileRead]:
         require_create(actor, "files:write")
         uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
@@ -65,34 +67,34 @@ class FilesController(Controller):
     @get("/", summary="List files")
     async def list_files(
         self,
-        session: AsyncSession,
-        actor: Actor,
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        trashed: bool = False,
-        mine: bool = False,
+        session: Session,
+        actor: CurrentActor,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        trashed: FromQuery[bool] = False,
+        mine: FromQuery[bool] = False,
     ) -> FilePage:
         return await ops.list_files(
             session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine
         )
 
     @get("/{file_id:str}", summary="Read a file record")
-    async def get_file(self, session: AsyncSession, actor: Actor, file_id: FileId) -> FileRead:
+    async def get_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
         return _read(await ops.get_file(session, actor=actor, file_id=file_id), actor)
 
     @patch("/{file_id:str}", summary="Rename a file or change its visibility")
     async def update_file(
-        self, session: AsyncSession, actor: Actor, file_id: FileId, data: FileUpdate
+        self, session: Session, actor: CurrentActor, file_id: FileId, data: JSONBody[FileUpdate]
     ) -> FileRead:
         return _read(await ops.update_file(session, actor=actor, file_id=file_id, data=data), actor)
 
     @delete("/{file_id:str}", status_code=200, summary="Move a file to the trash")
-    async def trash_file(self, session: AsyncSession, actor: Actor, file_id: FileId) -> FileRead:
+    async def trash_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
         return _read(await ops.trash_file(session, actor=actor, file_id=file_id), actor)
 
     @post("/{file_id:str}/restore", status_code=200, summary="Restore a file from the trash")
     async def restore_file(
-        self, session: AsyncSession, actor: Actor, settings: Settings, file_id: FileId
+        self, session: Session, actor: CurrentActor, settings: AppSettings, file_id: FileId
     ) -> FileRead:
         return _read(
             await ops.restore_file(session, actor=actor, file_id=file_id, settings=settings),
@@ -106,7 +108,7 @@ class FilesController(Controller):
         description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
     )
     async def content(
-        self, session: AsyncSession, actor: Actor, store: BlobStore, state: State, file_id: FileId
+        self, session: Session, actor: CurrentActor, store: Store, state: State, file_id: FileId
     ) -> ASGIApp:
         file = await ops.get_file(session, actor=actor, file_id=file_id)
         meta = BlobMeta(

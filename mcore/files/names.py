@@ -22,6 +22,9 @@ def sanitize_filename(name: str | None) -> str:
     kept = []
     for ch in name:
         cat = unicodedata.category(ch)
+        if ch in "\t\n\r\v\f":
+            kept.append(" ")
+            continue
         if cat in ("Cc", "Cs", "Co", "Cn"):
             continue
         if cat == "Cf" and ch not in ("\u200c", "\u200d"):

@@ -16,8 +16,9 @@ from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, Invalid, NotFound
 from mcore.events import EventType, publish
 from mcore.files import ops as file_ops
-from mcore.files.ingest import StagedUpload, record_uploads
+from mcore.files.ingest import record_uploads
 from mcore.files.models import File, FileStatus
+from mcore.files.staging import StagedUpload
 from mcore.ids import is_id
 from mcore.jobs import derivatives, queue
 from mcore.jobs.derivatives import Derivative, DerivativeRead

@@ -59,6 +59,15 @@ class BlobStore(abc.ABC):
         """A writer for one new blob."""
 
     @abc.abstractmethod
+    def copy_in_sync(self, src: Path) -> StagedBlob:
+        """Stage a copy of a local file (blocking: run it in a thread)."""
+
+    def adopt_sync(self, src: Path) -> StagedBlob | None:
+        """Stage a local file in place, to be moved under its CID; None when the store
+        cannot (another disk, a remote store), and the caller copies instead."""
+        return None
+
+    @abc.abstractmethod
     async def place(self, staged: StagedBlob) -> bool:
         """Move a staged blob under its CID; True when it was new, False when deduplicated.
 

@@ -1,0 +1,24 @@
+# mstack server image. Not built by CI (no Docker engine there): keep in step with README.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MSTACK_DATA_DIR=/data \
+    MSTACK_HOST=0.0.0.0 \
+    MSTACK_PORT=8000
+
+RUN useradd --create-home --uid 10001 mstack \
+    && mkdir /data && chown mstack:mstack /data
+
+WORKDIR /app
+COPY pyproject.toml constraints.txt README.md ./
+COPY mcore ./mcore
+COPY api ./api
+# The same pinned install as the README, without the development extras.
+RUN pip install --no-cache-dir -c constraints.txt .
+
+USER mstack
+VOLUME ["/data"]
+EXPOSE 8000
+CMD ["mstack", "serve"]

@@ -1,0 +1,99 @@
+"""The hot read path: ``GET /blobs/{cid}`` answered without a database round trip.
+
+A read of a blob needs two answers: who is calling, and may they read it. The first comes
+from ``api.auth.fast_actor`` (headers only, no database). The second is remembered: the
+slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
+reads of the same blob by the same actor are served from here. Any successful write
+request in this process invalidates every grant, so a file trashed or made private here
+stops being served at once; grants made in other processes' changes expire after
+``read_grant_ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import cast
+
+from litestar import Litestar
+from litestar.types import HTTPScope, Receive, Scope, Send
+
+from api.auth import fast_actor
+from api.blobserve import BlobMeta, BlobResponse
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+BLOBS = "/blobs/"
+
+
+class ReadGrants:
+    """Recently checked ``(actor id, cid) -> BlobMeta``, bounded and generation-stamped."""
+
+    def __init__(self, ttl: float, capacity: int = 100_000) -> None:
+        self.ttl = ttl
+        self.capacity = capacity
+        self.generation = 0
+        self._items: OrderedDict[tuple[str, str], tuple[BlobMeta, int, float]] = OrderedDict()
+
+    def get(self, actor_id: str, cid: str) -> BlobMeta | None:
+        key = (actor_id, cid)
+        item = self._items.get(key)
+        if item is None:
+            return None
+        meta, generation, expires = item
+        if generation != self.generation or expires < time.monotonic():
+            del self._items[key]
+            return None
+        return meta
+
+    def put(self, actor_id: str, cid: str, meta: BlobMeta, generation: int) -> None:
+        """Remember a grant checked at ``generation`` (dropped if a write happened since)."""
+        if generation != self.generation or self.ttl <= 0:
+            return
+        self._items[(actor_id, cid)] = (meta, generation, time.monotonic() + self.ttl)
+        self._items.move_to_end((actor_id, cid))
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._items.clear()
+
+
+class FastPath:
+    """ASGI wrapper: serves granted blob reads directly and invalidates grants after writes."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+        self.state = app.state
+        self.lifespan = app.lifespan  # for tests that run the app in-process
+        self.grants: ReadGrants = app.state.read_grants
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        http = cast(HTTPScope, scope)
+        method = http["method"]
+        if method in READ_METHODS:
+            path = http["path"]
+            if path.startswith(BLOBS) and await self._serve(
+                http, path[len(BLOBS) :], receive, send
+            ):
+                return
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.grants.invalidate()
+
+    async def _serve(self, scope: HTTPScope, cid: str, receive: Receive, send: Send) -> bool:
+        # no need to validate the CID: only a CID the full route checked can have a grant
+        actor = await fast_actor(self.state, scope)
+        if actor is None:
+            return False
+        meta = self.grants.get(actor.id, cid)
+        if meta is None:
+            return False
+        await BlobResponse(meta, self.state.store, self.state.blob_cache)(scope, receive, send)
+        return True

@@ -1,0 +1,162 @@
+"""The server's shell commands, run for real against a data directory."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from api.commands import main
+from mcore.cid import file_cid
+from mcore.settings import Settings
+from tests.conftest import blob_files, free_port
+
+
+@pytest.fixture
+def run(settings: Settings):
+    """Invoke ``mstack`` with MSTACK_DATA_DIR pointing at this test's data directory."""
+
+    def invoke(*args: str, input: str | None = None):
+        runner = CliRunner()
+        env = {
+            "MSTACK_DATA_DIR": str(settings.data_dir),
+            "MSTACK_DATABASE_URL": settings.db_url,
+            "MSTACK_CONFIG": "",
+        }
+        return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_help_lists_commands(run) -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for name in ("serve", "db", "ingest", "verify", "gc", "backup"):
+        assert name in result.output
+
+
+def test_ingest_files_and_folders(run, tmp_path: Path, settings: Settings) -> None:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_bytes(b"alpha")
+    (src / "sub" / "b.txt").write_bytes(b"beta")
+    single = tmp_path / "c.txt"
+    single.write_bytes(b"alpha")  # same bytes as a.txt: stored once
+    result = run("ingest", "--json", str(src), str(single))
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert sorted(r["cid"] for r in records) == sorted(
+        [file_cid(b"alpha"), file_cid(b"alpha"), file_cid(b"beta")]
+    )
+    assert "3 ingested, 0 failed" in result.stderr
+    assert len(blob_files(settings)) == 2
+    assert (src / "a.txt").exists()  # copied, not moved
+
+
+def test_ingest_move_adopts_files(run, tmp_path: Path, settings: Settings) -> None:
+    src = settings.data_dir / "incoming"  # same disk as the archive
+    src.mkdir()
+    (src / "big.bin").write_bytes(b"\xff\xd8\xff" + os.urandom(300_000))  # looks like a JPEG
+    data = (src / "big.bin").read_bytes()
+    result = run("ingest", "--move", str(src / "big.bin"))
+    assert result.exit_code == 0, result.output
+    assert not (src / "big.bin").exists()
+    (blob,) = blob_files(settings)
+    assert blob.name == file_cid(data)
+    assert blob.read_bytes() == data
+
+
+def test_ingest_reports_refused_files(run, tmp_path: Path, settings: Settings) -> None:
+    settings_file = tmp_path / "mstack.yaml"
+    settings_file.write_text(
+        f"data_dir: {settings.data_dir}\ndatabase_url: {settings.db_url}\n"
+        "allowed_content_types: ['image/*']\n"
+    )
+    (tmp_path / "notes.txt").write_text("not an image")
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["ingest", str(tmp_path / "notes.txt")], env={"MSTACK_CONFIG": str(settings_file)}
+    )
+    assert result.exit_code == 1
+    assert "text/plain, which this server does not accept" in result.stderr
+    assert blob_files(settings) == []
+
+
+def test_verify_and_gc_commands(run, tmp_path: Path, settings: Settings) -> None:
+    (tmp_path / "f.txt").write_bytes(b"verify me")
+    assert run("ingest", str(tmp_path / "f.txt")).exit_code == 0
+    ok = run("verify")
+    assert ok.exit_code == 0
+    assert "checked 1 blobs (9 bytes): 0 mismatched, 0 missing" in ok.output
+    (blob,) = blob_files(settings)
+    os.chmod(blob, 0o600)
+    blob.write_bytes(b"verify mE")
+    bad = run("verify")
+    assert bad.exit_code == 1
+    assert (
+        f"MISMATCH {file_cid(b'verify me')}: bytes hash to {file_cid(b'verify mE')}" in bad.output
+    )
+    gc = run("gc", "--dry-run")
+    assert gc.exit_code == 0
+    assert "would remove 0 blobs" in gc.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # backup copies the embedded database
+def test_backup_command(run, tmp_path: Path, settings: Settings) -> None:
+    (tmp_path / "f.txt").write_bytes(b"back me up")
+    run("ingest", str(tmp_path / "f.txt"))
+    result = run("backup", "--blobs", str(tmp_path / "bk"))
+    assert result.exit_code == 0, result.output
+    assert "manifest of 1 blobs" in result.output
+    assert (tmp_path / "bk" / "mstack.db").exists()
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    assert manifest["blobs"] == [{"cid": file_cid(b"back me up"), "size": 10}]
+
+
+def test_db_upgrade_on_a_fresh_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"MSTACK_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mstack.db").exists()
+
+
+def test_bad_configuration_is_one_clear_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["gc"], env={"MSTACK_MAX_UPLOAD_SIZE": "lots"})
+    assert result.exit_code != 0
+    assert "configuration error" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_migrates_and_serves(tmp_path: Path) -> None:
+    """`mstack serve` on an empty data directory: migrate, then serve uploads."""
+    port = free_port()
+    env = {**os.environ, "MSTACK_DATA_DIR": str(tmp_path / "data"), "MSTACK_CONFIG": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.commands", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            time.sleep(0.1)
+        r = httpx.post(f"{url}/api/v1/files", params={"filename": "x"}, content=b"served")
+        assert r.status_code == 201
+        assert r.json()[0]["cid"] == file_cid(b"served")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)

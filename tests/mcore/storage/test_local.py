@@ -1,0 +1,102 @@
+import os
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mcore.cid import digest_of, file_cid
+from mcore.storage import LocalBlobStore
+
+
+async def put(store: LocalBlobStore, data: bytes) -> str:
+    writer = store.writer()
+    for i in range(0, len(data), 1000):
+        await writer.write(data[i : i + 1000])
+    staged = await writer.finish()
+    await store.place(staged)
+    return staged.cid
+
+
+async def collect(chunks: AsyncIterator[bytes]) -> bytes:
+    return b"".join([c async for c in chunks])
+
+
+async def test_put_hashes_and_places_read_only(store: LocalBlobStore) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)  # crosses the writer's chunk size
+    cid = await put(store, data)
+    assert cid == file_cid(data)
+    path = store.path_for(cid)
+    hexdigest = digest_of(cid).hex()
+    # sharded on the digest, not on the constant CID prefix
+    assert path.relative_to(store.blob_dir).parts == (hexdigest[:2], hexdigest[2:4], cid)
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert await collect(store.read(cid)) == data
+    assert await collect(store.read(cid, 10, 20)) == data[10:20]
+    assert list(store.tmp_dir.iterdir()) == []
+
+
+async def test_identical_bytes_stored_once_and_touched(store: LocalBlobStore) -> None:
+    cid = await put(store, b"same bytes")
+    path = store.path_for(cid)
+    os.utime(path, (1_000_000, 1_000_000))
+    writer = store.writer()
+    await writer.write(b"same bytes")
+    staged = await writer.finish()
+    assert await store.place(staged) is False
+    assert path.stat().st_mtime > 1_000_000  # touched: gc's grace period starts again
+    assert not staged.temp_path.exists()
+    assert [b.cid async for b in store.iter()] == [cid]
+
+
+async def test_abort_removes_temp_and_never_a_blob(store: LocalBlobStore) -> None:
+    cid = await put(store, b"kept")
+    writer = store.writer()
+    await writer.write(b"k" * (2 * 1024 * 1024))
+    await writer.abort()
+    await writer.abort()  # idempotent
+    assert list(store.tmp_dir.iterdir()) == []
+    assert [b.cid async for b in store.iter()] == [cid]
+
+
+async def test_finish_then_discard_leaves_nothing(store: LocalBlobStore) -> None:
+    writer = store.writer()
+    await writer.write(b"staged only")
+    staged = await writer.finish()
+    assert staged.temp_path.exists()
+    await store.discard(staged)
+    assert list(store.tmp_dir.iterdir()) == []
+    assert [b async for b in store.iter()] == []
+
+
+async def test_delete_and_stat(store: LocalBlobStore) -> None:
+    cid = await put(store, b"to delete")
+    info = await store.stat(cid)
+    assert info is not None
+    assert info.size == 9
+    await store.delete(cid)
+    assert await store.stat(cid) is None
+    await store.delete(cid)  # deleting twice is harmless
+
+
+async def test_write_after_finish_is_an_error(store: LocalBlobStore) -> None:
+    writer = store.writer()
+    await writer.write(b"x")
+    staged = await writer.finish()
+    with pytest.raises(RuntimeError):
+        await writer.write(b"y")
+    await store.discard(staged)
+
+
+def test_iter_ignores_foreign_files(store: LocalBlobStore, tmp_path: Path) -> None:
+    (store.blob_dir / "README").write_text("not a blob")
+    (store.blob_dir / "aa").mkdir()
+    (store.blob_dir / "aa" / "bb").mkdir()
+    (store.blob_dir / "aa" / "bb" / "junk").write_text("not a cid")
+
+    async def run() -> list[str]:
+        return [b.cid async for b in store.iter()]
+
+    import asyncio
+
+    assert asyncio.run(run()) == []
