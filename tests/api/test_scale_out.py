@@ -53,6 +53,7 @@ async def test_separate_worker_and_server_wake_each_other_through_redis(
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
     env.update(
         MSTACK_DATA_DIR=str(settings.data_dir),
+        MSTACK_DATABASE_URL=settings.db_url,
         MSTACK_REDIS_URL=REDIS,
         MSTACK_JOBS__POLL_INTERVAL="PT60S",
     )

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.anyio
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
     env["MSTACK_DATA_DIR"] = str(settings.data_dir)
+    env["MSTACK_DATABASE_URL"] = settings.db_url
     env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["*/*"]'
     env.update(extra)
     return env
