@@ -18,7 +18,7 @@ from mcore.events import (
 )
 from mcore.settings import Settings
 from mcore.wakeup import EVENTS, Bus, acquire_bus, release_bus
-from tests.postgres import pg_settings  # noqa: F401 (fixture)
+from tests.conftest import REQUIRE_TOOLS
 
 
 async def _publish(db: Database, user: str, n: int) -> None:
@@ -99,6 +99,8 @@ async def test_redis_carries_wake_ups_between_processes(settings: Settings) -> N
         await here.start()
         await there.start()
     except OSError as exc:
+        if REQUIRE_TOOLS:
+            pytest.fail(f"Redis is required (MSTACK_REQUIRE_TOOLS=1) but not reachable: {exc}")
         pytest.skip(f"Redis is not reachable: {exc}")
     try:
         await asyncio.sleep(0.1)  # subscriptions settle
@@ -113,11 +115,11 @@ async def test_redis_carries_wake_ups_between_processes(settings: Settings) -> N
         await there.aclose()
 
 
-@pytest.mark.postgres
-async def test_events_on_postgresql_follow_commit_order(pg_settings: Settings) -> None:  # noqa: F811
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_events_on_postgresql_follow_commit_order(settings: Settings) -> None:
     """Concurrent publishers on PostgreSQL: ids become visible in order, so a reader that
     follows ``id > last`` never skips one that commits late."""
-    db = Database(pg_settings)
+    db = Database(settings)
     try:
         first_in = asyncio.Event()
 
