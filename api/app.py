@@ -12,18 +12,21 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import provide_actor
+from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath, ReadGrants
+from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
 from api.routes.health import health
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
+from mcore.auth import Auth
 from mcore.db import Database
 from mcore.eventhub import EventHub
 from mcore.jobs.imagecache import CacheStats
@@ -44,6 +47,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
     """
     db = Database(settings)
     store = open_store(settings)
+    auth = Auth(settings, db)
     sandbox = Sandbox(
         memory_limit=settings.jobs.memory_limit,
         time_limit=settings.jobs.time_limit.total_seconds(),
@@ -52,6 +56,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await auth.start()
         bus = await acquire_bus(settings)
         hub = EventHub(db, bus, poll_interval=settings.events.poll_interval.total_seconds())
         app.state.event_hub = hub
@@ -67,6 +72,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             await hub.close()
             await sandbox.close()
             await release_bus(bus)
+            await auth.close()
             await db.dispose()
 
     app = Litestar(
@@ -78,12 +84,16 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             image_cache_report,
             events_socket,
             get_blob,
+            AuthController,
+            LinksController,
+            AdminUsersController,
         ],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),
+            "auth": Provide(provide_auth, sync_to_thread=False),
         },
         state=State(
             {
@@ -92,17 +102,29 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
                 "store": store,
                 "blob_cache": SmallBlobCache(),
                 "read_grants": ReadGrants(settings.read_grant_ttl),
+                "auth": auth,
                 "sandbox": sandbox,
                 "image_cache_stats": CacheStats(slots=settings.jobs.concurrency),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=authenticate_request,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="mstack",
             version=VERSION,
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An access token from /api/v1/auth/login, or an API key.",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},

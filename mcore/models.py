@@ -1,9 +1,20 @@
 """Every table mcore declares, imported in one place for Alembic."""
 
+from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
 from mcore.events import Event
 from mcore.files.models import File
 from mcore.jobs.derivatives import Derivative
 from mcore.jobs.models import Job
 from mcore.refs import BlobRef
 
-__all__ = ["BlobRef", "Derivative", "Event", "File", "Job"]
+__all__ = [
+    "ApiKey",
+    "AuthSession",
+    "BlobRef",
+    "Derivative",
+    "Event",
+    "File",
+    "Job",
+    "RefreshToken",
+    "User",
+]

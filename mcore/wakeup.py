@@ -72,6 +72,7 @@ class Bus:
     def __init__(self, settings: Settings) -> None:
         self.key = bus_key(settings.db_url)
         self.redis_url = settings.redis_url
+        self.prefix = settings.redis_prefix
         self.loop = asyncio.get_running_loop()
         self.signals = {topic: Signal(self.loop) for topic in TOPICS}
         self._redis: Any = None
@@ -80,7 +81,9 @@ class Bus:
         self.users = 0
 
     def channel(self, topic: str) -> str:
-        return f"mstack:{self.key}:{topic}"
+        """The Redis channel of a topic, per database (processes on other databases that
+        share the Redis server do not wake each other)."""
+        return f"{self.prefix}wake:{self.key}:{topic}"
 
     async def start(self) -> None:
         if self.redis_url is None or self._redis is not None:
