@@ -9,11 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from litestar import Litestar
 
 from api.app import create_app
 from mcore.settings import Settings
-from tests.conftest import wait_for
+from tests.conftest import PASSWORD, create_account, wait_for
 
 
 def fast(settings: Settings, **media: Any) -> Settings:
@@ -28,8 +27,11 @@ def fast(settings: Settings, **media: Any) -> Settings:
 
 @dataclass
 class Running:
-    app: Litestar
+    """The app (with its lifespan running) and a client signed in as ``user_id``."""
+
+    app: Any
     http: httpx.AsyncClient
+    user_id: str
 
     @property
     def worker(self) -> Any:
@@ -66,7 +68,12 @@ class Running:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, *, worker: bool = True) -> AsyncIterator[Running]:
+async def running_app(
+    settings: Settings, *, worker: bool = True, role: str = "admin"
+) -> AsyncIterator[Running]:
+    """The real app, with its in-process worker unless ``worker=False``, and a client
+    signed in as a new account of ``role`` (admin by default: the jobs list and retry are
+    admin routes)."""
     app = create_app(settings, worker=worker)
     async with (
         app.lifespan(),
@@ -74,4 +81,19 @@ async def running_app(settings: Settings, *, worker: bool = True) -> AsyncIterat
             transport=httpx.ASGITransport(app=app), base_url="http://mstack.test"
         ) as http,
     ):
-        yield Running(app, http)
+        username = f"media-{role}"
+        async with app.state.db.session() as session:
+            from sqlmodel import select
+
+            from mcore.auth.models import User
+
+            existing = (await session.exec(select(User).where(User.username == username))).first()
+            user_id = existing.id if existing is not None else None
+        if user_id is None:
+            user_id = (await create_account(app, role=role, username=username)).id
+        reply = await http.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert reply.status_code == 200, reply.text
+        http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+        yield Running(app, http, str(user_id))

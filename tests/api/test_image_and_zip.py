@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 import zipfile
 from typing import Any
 
@@ -102,7 +103,8 @@ async def test_bad_sources_get_clear_errors(settings: Settings) -> None:
 async def test_least_recently_used_go_first_and_old_entries_are_remade(
     settings: Settings, frozen_clock: Any
 ) -> None:
-    tuned = fast(settings)
+    # (moves the clock less than the access token's 15 minutes)
+    tuned = fast(settings, image_cache_max_age=timedelta(minutes=5))
     store = LocalBlobStore(tuned.blob_dir, tuned.tmp_dir)
     async with running_app(tuned, worker=False) as app:
         record = await app.upload(media.jpeg(600, 600), "a.jpg")
@@ -114,13 +116,13 @@ async def test_least_recently_used_go_first_and_old_entries_are_remade(
             return response
 
         a = await get(64)
-        frozen_clock.offset += 120
+        frozen_clock.offset += 61  # past the minute between last-used writes
         b = await get(65)
-        frozen_clock.offset += 120
+        frozen_clock.offset += 61  # past the minute between last-used writes
         assert (await get(64)).headers["x-cache"] == "hit"  # a is now the most recent
         cap = (await _report(app))["bytes"]
         tuned.media.image_cache_max_bytes = cap
-        frozen_clock.offset += 120
+        frozen_clock.offset += 61  # past the minute between last-used writes
         await get(16)  # smaller than b: evicting b alone makes room
         report = await _report(app)
         assert report["evictions"] == 1

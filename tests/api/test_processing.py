@@ -25,7 +25,7 @@ from tests.conftest import blob_files, temp_files
 OTHER = Actor(id="someone-else", role=Role.user)
 
 
-async def _events(db: Database, user: str = "local") -> list[Event]:
+async def _events(db: Database, user: str) -> list[Event]:
     async with db.session() as session:
         rows = (await session.exec(select(Event).where(col(Event.user_id) == user))).all()
         session.expunge_all()
@@ -75,7 +75,7 @@ async def test_upload_answers_at_once_then_previews_follow(
         original = await app.http.get(f"/api/v1/files/{record['id']}/content")
         assert original.content == data
 
-    types = [e.type for e in await _events(db)]
+    types = [e.type for e in await _events(db, app.user_id)]
     assert types[0] == "file.stored"
     assert "job.progress" in types
     assert types[-1] == "file.ready"
@@ -172,7 +172,7 @@ async def test_permissions_are_checked_in_ops(settings: Settings, db: Database) 
             await ops.get_preview(session, actor=OTHER, file_id=record["id"], name="preview-256")
         with pytest.raises(Forbidden):
             await ops.reprocess(session, actor=OTHER, file_ids=[record["id"]], settings=settings)
-    owner = Actor(id="local", role=Role.admin)
+    owner = Actor(id=app.user_id, role=Role.admin)
     async with db.session(write=True) as session:
         await update_file(
             session,
@@ -187,7 +187,7 @@ async def test_permissions_are_checked_in_ops(settings: Settings, db: Database) 
         assert file is not None
         assert to_read(file, actor_id=OTHER.id).gps is None  # GPS is the owner's alone
         assert to_read(file, actor_id=OTHER.id).media is not None
-        assert to_read(file, actor_id="local").gps == {"latitude": 10.0, "longitude": 20.0}
+        assert to_read(file, actor_id=owner.id).gps == {"latitude": 10.0, "longitude": 20.0}
         job = await ops.get_job(session, actor=owner, job_id=job_id)
         job.state = "running"
         with pytest.raises(Conflict):

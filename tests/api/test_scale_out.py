@@ -64,7 +64,7 @@ async def test_separate_worker_and_server_wake_each_other_through_redis(
         text=True,
     )
     server = LiveServer(tuned)
-    server.start()
+    await asyncio.to_thread(server.start)
     try:
         assert worker.stderr is not None
         banner = await asyncio.to_thread(worker.stderr.readline)
@@ -72,9 +72,9 @@ async def test_separate_worker_and_server_wake_each_other_through_redis(
         await asyncio.sleep(0.5)  # its first look at the queue is over: now it waits
         assert server.server.config.app.state.worker is None
         ws = await connect(server.url.replace("http://", "ws://") + "/api/v1/events")
-        await ws.send(json.dumps({"type": "auth", "token": "t"}))
+        await ws.send(json.dumps({"type": "auth", "token": server.token}))
         assert json.loads(await ws.recv())["type"] == "ready"
-        async with httpx.AsyncClient(base_url=server.url) as http:
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as http:
             response = await http.post(
                 "/api/v1/files", params={"filename": "x.jpg"}, content=media.jpeg(500, 400)
             )
@@ -88,7 +88,7 @@ async def test_separate_worker_and_server_wake_each_other_through_redis(
         assert "job.progress" in types  # published by the worker process
         assert types[-1] == "file.ready"
     finally:
-        server.stop()
+        await asyncio.to_thread(server.stop)
         worker.terminate()
         worker.wait(timeout=20)
     assert worker.returncode == 0

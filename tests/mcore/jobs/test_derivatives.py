@@ -37,7 +37,8 @@ async def test_derivatives_of_a_purged_file_are_collected(
     assert await _count(db, Derivative) == 7  # two sets of three, one cached image
     assert len(blob_files(settings)) == 2 + 7
     async with db.session(write=True) as session:
-        await trash_file(session, actor=Actor(id="local", role=Role.admin), file_id=gone["id"])
+        owner = Actor(id=gone["owner_id"], role=Role.user)
+        await trash_file(session, actor=owner, file_id=gone["id"])
     store = LocalBlobStore(settings.blob_dir, settings.tmp_dir)
     report = await collect_garbage(db, store, settings)
     assert report.pruned_derivatives == 0  # in the trash, still restorable
