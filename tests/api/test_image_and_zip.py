@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
