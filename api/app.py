@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api._generated import CONTROLLERS as RECORD_CONTROLLERS
 from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
@@ -26,6 +27,7 @@ from api.routes.files import FilesController
 from api.routes.health import health
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
+from api.routes.objects import get_object
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.eventhub import EventHub
@@ -87,6 +89,8 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             AuthController,
             LinksController,
             AdminUsersController,
+            get_object,
+            *RECORD_CONTROLLERS,
         ],
         dependencies={
             "session": Provide(provide_session),

@@ -5,16 +5,21 @@ from mcore.events import Event
 from mcore.files.models import File
 from mcore.jobs.derivatives import Derivative
 from mcore.jobs.models import Job
+from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
 
 __all__ = [
     "ApiKey",
     "AuthSession",
     "BlobRef",
+    "Block",
     "Derivative",
     "Event",
     "File",
     "Job",
+    "Record",
+    "RecordTerm",
+    "RecordVersion",
     "RefreshToken",
     "User",
 ]

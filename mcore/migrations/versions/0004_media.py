@@ -1,7 +1,7 @@
 """media: jobs, derivatives and events
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-24 06:14:17.748723
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import mcore.db
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
