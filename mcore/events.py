@@ -71,9 +71,10 @@ async def publish(
     in the order they were given out and a reader following ``id > last`` skips none.
     Call it last in a transaction: the lock is held until the commit.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_EVENTS_LOCK})
-    await session.execute(
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_EVENTS_LOCK})
+    await connection.execute(
         insert(Event).values(user_id=user_id, type=type.value, payload=payload, created_at=utcnow())
     )
     mark(session, EVENTS)
@@ -109,7 +110,8 @@ async def prune_events(session: AsyncSession, *, before: datetime) -> int:
     """Delete events older than ``before``; the newest event is always kept so ids never
     restart (SQLite's AUTOINCREMENT and PostgreSQL's sequence also see to that)."""
     newest = await last_event_id(session)
-    result = await session.execute(
+    connection = await session.connection()
+    result = await connection.execute(
         delete(Event).where(col(Event.created_at) < before, col(Event.id) < newest)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import PathParameter, QueryParameter
 
-from mcore.access import Actor
+from api.deps import CurrentActor, Session
 from mcore.jobs import ops
 from mcore.jobs.models import JobPage, JobRead, JobState
 
-JobId = Annotated[str, Parameter(description="The job's id")]
+JobId = Annotated[str, PathParameter(description="The job's id")]
 
 
 class JobsController(Controller):
@@ -22,22 +21,22 @@ class JobsController(Controller):
     @get("/", summary="List jobs (admin)")
     async def list_jobs(
         self,
-        session: AsyncSession,
-        actor: Actor,
+        session: Session,
+        actor: CurrentActor,
         job_state: Annotated[
-            JobState | None, Parameter(query="state", description="Only jobs in this state")
+            JobState | None, QueryParameter(name="state", description="Only jobs in this state")
         ] = None,
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, QueryParameter(description="From the last page")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Items per page")] = 50,
     ) -> JobPage:
         return await ops.list_jobs(
             session, actor=actor, state=job_state, cursor=cursor, limit=limit
         )
 
     @get("/{job_id:str}", summary="A job's state and progress")
-    async def get_job(self, session: AsyncSession, actor: Actor, job_id: JobId) -> JobRead:
+    async def get_job(self, session: Session, actor: CurrentActor, job_id: JobId) -> JobRead:
         return ops.job_read(await ops.get_job(session, actor=actor, job_id=job_id))
 
     @post("/{job_id:str}/retry", status_code=200, summary="Run a finished job again (admin)")
-    async def retry_job(self, session: AsyncSession, actor: Actor, job_id: JobId) -> JobRead:
+    async def retry_job(self, session: Session, actor: CurrentActor, job_id: JobId) -> JobRead:
         return ops.job_read(await ops.retry_job(session, actor=actor, job_id=job_id))

@@ -6,22 +6,21 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, route
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ASGIApp
 from pydantic import BaseModel, Field
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.blobserve import BlobMeta, BlobResponse
-from mcore.access import Actor, Visibility
+from api.deps import AppSettings, CurrentActor, Session, Store
+from mcore.access import Visibility
 from mcore.files.names import content_disposition
 from mcore.files.zips import plan_zip, stream_zip
 from mcore.jobs import imagecache, ops
 from mcore.jobs.derivatives import DerivativeRead
-from mcore.settings import Settings
-from mcore.storage import BlobStore
 
-FileId = Annotated[str, Parameter(description="The file's id")]
+FileId = Annotated[str, PathParameter(description="The file's id")]
+PreviewName = Annotated[str, PathParameter(description="The preview's name, e.g. preview-256")]
 
 
 class ZipRequest(BaseModel):
@@ -37,7 +36,7 @@ class MediaController(Controller):
 
     @get("/{file_id:str}/previews", summary="A file's previews and other derived files")
     async def list_previews(
-        self, session: AsyncSession, actor: Actor, file_id: FileId
+        self, session: Session, actor: CurrentActor, file_id: FileId
     ) -> list[DerivativeRead]:
         return await ops.list_previews(session, actor=actor, file_id=file_id)
 
@@ -48,12 +47,12 @@ class MediaController(Controller):
     )
     async def preview(
         self,
-        session: AsyncSession,
-        actor: Actor,
-        store: BlobStore,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
         state: State,
         file_id: FileId,
-        name: str,
+        name: PreviewName,
     ) -> ASGIApp:
         file, row = await ops.get_preview(session, actor=actor, file_id=file_id, name=name)
         meta = BlobMeta(
@@ -73,16 +72,16 @@ class MediaController(Controller):
     )
     async def image(
         self,
-        actor: Actor,
-        store: BlobStore,
-        settings: Settings,
+        actor: CurrentActor,
+        store: Store,
+        settings: AppSettings,
         state: State,
         file_id: FileId,
-        w: int | None = None,
-        h: int | None = None,
-        fit: str | None = None,
-        format: str | None = None,
-        q: int | None = None,
+        w: Annotated[int | None, QueryParameter(description="Width in pixels")] = None,
+        h: Annotated[int | None, QueryParameter(description="Height in pixels")] = None,
+        fit: Annotated[str | None, QueryParameter(description="contain, cover or fill")] = None,
+        format: Annotated[str | None, QueryParameter(description="webp, jpeg or png")] = None,
+        q: Annotated[int | None, QueryParameter(description="Quality, 1-100")] = None,
     ) -> ASGIApp:
         params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
         row, hit = await imagecache.transformed_image(
@@ -106,7 +105,7 @@ class MediaController(Controller):
         response_description="application/zip",
     )
     async def zip(
-        self, session: AsyncSession, actor: Actor, store: BlobStore, data: ZipRequest
+        self, session: Session, actor: CurrentActor, store: Store, data: JSONBody[ZipRequest]
     ) -> Response[Any]:
         members = await plan_zip(session, actor=actor, file_ids=data.ids, previews=data.previews)
         return Stream(
@@ -125,5 +124,7 @@ class MediaController(Controller):
     summary="The on-the-fly image cache's size and counters (admin)",
     tags=["files"],
 )
-async def image_cache_report(actor: Actor, settings: Settings, state: State) -> dict[str, Any]:
+async def image_cache_report(
+    actor: CurrentActor, settings: AppSettings, state: State
+) -> dict[str, Any]:
     return await imagecache.cache_report(state.db, settings, state.image_cache_stats, actor=actor)

@@ -105,7 +105,8 @@ async def renew(
     values: dict[str, Any] = {"lease_until": now + lease, "updated_at": now}
     if progress is not None:
         values["progress"] = max(0, min(100, progress))
-    result = await session.execute(
+    connection = await session.connection()
+    result = await connection.execute(
         update(Job)
         .where(
             col(Job.id) == job_id,
