@@ -22,7 +22,9 @@ from tests import media
 from tests.apphelpers import Running, fast, running_app
 from tests.conftest import temp_files, wait_for
 
-pytestmark = pytest.mark.anyio
+# Processing, not storage, is under test here: the database paths of the worker run on
+# both backends in test_processing, test_worker_process and tests/mcore/jobs.
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("backend", ["sqlite"])]
 
 
 def _truncated_jpeg(_: Path) -> bytes:
