@@ -22,30 +22,58 @@ from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath, ReadGrants
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
+from api.routes.events import events_socket
 from api.routes.files import FilesController
 from api.routes.health import health
+from api.routes.jobs import JobsController
+from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
 from mcore.auth import Auth
 from mcore.db import Database
+from mcore.eventhub import EventHub
+from mcore.jobs.imagecache import CacheStats
+from mcore.jobs.sandbox import Sandbox
+from mcore.jobs.worker import Worker
 from mcore.settings import Settings
 from mcore.storage import open_store
+from mcore.wakeup import acquire_bus, release_bus
 
 VERSION = "0.1.0"
 
 
-def create_app(settings: Settings) -> FastPath:
+def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
     """An app for these settings. The database must already be migrated (``mstack db upgrade``;
-    ``mstack serve`` does it for the embedded default)."""
+    ``mstack serve`` does it for the embedded default).
+
+    ``worker`` runs the job worker in this process (default: ``settings.jobs.embedded_worker``).
+    """
     db = Database(settings)
     store = open_store(settings)
     auth = Auth(settings, db)
+    sandbox = Sandbox(
+        memory_limit=settings.jobs.memory_limit,
+        time_limit=settings.jobs.time_limit.total_seconds(),
+    )
+    run_worker = settings.jobs.embedded_worker if worker is None else worker
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await auth.start()
+        bus = await acquire_bus(settings)
+        hub = EventHub(db, bus, poll_interval=settings.events.poll_interval.total_seconds())
+        app.state.event_hub = hub
+        in_process = Worker(settings, db=db, store=store, sandbox=sandbox) if run_worker else None
+        app.state.worker = in_process
         try:
+            if in_process is not None:
+                await in_process.start()
             yield
         finally:
+            if in_process is not None:
+                await in_process.stop()
+            await hub.close()
+            await sandbox.close()
+            await release_bus(bus)
             await auth.close()
             await db.dispose()
 
@@ -53,6 +81,10 @@ def create_app(settings: Settings) -> FastPath:
         route_handlers=[
             health,
             FilesController,
+            MediaController,
+            JobsController,
+            image_cache_report,
+            events_socket,
             get_blob,
             AuthController,
             LinksController,
@@ -75,6 +107,8 @@ def create_app(settings: Settings) -> FastPath:
                 "blob_cache": SmallBlobCache(),
                 "read_grants": ReadGrants(settings.read_grant_ttl),
                 "auth": auth,
+                "sandbox": sandbox,
+                "image_cache_stats": CacheStats(slots=settings.jobs.concurrency),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -7,6 +7,7 @@ distribution and plugs these in through the ``mstack.commands`` entry-point grou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,8 @@ def main() -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the database first.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bool) -> None:
-    """Run the API server (uvicorn, uvloop, httptools)."""
+    """Run the API server (uvicorn, uvloop, httptools), with the job worker inside it
+    unless `MSTACK_JOBS__EMBEDDED_WORKER=false` (then run `mstack worker` beside it)."""
     import uvicorn
 
     from api.app import create_app
@@ -118,9 +120,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     from mcore.access import SYSTEM
     from mcore.db import Database
     from mcore.errors import DomainError
-    from mcore.files.ingest import record_uploads
     from mcore.files.models import FileRead
     from mcore.files.staging import discard_uploads
+    from mcore.jobs.ops import record_and_enqueue
+    from mcore.wakeup import acquire_bus, release_bus
 
     total = sum(f.stat().st_size for f in files)
     failed = 0
@@ -129,7 +132,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     async def record(staged: StagedUpload, db: Database) -> None:
         try:
             async with db.session(write=True) as session:
-                (file,) = await record_uploads(session, store, actor=SYSTEM, uploads=[staged])
+                (file,) = await record_and_enqueue(
+                    session, store, actor=SYSTEM, uploads=[staged], settings=settings
+                )
         finally:
             await discard_uploads(store, [staged])
         results.append(FileRead.model_validate(file, from_attributes=True).model_dump(mode="json"))
@@ -137,6 +142,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     async def run() -> None:
         nonlocal failed
         db = Database(settings)
+        bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
             with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
                 while window:
@@ -154,6 +160,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
                 if not future.cancel() and future.exception() is None:
                     await discard_uploads(store, [future.result()])
             pool.shutdown()
+            await release_bus(bus)
             await db.dispose()
 
     _run(run)
@@ -165,6 +172,76 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     click.echo(f"{len(results)} ingested, {failed} failed", err=True)
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--drain", is_flag=True, help="Exit once no job is due or running (batch use).")
+@click.pass_context
+def worker(ctx: click.Context, drain: bool) -> None:
+    """Run the job worker as a process of its own, against the configured database.
+
+    Run `mstack serve` with `MSTACK_JOBS__EMBEDDED_WORKER=false` beside it, and set
+    `MSTACK_REDIS_URL` so server and workers wake each other instead of polling.
+    """
+    import signal
+
+    from mcore.jobs.worker import Worker
+
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        jobs = Worker(settings)
+        if drain:
+            return await jobs.drain()
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+
+        def started() -> None:
+            concurrency = settings.jobs.concurrency
+            click.echo(f"mstack worker {jobs.id}: {concurrency} jobs at once", err=True)
+
+        # SIGTERM or Ctrl-C cancel it; running jobs are handed back to the queue
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs.run_forever(started=started)
+        return jobs.completed
+
+    completed = _run(run)
+    click.echo(f"{completed} jobs finished", err=True)
+
+
+@main.command()
+@click.argument("file_ids", nargs=-1, required=True)
+@click.pass_context
+def reprocess(ctx: click.Context, file_ids: tuple[str, ...]) -> None:
+    """Queue files for processing again, on the bulk lane (fresh uploads go first)."""
+    from mcore.access import SYSTEM
+    from mcore.db import Database
+    from mcore.errors import DomainError
+    from mcore.jobs.ops import reprocess as queue_again
+    from mcore.wakeup import acquire_bus, release_bus
+
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        db = Database(settings)
+        bus = await acquire_bus(settings)
+        try:
+            async with db.session(write=True) as session:
+                jobs = await queue_again(
+                    session, actor=SYSTEM, file_ids=list(file_ids), settings=settings
+                )
+            return len(jobs)
+        finally:
+            await release_bus(bus)
+            await db.dispose()
+
+    try:
+        queued = _run(run)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"{queued} jobs queued on the bulk lane")
 
 
 @main.command()

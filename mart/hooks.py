@@ -16,7 +16,13 @@ from mcore.files.models import File
 from mcore.records.hooks import RecordHooks, register
 
 # The keys of ``File.meta`` that the image processors fill, and the fields they become.
-IMAGE_META = {"width": int, "height": int, "format": str, "colour_space": str}
+# ImageFile field -> (key in the processing results ``File.meta["media"]``, type)
+IMAGE_META = {
+    "width": ("width", int),
+    "height": ("height", int),
+    "format": ("format", str),
+    "colour_space": ("color_space", str),
+}
 
 
 @register("mart/image_file")
@@ -36,10 +42,11 @@ class ImageFileHooks(RecordHooks):
         )
         found: dict[str, dict[str, Any]] = {}
         for cid, meta in await session.exec(query):
+            media = meta.get("media") or {}
             values = {
-                key: meta[key]
-                for key, kind in IMAGE_META.items()
-                if isinstance(meta.get(key), kind) and not isinstance(meta.get(key), bool)
+                field: media[key]
+                for field, (key, kind) in IMAGE_META.items()
+                if isinstance(media.get(key), kind) and not isinstance(media.get(key), bool)
             }
             if values and cid not in found:
                 found[cid] = values

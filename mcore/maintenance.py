@@ -19,6 +19,7 @@ from mcore.cid import RAW, cid_from_digest, digest_of
 from mcore.clock import clock, utcnow
 from mcore.db import Database, serialize_on
 from mcore.files.ops import purge_trash
+from mcore.jobs.derivatives import prune_orphans
 from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore
@@ -35,6 +36,7 @@ class GcReport:
     freed_bytes: int = 0
     removed_temp: list[str] = field(default_factory=list)
     kept_young: int = 0
+    pruned_derivatives: int = 0
 
 
 async def collect_garbage(
@@ -54,6 +56,7 @@ async def collect_garbage(
             report.purged_files = await purge_trash(
                 session, before=utcnow() - settings.trash_retention
             )
+            report.pruned_derivatives = await prune_orphans(session, store)
     async with db.session() as session:
         referenced = set((await session.exec(select(col(BlobRef.cid)).distinct())).all())
     async for blob in store.iter():

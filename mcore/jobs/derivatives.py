@@ -1,0 +1,205 @@
+"""Derived files (previews, posters, renditions, text, transformed images).
+
+Each is a blob with its own CID, linked to its source CID with the processor, its version
+and its parameters, and counted in ``blob_refs`` (kind ``derived``). The same source and
+parameters give the same row: a derivative is made once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import blake3
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.clock import utcnow
+from mcore.db import UTCDateTime, serialize_on
+from mcore.ids import new_id
+from mcore.refs import RefKind, add_ref, ref_count, remove_refs
+from mcore.storage import BlobStore, StagedBlob
+
+INFO = "info"  # the processor's findings about the source (JSON); never listed or served
+
+
+class Derivative(SQLModel, table=True):
+    """One derived blob of one source blob."""
+
+    __tablename__ = "derivatives"
+    __table_args__ = (
+        UniqueConstraint("source_cid", "processor", "version", "params_key", "name"),
+        Index("ix_derivatives_transient_last_used_at", "transient", "last_used_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    source_cid: str = Field(index=True, max_length=64)
+    processor: str = Field(max_length=32)
+    version: int
+    params_key: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    name: str = Field(max_length=32)
+    cid: str = Field(index=True, max_length=64)
+    content_type: str = Field(max_length=255)
+    size: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    width: int | None = None
+    height: int | None = None
+    transient: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DerivativeRead(SQLModel):
+    """A preview or other derived file as the API lists it."""
+
+    name: str
+    cid: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    processor: str
+    version: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What makes a set of derivatives: processor, its version and its parameters."""
+
+    processor: str
+    version: int
+    params: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        canonical = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
+        return blake3.blake3(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Output:
+    """A derived file staged in the blob store's temp area, ready to be recorded."""
+
+    name: str
+    blob: StagedBlob
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+
+
+async def stage_file(store: BlobStore, path: Path) -> StagedBlob:
+    """Copy a file made by a processor into the blob store's temp area, hashing it."""
+    writer = store.writer()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                await writer.write(chunk)
+        return await writer.finish()
+    except BaseException:
+        await writer.abort()
+        raise
+
+
+async def find(session: AsyncSession, source_cid: str, recipe: Recipe) -> dict[str, Derivative]:
+    """The derivatives already made from ``source_cid`` by ``recipe``, by name."""
+    query = select(Derivative).where(
+        col(Derivative.source_cid) == source_cid,
+        col(Derivative.processor) == recipe.processor,
+        col(Derivative.version) == recipe.version,
+        col(Derivative.params_key) == recipe.key,
+    )
+    return {d.name: d for d in (await session.exec(query)).all()}
+
+
+async def record(
+    session: AsyncSession,
+    store: BlobStore,
+    *,
+    source_cid: str,
+    recipe: Recipe,
+    outputs: list[Output],
+    transient: bool = False,
+) -> dict[str, Derivative]:
+    """Place each output under its CID and write its row and reference (inside the
+    caller's write transaction). An output whose row already exists is dropped."""
+    await serialize_on(session, f"derive:{source_cid}:{recipe.processor}:{recipe.key}")
+    existing = await find(session, source_cid, recipe)
+    for cid in sorted({o.blob.cid for o in outputs}):
+        await serialize_on(session, f"blob:{cid}")
+    now = utcnow()
+    made = dict(existing)
+    for output in outputs:
+        if output.name in existing:
+            await store.discard(output.blob)
+            continue
+        await store.place(output.blob)
+        row = Derivative(
+            id=new_id(),
+            source_cid=source_cid,
+            processor=recipe.processor,
+            version=recipe.version,
+            params_key=recipe.key,
+            params=recipe.params,
+            name=output.name,
+            cid=output.blob.cid,
+            content_type=output.content_type,
+            size=output.blob.size,
+            width=output.width,
+            height=output.height,
+            transient=transient,
+            created_at=now,
+            last_used_at=now,
+        )
+        session.add(row)
+        await add_ref(session, row.cid, RefKind.derived, row.id)
+        made[output.name] = row
+    await session.flush()
+    return made
+
+
+async def remove(session: AsyncSession, store: BlobStore, row: Derivative) -> None:
+    """Forget a derivative; its blob goes at once when nothing else references it."""
+    await serialize_on(session, f"blob:{row.cid}")
+    await remove_refs(session, RefKind.derived, row.id)
+    await session.delete(row)
+    await session.flush()
+    if await ref_count(session, row.cid) == 0:
+        await store.delete(row.cid)
+
+
+async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative]:
+    """The lasting derivatives of a blob (newest processor version per name), info left out."""
+    query = (
+        select(Derivative)
+        .where(
+            col(Derivative.source_cid) == source_cid,
+            col(Derivative.transient).is_(False),
+            col(Derivative.name) != INFO,
+        )
+        .order_by(col(Derivative.name), col(Derivative.version).desc(), col(Derivative.id).desc())
+    )
+    seen: dict[str, Derivative] = {}
+    for row in (await session.exec(query)).all():
+        seen.setdefault(row.name, row)
+    return list(seen.values())
+
+
+async def prune_orphans(session: AsyncSession, store: BlobStore) -> int:
+    """Forget derivatives whose source no file or record uses any more (after its last
+    file was purged), so garbage collection can take their blobs. Returns how many."""
+    from sqlalchemy import exists
+
+    from mcore.refs import BlobRef
+
+    used = exists().where(
+        col(BlobRef.cid) == col(Derivative.source_cid), col(BlobRef.kind) != RefKind.derived.value
+    )
+    rows = list((await session.exec(select(Derivative).where(~used))).all())
+    for row in rows:
+        await remove(session, store, row)
+    return len(rows)

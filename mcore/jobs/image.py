@@ -1,0 +1,302 @@
+"""Image processing with libvips. These functions run inside sandbox children only.
+
+Previews are made from one decode: the source is shrunk once (with shrink-on-load where
+the format allows) to the largest preview size, auto-rotated by its EXIF orientation, and
+the smaller previews and the placeholder are made from that. Previews carry no metadata
+(no GPS leaks). Limits are checked on the header, before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pyvips
+
+from mcore.jobs import thumbhash
+from mcore.jobs.errors import OverLimit, ProcessingError
+
+# libvips loaders we accept (by the "vips-loader" header field); others are refused.
+LOADERS = {
+    "jpegload": "jpeg",
+    "jpegload_source": "jpeg",
+    "pngload": "png",
+    "pngload_source": "png",
+    "webpload": "webp",
+    "webpload_source": "webp",
+    "gifload": "gif",
+    "gifload_source": "gif",
+    "tiffload": "tiff",
+    "tiffload_source": "tiff",
+    "heifload": "heif",
+    "heifload_source": "heif",
+}
+SAVERS = {"webp": ".webp", "jpeg": ".jpg", "png": ".png"}
+CONTENT_TYPES = {"webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
+FITS = ("contain", "cover", "fill")
+
+
+def _open_header(src: str) -> pyvips.Image:
+    try:
+        image = pyvips.Image.new_from_file(src, access="sequential")
+    except pyvips.Error as exc:
+        raise ProcessingError(f"not an image this server can read: {_vips_message(exc)}") from None
+    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else ""
+    if loader not in LOADERS:
+        raise ProcessingError(f"images of this kind ({loader or 'unknown'}) are not processed")
+    return image
+
+
+def _vips_message(exc: pyvips.Error) -> str:
+    text = f"{exc.message} {exc.detail}".strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(lines[:3])[:300]
+
+
+def _check_limits(image: pyvips.Image, *, max_pixels: int, max_frames: int) -> tuple[int, int]:
+    pages = image.get_n_pages()
+    height = image.get_page_height() if pages > 1 else image.height
+    width = image.width
+    if width * height > max_pixels:
+        raise OverLimit(
+            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} MP); this server"
+            f" processes at most {max_pixels / 1e6:.0f} MP. The original is kept."
+        )
+    if pages > max_frames:
+        raise OverLimit(
+            f"the image has {pages} frames; this server processes at most {max_frames}."
+            " The original is kept."
+        )
+    return width, height
+
+
+def _to_srgb(image: pyvips.Image) -> pyvips.Image:
+    if image.interpretation not in ("srgb", "b-w") or image.format != "uchar":
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def _get(image: pyvips.Image, field: str) -> Any:
+    return image.get(field) if image.get_typeof(field) else None
+
+
+def _rational(value: Any) -> float | None:
+    try:
+        if isinstance(value, tuple):
+            return float(Fraction(int(value[0]), int(value[1])))
+        return float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _degrees(value: Any, ref: Any) -> float | None:
+    try:
+        d, m, s = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    result = d + m / 60 + s / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode(errors="replace")
+    if isinstance(ref, str) and ref.strip().upper() in ("S", "W"):
+        result = -result
+    if not math.isfinite(result) or abs(result) > 180:
+        return None
+    return round(result, 7)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    return value[:200] or None
+
+
+def _capture(exif_data: bytes | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Camera, lens, time taken and GPS from a raw EXIF block (parsed by Pillow)."""
+    if not exif_data:
+        return {}, None
+    from PIL import Image as PILImage
+
+    exif = PILImage.Exif()
+    try:
+        exif.load(exif_data)
+        ifd = exif.get_ifd(0x8769)
+        gps_ifd = exif.get_ifd(0x8825)
+    except Exception:
+        return {"exif_error": "the EXIF block could not be read"}, None
+    capture: dict[str, Any] = {}
+    for key, value in (
+        ("camera_make", _text(exif.get(0x010F))),
+        ("camera_model", _text(exif.get(0x0110))),
+        ("lens", _text(ifd.get(0xA434))),
+        ("taken_at", _taken_at(ifd.get(0x9003) or exif.get(0x0132), ifd.get(0x9011))),
+        ("exposure_time", _rational(ifd.get(0x829A))),
+        ("f_number", _rational(ifd.get(0x829D))),
+        ("iso", ifd.get(0x8827) if isinstance(ifd.get(0x8827), int) else None),
+        ("focal_length", _rational(ifd.get(0x920A))),
+    ):
+        if value is not None:
+            capture[key] = value
+    gps = None
+    lat = _degrees(gps_ifd.get(2), gps_ifd.get(1))
+    lon = _degrees(gps_ifd.get(4), gps_ifd.get(3))
+    if lat is not None and lon is not None and abs(lat) <= 90:
+        gps = {"latitude": lat, "longitude": lon}
+        altitude = _rational(gps_ifd.get(6))
+        if altitude is not None:
+            ref = gps_ifd.get(5)
+            below = ref in (1, b"\x01")
+            gps["altitude"] = round(-altitude if below else altitude, 2)
+    return capture, gps
+
+
+def _taken_at(value: Any, offset: Any) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        taken = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    iso = taken.isoformat()
+    offset_text = _text(offset)
+    if offset_text and len(offset_text) == 6 and offset_text[0] in "+-":
+        iso += offset_text
+    return iso
+
+
+def _save(image: pyvips.Image, path: Path, fmt: str, quality: int) -> None:
+    if fmt == "webp":
+        image.webpsave(str(path), Q=quality, keep="none", effort=2)
+    elif fmt == "jpeg":
+        image.jpegsave(str(path), Q=quality, keep="none", optimize_coding=True)
+    elif fmt == "png":
+        image.pngsave(str(path), keep="none", compression=6)
+    else:
+        raise ProcessingError(f"unknown output format {fmt!r}")
+
+
+def _placeholder(image: pyvips.Image) -> str:
+    small = image.thumbnail_image(32, height=32, size="down")
+    small = _to_srgb(small)
+    if small.bands == 1:
+        small = small.bandjoin([small, small])
+    elif small.bands == 2:
+        small = small[0].bandjoin([small[0], small[0], small[1]])
+    if small.bands == 3:
+        small = small.bandjoin(255)
+    return thumbhash.encode_base64(small.width, small.height, bytes(small[0:4].write_to_memory()))
+
+
+def _thumbnail(src: str, size: int, *, fail_on: str, **kwargs: Any) -> pyvips.Image:
+    image = pyvips.Image.thumbnail(src, size, height=size, size="down", fail_on=fail_on, **kwargs)
+    return _to_srgb(image).copy_memory()
+
+
+def make_previews(
+    src: str,
+    out_dir: str,
+    sizes: list[int],
+    quality: int,
+    max_pixels: int,
+    max_frames: int,
+) -> dict[str, Any]:
+    """Previews (WebP, long edge at each of ``sizes``), a ThumbHash and what the image is."""
+    header = _open_header(src)
+    width, height = _check_limits(header, max_pixels=max_pixels, max_frames=max_frames)
+    loader = header.get("vips-loader")
+    warnings: list[str] = []
+    largest = max(sizes)
+    try:
+        base = _thumbnail(src, largest, fail_on="truncated")
+    except pyvips.Error as exc:
+        message = _vips_message(exc)
+        if "out of memory" in message:
+            raise ProcessingError(
+                f"decoding this image needs more memory than the sandbox allows ({message})"
+            ) from None
+        try:
+            base = _thumbnail(src, largest, fail_on="none")
+        except pyvips.Error:
+            raise ProcessingError(f"the image could not be decoded: {message}") from None
+        warnings.append(
+            f"the image is damaged or cut short ({message}); previews show what could be read"
+        )
+    orientation = _get(header, "orientation") or 1
+    info: dict[str, Any] = {
+        "width": width,
+        "height": height,
+        "display_width": height if orientation in (5, 6, 7, 8) else width,
+        "display_height": width if orientation in (5, 6, 7, 8) else height,
+        "format": LOADERS[loader],
+        "color_space": header.interpretation,
+        "bands": header.bands,
+        "has_alpha": bool(header.hasalpha()),
+        "frames": header.get_n_pages(),
+        "orientation": orientation,
+    }
+    capture, gps = _capture(_get(header, "exif-data"))
+    outputs = []
+    out = Path(out_dir)
+    for size in sorted(sizes, reverse=True):
+        image = base if size == largest else base.thumbnail_image(size, height=size, size="down")
+        path = out / f"preview-{size}.webp"
+        _save(image, path, "webp", quality)
+        outputs.append(
+            {
+                "name": f"preview-{size}",
+                "path": str(path),
+                "content_type": "image/webp",
+                "width": image.width,
+                "height": image.height,
+            }
+        )
+    info["placeholder"] = _placeholder(base)
+    return {
+        "info": info,
+        "capture": capture,
+        "gps": gps,
+        "outputs": outputs,
+        "warnings": warnings,
+    }
+
+
+def transform(
+    src: str,
+    out: str,
+    width: int | None,
+    height: int | None,
+    fit: str,
+    fmt: str,
+    quality: int,
+    max_pixels: int,
+    max_frames: int,
+) -> dict[str, Any]:
+    """One resized, converted copy (``/image?w=&h=&fit=&format=&q=``), metadata stripped."""
+    header = _open_header(src)
+    _check_limits(header, max_pixels=max_pixels, max_frames=max_frames)
+    if fit not in FITS:
+        raise ProcessingError(f"unknown fit {fit!r}")
+    box_w = width or 10_000_000
+    box_h = height or 10_000_000
+    options: dict[str, Any] = {"height": box_h, "size": "down"}
+    if fit == "cover" and width and height:
+        options["crop"] = "centre"
+    elif fit == "fill" and width and height:
+        options["size"] = "force"
+    try:
+        image = pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
+        image = _to_srgb(image)
+        if fmt == "jpeg" and image.hasalpha():
+            image = image.flatten(background=[255, 255, 255])
+        _save(image, Path(out), fmt, quality)
+    except pyvips.Error as exc:
+        raise ProcessingError(f"the image could not be decoded: {_vips_message(exc)}") from None
+    return {"width": image.width, "height": image.height, "content_type": CONTENT_TYPES[fmt]}

@@ -1,0 +1,203 @@
+"""Job and derivative ops: enqueue on upload, read and retry jobs, list previews.
+
+Permissions are checked here: a job is visible to the owner of its file and to admins;
+previews to whoever may read the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.access import Actor, require_scope
+from mcore.clock import utcnow
+from mcore.errors import Conflict, Forbidden, Invalid, NotFound
+from mcore.events import EventType, publish
+from mcore.files import ops as file_ops
+from mcore.files.ingest import record_uploads
+from mcore.files.models import File, FileStatus
+from mcore.files.staging import StagedUpload
+from mcore.ids import is_id
+from mcore.jobs import derivatives, queue
+from mcore.jobs.derivatives import Derivative, DerivativeRead
+from mcore.jobs.models import Job, JobKind, JobPage, JobRead, JobState, Lane
+from mcore.jobs.profiles import Profile, profile_for
+from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.settings import Settings
+from mcore.storage import BlobStore
+
+
+def _file_payload(file: File) -> dict[str, object]:
+    return {
+        "file_id": file.id,
+        "cid": file.cid,
+        "filename": file.filename,
+        "content_type": file.content_type,
+        "size": file.size,
+        "status": file.status,
+        "job_id": file.job_id,
+    }
+
+
+async def enqueue_processing(
+    session: AsyncSession, file: File, *, settings: Settings, lane: Lane = Lane.fresh
+) -> Job | None:
+    """Queue the processing of a file when its profile has any; set its status to follow."""
+    if profile_for(file.content_type) is Profile.other:
+        return None
+    job = await queue.enqueue(
+        session,
+        kind=JobKind.process_file,
+        owner_id=file.owner_id,
+        file_id=file.id,
+        lane=lane,
+        max_attempts=settings.jobs.max_attempts,
+    )
+    file.job_id = job.id
+    file.status = FileStatus.queued
+    file.updated_at = utcnow()
+    session.add(file)
+    return job
+
+
+async def record_and_enqueue(
+    session: AsyncSession,
+    store: BlobStore,
+    *,
+    actor: Actor,
+    uploads: Sequence[StagedUpload],
+    settings: Settings,
+) -> list[File]:
+    """``record_uploads``, plus a processing job and a ``file.stored`` event per file, all
+    in the caller's transaction: a file is never stored without its job, nor announced
+    before it is."""
+    files = await record_uploads(session, store, actor=actor, uploads=uploads)
+    for file in files:
+        await enqueue_processing(session, file, settings=settings)
+    await session.flush()
+    for file in files:
+        await publish(
+            session, user_id=file.owner_id, type=EventType.file_stored, payload=_file_payload(file)
+        )
+    return files
+
+
+async def reprocess(
+    session: AsyncSession, *, actor: Actor, file_ids: Sequence[str], settings: Settings
+) -> list[Job]:
+    """Queue files again on the bulk lane (admin): new processor versions, backfills."""
+    if not actor.is_admin:
+        raise Forbidden("only an admin may re-process files")
+    jobs = []
+    for file_id in file_ids:
+        file = await file_ops.get_file(session, actor=actor, file_id=file_id)
+        job = await enqueue_processing(session, file, settings=settings, lane=Lane.bulk)
+        if job is not None:
+            jobs.append(job)
+    await session.flush()
+    return jobs
+
+
+def job_read(job: Job) -> JobRead:
+    return JobRead.model_validate(job, from_attributes=True)
+
+
+async def get_job(session: AsyncSession, *, actor: Actor, job_id: str) -> Job:
+    """A job of the actor's own files (any job for an admin); others are not found."""
+    require_scope(actor, "files:read")
+    job = await session.get(Job, job_id) if is_id(job_id) else None
+    if job is None or not (actor.is_admin or job.owner_id == actor.id):
+        raise NotFound(f"no job with id {job_id!r}")
+    return job
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    state: JobState | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> JobPage:
+    """Every job, newest first, optionally of one state (admin)."""
+    if not actor.is_admin:
+        raise Forbidden("only an admin may list all jobs")
+    check_limit(limit)
+    query = select(Job)
+    if state is not None:
+        query = query.where(col(Job.state) == state.value)
+    after = decode_cursor(cursor)
+    if after is not None:
+        last = after.get("id")
+        if not isinstance(last, str) or not is_id(last):
+            raise Invalid("the cursor is not one this server gave out", field="cursor")
+        query = query.where(col(Job.id) < last)
+    rows = list((await session.exec(query.order_by(col(Job.id).desc()).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JobPage(
+        items=[job_read(r) for r in rows],
+        next=encode_cursor({"id": rows[-1].id}) if more else None,
+    )
+
+
+async def retry_job(session: AsyncSession, *, actor: Actor, job_id: str) -> Job:
+    """Queue a failed (or finished) job again from a clean slate (admin)."""
+    if not actor.is_admin:
+        raise Forbidden("only an admin may retry jobs")
+    job = await get_job(session, actor=actor, job_id=job_id)
+    if job.state in (JobState.queued, JobState.running):
+        raise Conflict(f"job {job_id!r} is {job.state} already; wait for it to finish")
+    queue.requeue(job)
+    session.add(job)
+    file = await session.get(File, job.file_id) if job.file_id else None
+    if file is not None:
+        file.status = FileStatus.queued
+        file.job_id = job.id
+        file.updated_at = utcnow()
+        session.add(file)
+    await session.flush()
+    queue.mark_wake(session)
+    await publish(
+        session,
+        user_id=job.owner_id,
+        type=EventType.job_progress,
+        payload={"job_id": job.id, "file_id": job.file_id, "state": job.state, "progress": 0},
+    )
+    return job
+
+
+def _derivative_read(file: File, row: Derivative) -> DerivativeRead:
+    return DerivativeRead(
+        name=row.name,
+        cid=row.cid,
+        content_type=row.content_type,
+        size=row.size,
+        width=row.width,
+        height=row.height,
+        processor=row.processor,
+        version=row.version,
+        url=f"/api/v1/files/{file.id}/previews/{row.name}",
+    )
+
+
+async def list_previews(
+    session: AsyncSession, *, actor: Actor, file_id: str
+) -> list[DerivativeRead]:
+    """The previews and other derived files of a file the actor may read."""
+    file = await file_ops.get_file(session, actor=actor, file_id=file_id)
+    rows = await derivatives.previews_of(session, file.cid)
+    return [_derivative_read(file, row) for row in rows]
+
+
+async def get_preview(
+    session: AsyncSession, *, actor: Actor, file_id: str, name: str
+) -> tuple[File, Derivative]:
+    """One derived file (by name) of a file the actor may read."""
+    file = await file_ops.get_file(session, actor=actor, file_id=file_id)
+    for row in await derivatives.previews_of(session, file.cid):
+        if row.name == name:
+            return file, row
+    raise NotFound(f"file {file_id!r} has no {name!r} preview (yet)")

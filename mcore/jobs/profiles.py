@@ -1,0 +1,69 @@
+"""Which processing a file gets, from its detected content type (never its name)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from mcore.jobs.derivatives import Recipe
+from mcore.jobs.document import is_office
+from mcore.settings import Settings
+
+PREVIEW_SIZES = [256, 1024]
+PREVIEW_QUALITY = 80
+
+IMAGE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+    }
+)
+
+
+class Profile(StrEnum):
+    image = "image"
+    video = "video"  # video and audio: probed; a poster when there is a picture
+    document = "document"
+    other = "other"  # stored as it is, nothing to process
+
+
+def profile_for(content_type: str) -> Profile:
+    """The processing profile of a detected content type."""
+    if content_type in IMAGE_TYPES:
+        return Profile.image
+    if content_type.startswith(("video/", "audio/")):
+        return Profile.video
+    if content_type == "application/pdf" or is_office(content_type):
+        return Profile.document
+    return Profile.other
+
+
+def max_size(profile: Profile, settings: Settings) -> int:
+    media = settings.media
+    return {
+        Profile.image: media.image_max_size,
+        Profile.video: media.video_max_size,
+        Profile.document: media.document_max_size,
+    }.get(profile, 0)
+
+
+def previews_recipe(profile: Profile) -> Recipe:
+    """The set of previews (and info) a profile makes; its version changes when its output
+    would."""
+    return Recipe(
+        processor=profile.value,
+        version=1,
+        params={"sizes": PREVIEW_SIZES, "format": "webp", "q": PREVIEW_QUALITY},
+    )
+
+
+RENDITION = Recipe(
+    processor="video.rendition",
+    version=1,
+    params={"height": 720, "vcodec": "h264", "acodec": "aac", "crf": 23, "preset": "veryfast"},
+)

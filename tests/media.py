@@ -1,0 +1,177 @@
+"""Small generated media for processing tests (pyvips, Pillow, ffmpeg)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import pyvips
+from PIL import Image
+
+from mcore.jobs.tools import find_tool
+
+
+def jpeg(
+    width: int = 640,
+    height: int = 480,
+    color: tuple[int, int, int] = (200, 60, 30),
+    *,
+    orientation: int | None = None,
+    gps: tuple[float, float] | None = None,
+    camera: str | None = None,
+) -> bytes:
+    """A JPEG of one colour, with an EXIF block when asked (orientation, GPS, camera)."""
+    image = Image.new("RGB", (width, height), color)
+    # a white square in the top-left corner shows which way the picture was turned
+    image.paste((255, 255, 255), (0, 0, width // 4, height // 4))
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if camera is not None:
+        exif[0x010F] = camera.split()[0]
+        exif[0x0110] = camera
+        exif.get_ifd(0x8769)[0x9003] = "2024:05:06 07:08:09"
+    if gps is not None:
+        lat, lon = gps
+
+        def dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
+            value = abs(value)
+            d = int(value)
+            m = int((value - d) * 60)
+            s = round(((value - d) * 60 - m) * 60 * 100)
+            return (Fraction(d), Fraction(m), Fraction(s, 100))
+
+        exif[0x8825] = {
+            1: "N" if lat >= 0 else "S",
+            2: dms(lat),
+            3: "E" if lon >= 0 else "W",
+            4: dms(lon),
+        }
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif.tobytes() if len(exif) else b"")
+    return out.getvalue()
+
+
+def png(width: int = 320, height: int = 200) -> bytes:
+    colour = pyvips.Image.black(width, height, bands=3).linear([1, 1, 1], [20, 120, 220])
+    return bytes(colour.cast("uchar").pngsave_buffer())
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny PNG whose header claims a huge image (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = b"\x00" + b"\x00" * 3 * 64
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * 64, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def gif_frames(frames: int, size: int = 4) -> bytes:
+    """An animated GIF with ``frames`` tiny frames (a white pixel walks, so no two
+    neighbours are equal and none can be merged)."""
+    images = []
+    for i in range(frames):
+        frame = Image.new("P", (size, size), 0)
+        frame.putpalette([0, 0, 0, 255, 255, 255])
+        frame.putpixel((i % size, (i // size) % size), 1)
+        images.append(frame)
+    out = io.BytesIO()
+    images[0].save(
+        out, "GIF", save_all=True, append_images=images[1:], duration=20, loop=0, optimize=False
+    )
+    return out.getvalue()
+
+
+def ffmpeg_bin(settings_dir: Path) -> str:
+    return find_tool("ffmpeg", None, settings_dir)
+
+
+def make_video(
+    path: Path,
+    *,
+    seconds: float = 2,
+    size: str = "320x240",
+    audio: bool = True,
+    video: bool = True,
+    rate: int = 25,
+    tools: Path,
+) -> Path:
+    """A test clip made by ffmpeg's lavfi sources (H.264/AAC in MP4)."""
+    ffmpeg = ffmpeg_bin(tools)
+    args = [ffmpeg, "-v", "error", "-y"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+    if video:
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if audio:
+        args += ["-c:a", "aac"]
+    args += ["-shortest", "-f", "mp4", str(path)]
+    subprocess.run(args, check=True, capture_output=True)
+    return path
+
+
+def pdf(text: str = "Hello mstack", pages: int = 1) -> bytes:
+    """A small PDF with a line of text on each page (written by hand, xref included)."""
+    objects: list[bytes] = []
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    font_id = 3 + 2 * pages
+    for i in range(pages):
+        content_id = 4 + 2 * i
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents {content_id} 0 R"
+            f" /Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
+        )
+        stream = f"BT /F1 18 Tf 20 100 Td ({text} {i + 1}) Tj ET".encode()
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return _pdf_file(objects)
+
+
+def pdf_zero_pages() -> bytes:
+    return _pdf_file(
+        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    )
+
+
+def _pdf_file(objects: list[bytes]) -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def pdf_encrypted(password: str = "secret") -> bytes:
+    """A PDF that needs a password to open (RC4, by pypdf)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf("locked"))))
+    writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
