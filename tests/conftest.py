@@ -198,6 +198,18 @@ async def create_account(
         )
 
 
+async def sign_in_new_account(
+    app: Any, http: httpx.AsyncClient, *, role: str, username: str
+) -> tuple[Any, dict[str, Any]]:
+    """Make an account on ``app``, sign ``http`` in as it, and return the user and tokens."""
+    user = await create_account(app, role=role, username=username)
+    reply = await http.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    tokens = reply.json()
+    http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+    return user, tokens
+
+
 @pytest.fixture
 async def server_app(settings: Settings) -> AsyncIterator[Any]:
     """The real app for these settings, with its lifespan running."""
@@ -226,16 +238,10 @@ async def make_client(server_app: Any) -> AsyncIterator[MakeClient]:
         if role is None:
             return http
         username = username or f"{role}{next(numbers)}"
-        user = await create_account(server_app, role=role, username=username)
-        reply = await http.post(
-            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-        )
-        assert reply.status_code == 200, reply.text
-        tokens = reply.json()
+        user, tokens = await sign_in_new_account(server_app, http, role=role, username=username)
         http.user_id, http.username, http.email, http.role = user.id, username, user.email, role
         http.password, http.token = PASSWORD, tokens["access_token"]
         http.refresh_token = tokens["refresh_token"]
-        http.headers["Authorization"] = f"Bearer {http.token}"
         return http
 
     yield make

@@ -25,7 +25,7 @@ from codegen.__main__ import main, run
 from mcore.db import Database
 from mcore.errors import Forbidden
 from mcore.settings import Settings
-from tests.conftest import PASSWORD, create_account
+from tests.conftest import sign_in_new_account
 from tests.recordkit import ALICE, BOB, read, write
 
 HERE = Path(__file__).parent
@@ -299,11 +299,7 @@ async def test_a_new_model_is_a_spec_and_a_generator_run(
         ) as http,
     ):
         # an admin, who may link to Alice's note
-        await create_account(app, role="admin", username="generated-admin")
-        login = await http.post(
-            "/api/v1/auth/login", json={"username": "generated-admin", "password": PASSWORD}
-        )
-        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        await sign_in_new_account(app, http, role="admin", username="generated-admin")
         r = await http.post("/api/v1/notes", json={"title": "Second", "related": [made.id]})
         assert r.status_code == 201, r.text
         second = r.json()

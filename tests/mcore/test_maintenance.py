@@ -22,7 +22,7 @@ from mcore.maintenance import backup, collect_garbage, verify_blobs
 from mcore.refs import BlobRef
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
-from tests.conftest import FAST_PASSWORDS, PASSWORD, create_account
+from tests.conftest import FAST_PASSWORDS, sign_in_new_account
 
 
 async def chunks(data: bytes):
@@ -192,11 +192,7 @@ async def test_backup_restores_into_a_working_archive(
         ) as http,
     ):
         # the files were ingested by the system; an admin made now may read them
-        await create_account(app, role="admin", username="restorer")
-        login = await http.post(
-            "/api/v1/auth/login", json={"username": "restorer", "password": PASSWORD}
-        )
-        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        await sign_in_new_account(app, http, role="admin", username="restorer")
         for f in files:
             r = await http.get(f"/api/v1/files/{f.id}/content")
             assert r.status_code == 200, r.text
