@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, can_read, require_scope, require_write
+from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
 from mcore.files.models import File, FilePage, FileRead, FileUpdate
@@ -56,11 +57,15 @@ async def list_files(
     limit: int = 50,
     trashed: bool = False,
     mine: bool = False,
+    cid: str | None = None,
 ) -> FilePage:
-    """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead."""
+    """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead;
+    ``cid`` keeps only files with those bytes (how a client finds what it already uploaded)."""
     require_scope(actor, "files:read")
     check_limit(limit)
     query = select(File)
+    if cid is not None:
+        query = query.where(col(File.cid) == parse_cid(cid, codec=RAW))
     if trashed:
         query = query.where(col(File.deleted_at).is_not(None))
         if not actor.is_admin:
