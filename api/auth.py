@@ -1,15 +1,22 @@
-"""Who is calling. Until accounts exist, every request acts as the instance's local owner.
+"""Who is calling: the bearer token of a request, checked against cached session state.
 
-The accounts issue fills these hooks with token, API-key and signed-link authentication.
-Ops already take the actor and check it, so nothing else changes when it does.
-
-- ``provide_actor``: the dependency every route receives as ``actor``.
+- ``provide_actor``: the dependency every route receives as ``actor``. No
+  ``Authorization`` header: ``ANONYMOUS`` (a guest that reads public content). A bearer
+  access token or API key that is malformed, expired, revoked, wrongly signed or whose
+  user is disabled: 401.
 - ``authenticate_token``: who a bearer token belongs to (used by the WebSocket, whose client
   authenticates in its first message, never in the URL).
 - ``actor_is_live``: whether the session behind an actor is still valid (revoked, expired,
-  user disabled); long-lived connections call it to close themselves. Must be cheap.
-- ``fast_actor``: the actor of a request from its headers alone, with no database round trip,
-  or None when only the full route can tell. The blob fast path (``api.fastpath``) uses it.
+  user disabled); long-lived connections call it to close themselves. Cheap: no database
+  round trip while the state is cached.
+- ``fast_actor``: the actor of a request from its headers alone, with no database round trip
+  while the credentials are cached, or None when only the full route can tell (bad or
+  missing credentials are answered there). The blob fast path (``api.fastpath``) uses it.
+- ``authenticate_request``: the app's ``before_request`` hook that refuses bad
+  credentials before any dependency is opened.
+- ``admin_guard``: a route guard for admin-only endpoints (the ops check again).
+
+Signed links are checked by the routes that serve bytes (``mcore.auth.links``).
 """
 
 from __future__ import annotations
@@ -17,28 +24,102 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
 from litestar.types import HTTPScope
 
-from mcore.access import Actor, Role
+from mcore.access import ANONYMOUS, Actor
+from mcore.auth import Auth
+from mcore.errors import DomainError, Forbidden, Unauthorized
 
-LOCAL_OWNER = Actor(id="local", role=Role.admin)
+_ACTOR = "mstack_actor"
+BAD_CREDENTIALS = (
+    "the access token or API key is not valid (expired, revoked, or not from this server);"
+    " sign in again"
+)
+
+
+def bearer_token(headers: Any) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; None when there is no header.
+
+    ``Unauthorized`` when the header is there but is not a bearer token.
+    """
+    header = headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send credentials as 'Authorization: Bearer <token>'")
+    return token
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    return LOCAL_OWNER
+    """The caller of this request (computed once per request)."""
+    cached = request.scope.get(_ACTOR)
+    if isinstance(cached, Actor):
+        return cached
+    token = bearer_token(request.headers)
+    actor = ANONYMOUS
+    if token is not None:
+        found = await authenticate_token(request.app.state, token)
+        if found is None:
+            raise Unauthorized(BAD_CREDENTIALS)
+        actor = found
+    request.scope[_ACTOR] = actor  # type: ignore[literal-required]
+    return actor
+
+
+async def authenticate_request(request: Request[Any, Any, Any]) -> None:
+    """Before a handler that takes ``actor``: authenticate, or refuse with 401.
+
+    Done here rather than in the dependency so a refusal happens before any other
+    dependency (the database session) is opened: Litestar does not clean up dependencies
+    already resolved when a sibling dependency raises.
+    """
+    if "actor" in request.route_handler.parsed_fn_signature.parameters:
+        await provide_actor(request)
 
 
 async def authenticate_token(state: State, token: str) -> Actor | None:
     """The actor a bearer token (access token or API key) stands for; None if not valid."""
-    return LOCAL_OWNER if token else None
+    auth: Auth = state.auth
+    return await auth.authenticate(token)
 
 
 async def actor_is_live(state: State, actor: Actor) -> bool:
-    """False once the actor's session has been revoked or has expired."""
-    return True
+    """False once the actor's session or key has been revoked or has expired, or its user
+    has been disabled."""
+    auth: Auth = state.auth
+    return await auth.is_live(actor)
 
 
 async def fast_actor(state: State, scope: HTTPScope) -> Actor | None:
-    """The caller, from headers alone and without the database; None to take the slow path."""
-    return LOCAL_OWNER
+    """The caller from the request's headers, without the database while cached; None to let
+    the full route decide (and refuse bad credentials with its 401)."""
+    header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+    if header is None:
+        return ANONYMOUS
+    scheme, _, token = header.decode("latin-1").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    auth: Auth = state.auth
+    try:
+        return await auth.authenticate(token.strip())
+    except DomainError:
+        return None
+
+
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Let only admins through (401 for no or bad credentials, 403 for other roles)."""
+    actor = await provide_actor(connection)  # type: ignore[arg-type]
+    if actor is ANONYMOUS:
+        raise Unauthorized("sign in as an admin first")
+    if not actor.is_admin:
+        raise Forbidden("only an admin may manage users and their sessions")
+
+
+def provide_auth(state: State) -> Auth:
+    auth: Auth = state.auth
+    return auth

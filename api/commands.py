@@ -251,5 +251,13 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
     )
 
 
+def _register_extra_commands() -> None:
+    from api.admin_commands import admin
+
+    main.add_command(admin)
+
+
+_register_extra_commands()
+
 if __name__ == "__main__":
     main()

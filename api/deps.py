@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor
+from mcore.auth import Auth
 from mcore.db import Database
 from mcore.settings import Settings
 from mcore.storage import BlobStore
@@ -22,6 +23,7 @@ Session = NamedDependency[AsyncSession]
 Store = NamedDependency[BlobStore]
 AppSettings = NamedDependency[Settings]
 CurrentActor = NamedDependency[Actor]
+AuthService = NamedDependency[Auth]
 
 
 async def provide_session(

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from mcore.errors import ClientGone, DomainError, TooManyRequests
+from mcore.errors import ClientGone, DomainError, TooManyRequests, Unauthorized
 
 log = logging.getLogger("mstack.api")
 PROBLEM = "application/problem+json"
@@ -57,6 +57,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
     extra = dict(exc.extra)
     if exc.field:
         extra["errors"] = [{"field": exc.field, "message": exc.detail}]

@@ -1,7 +1,9 @@
 """The hot read path: ``GET /blobs/{cid}`` answered without a database round trip.
 
-A read of a blob needs two answers: who is calling, and may they read it. The first comes
-from ``api.auth.fast_actor`` (headers only, no database). The second is remembered: the
+A signed link answers both questions a read needs by itself (``mcore.auth.links``, no
+database). Otherwise the read needs two answers: who is calling, and may they read it. The
+first comes from ``api.auth.fast_actor`` (headers only, no database while the credentials
+are cached). The second is remembered: the
 slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
 reads of the same blob by the same actor are served from here. Any successful write
 request in this process invalidates every grant, so a file trashed or made private here
@@ -20,6 +22,10 @@ from litestar.types import HTTPScope, Receive, Scope, Send
 
 from api.auth import fast_actor
 from api.blobserve import BlobMeta, BlobResponse
+from api.routes.blobs import signed_meta
+from mcore.auth import is_signed
+from mcore.cid import is_canonical
+from mcore.errors import DomainError
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 BLOBS = "/blobs/"
@@ -88,11 +94,20 @@ class FastPath:
             self.grants.invalidate()
 
     async def _serve(self, scope: HTTPScope, cid: str, receive: Receive, send: Send) -> bool:
-        # no need to validate the CID: only a CID the full route checked can have a grant
-        actor = await fast_actor(self.state, scope)
-        if actor is None:
-            return False
-        meta = self.grants.get(actor.id, cid)
+        meta: BlobMeta | None
+        if is_signed(scope["query_string"]):
+            if not is_canonical(cid):
+                return False
+            try:
+                meta = await signed_meta(
+                    self.state, self.state.store, scope["path"], scope["query_string"], cid=cid
+                )
+            except DomainError:
+                return False  # the full route answers with the reason
+        else:
+            # no need to validate the CID: only a CID the full route checked has a grant
+            actor = await fast_actor(self.state, scope)
+            meta = None if actor is None else self.grants.get(actor.id, cid)
         if meta is None:
             return False
         await BlobResponse(meta, self.state.store, self.state.blob_cache)(scope, receive, send)

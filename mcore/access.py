@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mcore.errors import Forbidden
+from mcore.errors import Forbidden, Unauthorized
 
 
 class Role(StrEnum):
@@ -27,14 +27,24 @@ class Visibility(StrEnum):
 SCOPES = ("files:read", "files:write", "records:read", "records:write", "admin")
 
 
+def session_scopes(role: Role) -> frozenset[str]:
+    """What a password session may do: everything its role allows (``admin`` for admins)."""
+    return frozenset(SCOPES if role is Role.admin else (s for s in SCOPES if s != "admin"))
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The caller of an op: a user with a role, or the system itself."""
+    """The caller of an op: a user with a role, or the system itself.
+
+    ``session_id`` names the sign-in an access token came from; ``key_id`` the API key a
+    script used (its ``scopes`` are the key's). Neither is set for the system or a guest.
+    """
 
     id: str
     role: Role
     scopes: frozenset[str] = field(default_factory=lambda: frozenset(SCOPES))
     session_id: str | None = None
+    key_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -67,6 +77,8 @@ def can_write(actor: Actor, *, owner_id: str) -> bool:
 
 def require_create(actor: Actor, scope: str) -> None:
     """Guests create nothing; keys need the write scope."""
+    if actor is ANONYMOUS:
+        raise Unauthorized("sign in first: guests without an account create nothing")
     if actor.role is Role.guest:
         raise Forbidden("guests cannot create anything; ask an admin for a user account")
     require_scope(actor, scope)
@@ -74,6 +86,8 @@ def require_create(actor: Actor, scope: str) -> None:
 
 def require_scope(actor: Actor, scope: str) -> None:
     if not actor.has_scope(scope):
+        if actor is ANONYMOUS:
+            raise Unauthorized("sign in first: this needs an account")
         raise Forbidden(f"this key lacks the {scope!r} scope")
 
 
@@ -81,3 +95,10 @@ def require_write(actor: Actor, *, owner_id: str, what: str, scope: str) -> None
     require_scope(actor, scope)
     if not can_write(actor, owner_id=owner_id):
         raise Forbidden(f"only the owner or an admin may change this {what}")
+
+
+def require_moderate(actor: Actor, *, scope: str) -> None:
+    """Only moderators and admins hide or show what others made public."""
+    require_scope(actor, scope)
+    if not actor.is_moderator:
+        raise Forbidden("only a moderator or an admin may hide or show content")

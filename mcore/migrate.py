@@ -34,8 +34,9 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def _in_thread(fn: object, *args: object) -> None:
-    """Alembic's env calls ``asyncio.run``; inside a running loop, run it on its own thread."""
+def call_in_thread(fn: object, *args: object) -> None:
+    """Call ``fn`` on a thread of its own and wait: for code that calls ``asyncio.run``
+    (Alembic's env does) from where a loop may already be running."""
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -61,4 +62,4 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     except RuntimeError:
         command.upgrade(config, revision)
     else:
-        _in_thread(command.upgrade, config, revision)
+        call_in_thread(command.upgrade, config, revision)

@@ -1,6 +1,7 @@
 """Every table mcore declares, imported in one place for Alembic."""
 
+from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
 from mcore.files.models import File
 from mcore.refs import BlobRef
 
-__all__ = ["BlobRef", "File"]
+__all__ = ["ApiKey", "AuthSession", "BlobRef", "File", "RefreshToken", "User"]

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,11 @@ from pydantic_settings import (
 )
 
 GiB = 1024**3
+
+# Development-only signing keys: known to everyone, so refused when ``mode`` is production.
+DEV_TOKEN_KEY = "mstack-development-token-key-never-use-in-production"  # noqa: S105
+DEV_LINK_KEY = "mstack-development-link-key-never-use-in-production"
+MIN_KEY_LENGTH = 32
 
 DEFAULT_ALLOWED_TYPES = [
     "image/*",
@@ -47,6 +52,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        hide_input_in_errors=True,  # errors must never echo a secret back
     )
 
     mode: Literal["development", "production"] = Field(
@@ -91,11 +97,100 @@ class Settings(BaseSettings):
         " and a reverse proxy in front usually logs them).",
     )
 
+    # Accounts, sessions and signed links (mcore.auth).
+    token_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(DEV_TOKEN_KEY)},
+        description="HMAC keys that sign access tokens, by key id (at least 32 characters"
+        " each). Keep a retired key here until the tokens it signed have expired.",
+    )
+    token_key_id: str = Field(default="dev", description="Which `token_keys` entry signs.")
+    link_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(DEV_LINK_KEY)},
+        description="HMAC keys that sign links to file content and blobs, by key id. Keep a"
+        " retired key here until the links it signed have expired.",
+    )
+    link_key_id: str = Field(default="dev", description="Which `link_keys` entry signs.")
+    access_token_ttl: timedelta = Field(
+        default=timedelta(minutes=15), description="Lifetime of an access token."
+    )
+    session_ttl: timedelta = Field(
+        default=timedelta(days=30),
+        description="Lifetime of a session (and of its refresh tokens) from sign-in.",
+    )
+    link_ttl: timedelta = Field(
+        default=timedelta(hours=1), description="Default lifetime of a signed link."
+    )
+    link_max_ttl: timedelta = Field(
+        default=timedelta(days=7), description="Longest lifetime a signed link may be given."
+    )
+    allow_registration: bool = Field(
+        default=True, description="Whether anyone may register an account through the API."
+    )
+    first_user_admin: bool = Field(
+        default=True, description="Whether the first account of an empty instance is an admin."
+    )
+    argon2_memory_cost: int = Field(
+        default=65536, ge=8, description="argon2id memory per password hash, in KiB."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes.")
+    argon2_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, description="Password hashes computed at once (threads)."
+    )
+    login_failure_window: timedelta = Field(
+        default=timedelta(minutes=15),
+        description="Window over which failed sign-ins are counted.",
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one account before it is slowed."
+    )
+    login_max_failures_per_address: int = Field(
+        default=30, ge=1, description="Failed sign-ins from one address before it is slowed."
+    )
+    auth_cache_ttl: timedelta = Field(
+        default=timedelta(seconds=10),
+        description="How long a process trusts its cached copy of a session's state. Changes"
+        " made in the same process (or announced over Redis) take effect at once; this only"
+        " bounds changes made by another process when Redis is not configured.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for several processes: session revocation and sign-in rate limits"
+        " are shared through it. Unset: in-process only.",
+    )
+    redis_prefix: str = Field(
+        default="mstack:", description="Prefix of every Redis key and channel mstack uses."
+    )
+    phone_region: str | None = Field(
+        default=None,
+        description="Region (e.g. `FR`) for phone numbers given without a `+` country code.",
+    )
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().absolute()
         if self.database_url is None:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'mstack.db'}"
+        return self
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        known = {DEV_TOKEN_KEY, DEV_LINK_KEY}
+        for name, keys, current in (
+            ("token_keys", self.token_keys, self.token_key_id),
+            ("link_keys", self.link_keys, self.link_key_id),
+        ):
+            if current not in keys:
+                raise ValueError(f"{name} has no key with the id {current!r}")
+            for kid, key in keys.items():
+                secret = key.get_secret_value()
+                if self.mode == "production" and secret in known:
+                    raise ValueError(
+                        f"{name}[{kid!r}] is the development default; production needs a"
+                        " secret of its own (e.g. `openssl rand -base64 48`)"
+                    )
+                if len(secret) < MIN_KEY_LENGTH:
+                    raise ValueError(f"{name}[{kid!r}] is shorter than {MIN_KEY_LENGTH} characters")
         return self
 
     @property
@@ -151,8 +246,10 @@ def settings_table() -> str:
             shown = (
                 ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
             )
+        elif isinstance(default, dict):
+            shown = f"key id {', '.join(default)}: development only"
         elif default is None:
-            shown = "(derived)"
+            shown = "(derived)" if name == "database_url" else "(unset)"
         else:
             shown = str(default)
         meaning = (field.description or "").replace("|", "\\|")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import os
 import shutil
 import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +27,20 @@ import uvicorn
 
 from mcore.clock import clock
 from mcore.db import Database
-from mcore.migrate import upgrade
+from mcore.migrate import call_in_thread, upgrade
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
 
 REQUIRE_TOOLS = os.environ.get("MSTACK_REQUIRE_TOOLS") == "1"
 PG_SERVER = os.environ.get("MSTACK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
-    """Run every ``async def`` test on asyncio through anyio's plugin (marked before collection,
-    so parametrized tests get the marker too)."""
-    if collector.funcnamefilter(name) and inspect.iscoroutinefunction(obj):
-        marks = list(getattr(obj, "pytestmark", []))
-        if not any(m.name == "anyio" for m in marks):
-            obj.pytestmark = [*marks, pytest.mark.anyio.mark]  # type: ignore[attr-defined]
+# argon2id at its cheapest: tests hash many passwords; the default costs 64 MiB and ~0.1 s.
+FAST_PASSWORDS: dict[str, Any] = {
+    "argon2_memory_cost": 64,
+    "argon2_time_cost": 1,
+    "argon2_parallelism": 1,
+}
+PASSWORD = "a long test password"
 
 
 @pytest.fixture
@@ -80,19 +78,7 @@ def _pg(sql: str) -> None:
         finally:
             await conn.close()
 
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(run())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    call_in_thread(asyncio.run, run())
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +127,12 @@ def database_url(backend: str, data_dir: Path, request: pytest.FixtureRequest) -
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> Settings:
     """Settings for one test: its own data dir and its own migrated database."""
-    return Settings(data_dir=data_dir, database_url=database_url, allowed_content_types=["*/*"])
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        allowed_content_types=["*/*"],
+        **FAST_PASSWORDS,
+    )
 
 
 @pytest.fixture
@@ -164,19 +155,92 @@ def frozen_clock() -> Iterator[Any]:
     clock.offset, clock.frozen = saved
 
 
+class AuthedClient(httpx.AsyncClient):
+    """An HTTP client on the real app, signed in as one account (or anonymous)."""
+
+    user_id: str | None = None
+    username: str | None = None
+    email: str | None = None
+    role: str | None = None
+    password: str | None = None
+    token: str | None = None
+    refresh_token: str | None = None
+
+
+async def create_account(
+    app: Any, *, role: str, username: str, email: str | None = None, password: str = PASSWORD
+) -> Any:
+    """An account made by the op the shell's ``mstack admin create-user`` uses."""
+    from mcore.access import Role
+    from mcore.auth import ops
+
+    async with app.state.db.session(write=True) as session:
+        return await ops.create_user(
+            session,
+            auth=app.state.auth,
+            email=email or f"{username}@example.org",
+            username=username,
+            password=password,
+            role=Role(role),
+        )
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the real app, in-process (no sockets)."""
+async def server_app(settings: Settings) -> AsyncIterator[Any]:
+    """The real app for these settings, with its lifespan running."""
     from api.app import create_app
 
     app = create_app(settings)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://mstack.test"
-        ) as http,
-    ):
-        yield http
+    async with app.lifespan():
+        yield app
+
+
+MakeClient = Callable[..., Awaitable[AuthedClient]]
+
+
+@pytest.fixture
+async def make_client(server_app: Any) -> AsyncIterator[MakeClient]:
+    """``await make_client(role="moderator")``: a client signed in as a new account of that
+    role (admin, moderator, user, guest); ``role=None`` gives an anonymous client."""
+    clients: list[AuthedClient] = []
+    numbers = itertools.count(1)
+
+    async def make(role: str | None = "user", *, username: str | None = None) -> AuthedClient:
+        http = AuthedClient(
+            transport=httpx.ASGITransport(app=server_app), base_url="http://mstack.test"
+        )
+        clients.append(http)
+        if role is None:
+            return http
+        username = username or f"{role}{next(numbers)}"
+        user = await create_account(server_app, role=role, username=username)
+        reply = await http.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert reply.status_code == 200, reply.text
+        tokens = reply.json()
+        http.user_id, http.username, http.email, http.role = user.id, username, user.email, role
+        http.password, http.token = PASSWORD, tokens["access_token"]
+        http.refresh_token = tokens["refresh_token"]
+        http.headers["Authorization"] = f"Bearer {http.token}"
+        return http
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AuthedClient:
+    """An HTTP client on the real app, in-process (no sockets), signed in as a regular user
+    who owns what it uploads."""
+    return await make_client("user")
+
+
+@pytest.fixture
+async def anon_client(make_client: MakeClient) -> AuthedClient:
+    """An HTTP client on the same app with no credentials (a guest)."""
+    return await make_client(None)
 
 
 def free_port() -> int:
@@ -186,11 +250,19 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """uvicorn on a loopback port in a thread, serving the real app."""
+    """uvicorn on a loopback port in a thread, serving the real app.
+
+    ``token`` (and ``headers``) sign requests in as a regular user, ``user_id``.
+    """
+
+    token: str
+    user_id: str
+    headers: dict[str, str]
 
     def __init__(self, settings: Settings) -> None:
         from api.app import create_app
 
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -211,6 +283,26 @@ class LiveServer:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)
+        self.sign_in("user")
+
+    def sign_in(self, role: str, username: str = "live-user") -> None:
+        """Make an account and sign this server's ``token`` and ``headers`` in as it."""
+        from api.app import create_app
+
+        async def make() -> str:
+            app = create_app(self.settings)  # its own engine: the server's loop is elsewhere
+            async with app.lifespan():
+                user = await create_account(app, role=role, username=username)
+            return str(user.id)
+
+        self.user_id = asyncio.run(make())
+        reply = httpx.post(
+            f"{self.url}/api/v1/auth/login",
+            json={"username": username, "password": PASSWORD},
+        )
+        reply.raise_for_status()
+        self.token = reply.json()["access_token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -1,33 +1,84 @@
-"""Bytes by CID, for anyone who may read some file that references them.
+"""Bytes by CID, for anyone who may read some file that references them, or who holds a
+signed link to them.
 
-This is the full check; it records a read grant so ``api.fastpath`` answers the next
-reads of the same blob by the same caller without the database.
+This is the full check. It records a read grant so ``api.fastpath`` answers the next
+reads of the same blob by the same caller without the database; signed links need no
+database at all and are answered there too.
 """
 
 from __future__ import annotations
 
-from litestar import route
+from typing import Any
+
+from litestar import Request, route
 from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import CurrentActor, Session, Store
+from mcore.auth import Auth, LinkRefused, is_signed
 from mcore.cid import parse_cid
 from mcore.errors import NotFound
 from mcore.files import ops
+from mcore.storage import BlobStore
+
+
+async def signed_meta(
+    state: State, store: BlobStore, path: str, query: bytes, *, cid: str | None = None
+) -> BlobMeta | None:
+    """What a signed link grants (no database), or None when the URL carries no signature.
+
+    ``LinkRefused`` (403) when it carries a bad or expired one.
+    """
+    if not is_signed(query):
+        return None
+    auth: Auth = state.auth
+    grant = auth.links.verify(path, query)
+    cid = cid or grant.params.get("cid")
+    if cid is None:
+        raise LinkRefused("this link does not say which content it grants")
+    info = await store.stat(cid)
+    if info is None:
+        raise NotFound(f"blob {cid} is not in the store")
+    return BlobMeta(
+        cid=cid,
+        size=info.size,
+        content_type=grant.params.get("type", "application/octet-stream"),
+        filename=grant.params.get("name"),
+    )
+
+
+async def signed_response(
+    request: Request[Any, Any, Any], state: State, store: BlobStore, *, cid: str | None = None
+) -> ASGIApp | None:
+    """The response for a signed link, or None when the URL carries no signature."""
+    meta = await signed_meta(
+        state, store, request.scope["path"], request.scope["query_string"], cid=cid
+    )
+    return None if meta is None else BlobResponse(meta, store, state.blob_cache)
 
 
 @route(
     "/blobs/{cid:str}",
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
+    description="For a caller who may read a file that references the blob, or with a signed"
+    " link (`POST /api/v1/links`).",
     tags=["files"],
 )
 async def get_blob(
-    cid: FromPath[str], session: Session, actor: CurrentActor, store: Store, state: State
+    cid: FromPath[str],
+    request: Request[Any, Any, Any],
+    session: Session,
+    actor: CurrentActor,
+    store: Store,
+    state: State,
 ) -> ASGIApp:
     parse_cid(cid)
+    signed = await signed_response(request, state, store, cid=cid)
+    if signed is not None:
+        return signed
     grants = state.read_grants
     generation = grants.generation
     content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)

@@ -11,6 +11,7 @@ from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import AppSettings, CurrentActor, Session, Store
+from api.routes.blobs import signed_response
 from api.upload import stage_request
 from mcore.access import Visibility, require_create
 from mcore.files import ops
@@ -105,11 +106,21 @@ class FilesController(Controller):
         "/{file_id:str}/content",
         http_method=["GET", "HEAD"],
         summary="The file's bytes",
-        description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
+        description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID."
+        " Works without a session through a signed link (`POST /api/v1/links`).",
     )
     async def content(
-        self, session: Session, actor: CurrentActor, store: Store, state: State, file_id: FileId
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        state: State,
+        file_id: FileId,
     ) -> ASGIApp:
+        signed = await signed_response(request, state, store)
+        if signed is not None:
+            return signed
         file = await ops.get_file(session, actor=actor, file_id=file_id)
         meta = BlobMeta(
             cid=file.cid,

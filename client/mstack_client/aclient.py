@@ -160,12 +160,10 @@ class AsyncClient(Base):
                 call = self._refresh_call(tokens.refresh_token)
                 try:
                     new = self._answer(call, await self._send(call))
-                except Unauthorized as exc:
+                except Unauthorized:
                     await asyncio.to_thread(self.token_store.save, None)
                     self._adopt(None)
-                    raise Unauthorized(
-                        "the session has ended; sign in again", status=401, problem=exc.problem
-                    ) from None
+                    raise
                 await asyncio.to_thread(self.token_store.save, new)
                 self._adopt(new)
                 return new

@@ -159,12 +159,10 @@ class Client(Base):
                 call = self._refresh_call(tokens.refresh_token)
                 try:
                     new = self._answer(call, self._send(call))
-                except Unauthorized as exc:
-                    self.token_store.save(None)
+                except Unauthorized:
+                    self.token_store.save(None)  # the session is over: its tokens are useless
                     self._adopt(None)
-                    raise Unauthorized(
-                        "the session has ended; sign in again", status=401, problem=exc.problem
-                    ) from None
+                    raise
                 self.token_store.save(new)
                 self._adopt(new)
                 return new

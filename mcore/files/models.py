@@ -61,16 +61,19 @@ class FileRead(FileBase):
     declared_type: str | None
     status: FileStatus
     job_id: str | None
+    hidden: bool = False
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
 
 
 class FileUpdate(SQLModel):
-    """A partial update: only the fields given change."""
+    """A partial update: only the fields given change. ``hidden`` is for moderators and
+    admins: it takes a public file out of everyone else's sight without deleting it."""
 
     filename: str | None = Field(default=None, min_length=1, max_length=1024)
     visibility: Visibility | None = None
+    hidden: bool | None = None
 
 
 class FilePage(SQLModel):

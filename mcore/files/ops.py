@@ -8,7 +8,14 @@ from sqlalchemy import ColumnElement, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, can_read, require_scope, require_write
+from mcore.access import (
+    Actor,
+    Visibility,
+    can_read,
+    require_moderate,
+    require_scope,
+    require_write,
+)
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
@@ -92,10 +99,18 @@ async def list_files(
 async def update_file(
     session: AsyncSession, *, actor: Actor, file_id: str, data: FileUpdate
 ) -> File:
-    """Rename a file or change its visibility (owner or admin)."""
+    """Rename a file or change its visibility (owner or admin); hide or show a public file
+    (moderator or admin)."""
     file = await get_file(session, actor=actor, file_id=file_id)
-    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    if data.filename is not None or data.visibility is not None or data.hidden is None:
+        require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
     changed = False
+    if data.hidden is not None:
+        require_moderate(actor, scope="files:write")
+        if data.hidden and not file.hidden and file.visibility != Visibility.public:
+            raise Invalid("only a public file can be hidden; this one is private", field="hidden")
+        changed |= data.hidden != file.hidden
+        file.hidden = data.hidden
     if data.filename is not None:
         name = sanitize_filename(data.filename)
         changed |= name != file.filename

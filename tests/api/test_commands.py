@@ -154,7 +154,14 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "server did not start"
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             time.sleep(0.1)
-        r = httpx.post(f"{url}/api/v1/files", params={"filename": "x"}, content=b"served")
+        account = {"email": "first@example.org", "username": "first", "password": "a fine password"}
+        assert httpx.post(f"{url}/api/v1/auth/register", json=account).status_code == 201
+        credentials = {"email": account["email"], "password": account["password"]}
+        login = httpx.post(f"{url}/api/v1/auth/login", json=credentials).json()
+        headers = {"Authorization": f"Bearer {login['access_token']}"}
+        r = httpx.post(
+            f"{url}/api/v1/files", params={"filename": "x"}, content=b"served", headers=headers
+        )
         assert r.status_code == 201
         assert r.json()[0]["cid"] == file_cid(b"served")
     finally:

@@ -7,6 +7,7 @@ import pytest
 
 from mcore.cid import file_cid
 from mcore.settings import Settings
+from tests.conftest import PASSWORD
 
 FILES = "/api/v1/files"
 PROBLEM = "application/problem+json"
@@ -104,6 +105,10 @@ async def test_restore_after_retention_is_gone(
     record = await upload(client, b"old")
     await client.delete(f"{FILES}/{record['id']}")
     frozen_clock.offset += 2 * 86400
+    login = await client.post(
+        "/api/v1/auth/login", json={"username": client.username, "password": PASSWORD}
+    )
+    client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
     r = await client.post(f"{FILES}/{record['id']}/restore")
     assert r.status_code == 410
     assert "too long ago" in r.json()["detail"]

@@ -295,7 +295,9 @@ async def test_many_concurrent_uploads_of_the_same_bytes(
     live_server: LiveServer, settings: Settings, db: Database
 ) -> None:
     data = b"the same bytes from everyone" * 4096
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers=live_server.headers, timeout=30
+    ) as http:
         results = await asyncio.gather(
             *[http.post(FILES, params={"filename": f"c{i}"}, content=data) for i in range(24)]
         )
@@ -312,7 +314,9 @@ async def test_concurrent_writers_never_see_database_is_locked(
     live_server: LiveServer, settings: Settings, db: Database
 ) -> None:
     """Uploads, renames and deletes at once: SQLite writers queue instead of failing."""
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers=live_server.headers, timeout=60
+    ) as http:
         first = [
             (await http.post(FILES, params={"filename": f"seed{i}"}, content=b"s%d" % i)).json()[0]
             for i in range(10)
@@ -335,6 +339,7 @@ async def test_client_disconnect_mid_upload_leaves_nothing(
     _reader, writer = await asyncio.open_connection(host, port)
     writer.write(
         f"POST {FILES}?filename=partial.bin HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: {live_server.headers['Authorization']}\r\n"
         f"Content-Length: {50 * 1024 * 1024}\r\n"
         "Content-Type: application/octet-stream\r\n\r\n".encode()
     )

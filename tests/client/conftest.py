@@ -14,8 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mcore.settings import Settings
-from mstack_client import Client
-from tests.conftest import LiveServer, free_port
+from mstack_client import Client, Tokens
+from tests.conftest import PASSWORD, LiveServer, free_port
+
+USERNAME = "live-user"  # the account LiveServer.start() makes and signs in
 
 
 @pytest.fixture
@@ -26,8 +28,15 @@ def backend() -> str:
 
 @pytest.fixture
 def sdk(live_server: LiveServer) -> Iterator[Client]:
+    """A client signed in with the live server's user's password."""
     with Client(live_server.url) as client:
+        client.login(username=USERNAME, password=PASSWORD)
         yield client
+
+
+def tokens(server: LiveServer) -> Tokens:
+    """The live server user's session (no refresh token: for clients that do not log in)."""
+    return Tokens(server.token)
 
 
 @pytest.fixture
@@ -55,8 +64,23 @@ class Cli:
         return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
 
 
+def signed_in_cli(server: LiveServer, config_home: Path) -> Cli:
+    """``mstack`` for ``server``, signed in with ``mstack login`` as its user."""
+    run = Cli(server.url, config_home)
+    result = run("login", "--username", USERNAME, "--password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    return run
+
+
 @pytest.fixture
 def cli(live_server: LiveServer, config_home: Path) -> Cli:
+    """``mstack`` signed in (with ``mstack login``) as the live server's user."""
+    return signed_in_cli(live_server, config_home)
+
+
+@pytest.fixture
+def anon_cli(live_server: LiveServer, config_home: Path) -> Cli:
+    """``mstack`` for the live server, not signed in."""
     return Cli(live_server.url, config_home)
 
 
@@ -172,4 +196,6 @@ __all__ = [
     "make_tree",
     "no_partials",
     "settings_with",
+    "signed_in_cli",
+    "tokens",
 ]

@@ -16,7 +16,14 @@ import mstack_client.cli as cli_module
 from mcore.settings import Settings
 from mstack_client import file_cid
 from mstack_client.cli import RootGroup, main
-from tests.client.conftest import Cli, flip_byte, make_tree, no_partials, settings_with
+from tests.client.conftest import (
+    Cli,
+    flip_byte,
+    make_tree,
+    no_partials,
+    settings_with,
+    signed_in_cli,
+)
 from tests.conftest import LiveServer, blob_files, free_port
 
 MiB = 1024 * 1024
@@ -62,7 +69,7 @@ def test_upload_json_and_a_failure_exit_non_zero(
     server.start()
     try:
         make_tree(tmp_path, {"ok.txt": b"fine", "bad.bin": b"\x00\x01\x02binary"})
-        run = Cli(server.url, config_home)
+        run = signed_in_cli(server, config_home)
         result = run("upload", "--json", str(tmp_path / "ok.txt"), str(tmp_path / "bad.bin"))
         assert result.exit_code == 1
         report = {Path(r["path"]).name: r for r in json.loads(result.stdout)}
@@ -211,9 +218,9 @@ def test_an_unreachable_server_is_one_line(cli: Cli) -> None:
     one_line_error(result, contains="cannot reach http://127.0.0.1:")
 
 
-def test_whoami_and_logout_when_not_signed_in(cli: Cli) -> None:
-    one_line_error(cli("whoami"), contains="not signed in to")
-    result = cli("logout")
+def test_whoami_and_logout_when_not_signed_in(anon_cli: Cli) -> None:
+    one_line_error(anon_cli("whoami"), contains="not signed in to")
+    result = anon_cli("logout")
     assert result.exit_code == 0
     assert "not signed in to" in result.stdout
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mcore.cid import file_cid
-from tests.conftest import LiveServer
+from tests.client.conftest import USERNAME
+from tests.conftest import PASSWORD, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_ONLY = [
@@ -48,9 +49,14 @@ def test_the_client_installs_and_works_without_the_server(
         check=True, env=env, cwd=tmp_path,
     )  # fmt: skip
 
-    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    def run(*args: str | Path, input: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(a) for a in args], capture_output=True, text=True, env=env, cwd=tmp_path
+            [str(a) for a in args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            input=input,
         )
 
     probe = run(
@@ -68,6 +74,11 @@ def test_the_client_installs_and_works_without_the_server(
     assert "upload" in help_text.stdout
     assert "Server commands" not in help_text.stdout  # nothing of the server is installed
 
+    signed_in = run(
+        mstack, "--server", live_server.url, "login", "--username", USERNAME, "--password-stdin",
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert signed_in.returncode == 0, signed_in.stderr
     (tmp_path / "photo.txt").write_bytes(b"made by the client alone")
     uploaded = run(mstack, "--server", live_server.url, "upload", "--json", "photo.txt")
     assert uploaded.returncode == 0, uploaded.stderr

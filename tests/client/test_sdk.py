@@ -27,7 +27,14 @@ from mstack_client import (
     file_cid,
 )
 from mstack_client._transfer import partial_path
-from tests.client.conftest import CuttingProxy, flip_byte, make_tree, no_partials, settings_with
+from tests.client.conftest import (
+    CuttingProxy,
+    flip_byte,
+    make_tree,
+    no_partials,
+    settings_with,
+    tokens,
+)
 from tests.conftest import LiveServer, blob_files, free_port, temp_files
 
 MiB = 1024 * 1024
@@ -92,7 +99,7 @@ async def test_async_client_round_trip(live_server: LiveServer, tmp_path: Path) 
     data = os.urandom(BIG)
     src = tmp_path / "a.bin"
     src.write_bytes(data)
-    async with AsyncClient(live_server.url) as client:
+    async with AsyncClient(live_server.url, tokens=tokens(live_server)) as client:
         file = await client.upload(src)
         assert file.cid == file_cid(data)
         result = await client.download(file.id, tmp_path / "out")  # missing folder: a file
@@ -169,7 +176,7 @@ def test_too_large_upload_gets_the_servers_problem(settings: Settings, tmp_path:
     try:
         src = tmp_path / "big.bin"
         src.write_bytes(os.urandom(4 * MiB))
-        with Client(server.url) as client, pytest.raises(TooLarge) as info:
+        with Client(server.url, tokens=tokens(server)) as client, pytest.raises(TooLarge) as info:
             client.upload(src)
         assert info.value.status == 413
         assert info.value.problem["status"] == 413
@@ -211,7 +218,7 @@ def test_parallel_uploads_report_each_failure(settings: Settings, tmp_path: Path
         tree = make_tree(
             tmp_path, {"ok1.txt": b"one", "bad.bin": b"\x00\x01binary", "ok2.txt": b"2"}
         )
-        with Client(server.url) as client:
+        with Client(server.url, tokens=tokens(server)) as client:
             results = client.upload_many(sorted(tree), parallel=3)
         by_name = {r.source.name: r for r in results}
         assert by_name["ok1.txt"].ok
@@ -287,11 +294,11 @@ def test_a_bad_partial_file_is_replaced_by_a_fresh_download(sdk: Client, tmp_pat
 
 def test_a_broken_connection_is_resumed_with_range(live_server: LiveServer, tmp_path: Path) -> None:
     data = os.urandom(BIG)
-    with Client(live_server.url) as direct:
+    with Client(live_server.url, tokens=tokens(live_server)) as direct:
         file = direct.upload(io.BytesIO(data), filename="c.bin")
     with (
         CuttingProxy(live_server.port, cut=3 * MiB) as proxy,
-        Client(proxy.url) as client,
+        Client(proxy.url, tokens=tokens(live_server)) as client,
     ):
         result = client.download(file.cid, tmp_path / "c.bin")
     assert proxy.cut_done
@@ -306,17 +313,17 @@ def test_a_download_that_keeps_failing_keeps_its_partial(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     data = os.urandom(BIG)
-    with Client(live_server.url) as direct:
+    with Client(live_server.url, tokens=tokens(live_server)) as direct:
         file = direct.upload(io.BytesIO(data), filename="k.bin")
     target = tmp_path / "k.bin"
     with (
         CuttingProxy(live_server.port, cut=MiB) as proxy,
-        Client(proxy.url) as client,
+        Client(proxy.url, tokens=tokens(live_server)) as client,
         pytest.raises(Interrupted) as info,
     ):
         client.download(file.cid, target, retries=0)
     assert info.value.received == partial_path(target, file.cid).stat().st_size > 0
-    with Client(live_server.url) as direct:
+    with Client(live_server.url, tokens=tokens(live_server)) as direct:
         assert direct.download(file.cid, target).resumed_from == info.value.received
     assert target.read_bytes() == data
 
@@ -398,17 +405,17 @@ async def test_async_download_detects_tampering_and_resumes_a_break(
     data = os.urandom(BIG)
     out = tmp_path / "out"
     out.mkdir()
-    async with AsyncClient(live_server.url) as client:
+    async with AsyncClient(live_server.url, tokens=tokens(live_server)) as client:
         file = await client.upload(io.BytesIO(data), filename="a.bin")
     with CuttingProxy(live_server.port, cut=3 * MiB) as proxy:
-        async with AsyncClient(proxy.url) as client:
+        async with AsyncClient(proxy.url, tokens=tokens(live_server)) as client:
             result = await client.download(file.id, out / "a.bin")
     assert (out / "a.bin").read_bytes() == data
     assert result.size == len(data)
     assert len(proxy.range_requests()) == 1
 
     flip_byte(blob_path(settings, file.cid), 17)
-    async with AsyncClient(live_server.url) as client:
+    async with AsyncClient(live_server.url, tokens=tokens(live_server)) as client:
         with pytest.raises(IntegrityError):
             await client.download(file.cid, out / "b.bin")
     assert sorted(p.name for p in out.iterdir()) == ["a.bin"]

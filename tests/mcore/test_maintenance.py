@@ -22,6 +22,7 @@ from mcore.maintenance import backup, collect_garbage, verify_blobs
 from mcore.refs import BlobRef
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
+from tests.conftest import FAST_PASSWORDS, PASSWORD, create_account
 
 
 async def chunks(data: bytes):
@@ -182,7 +183,7 @@ async def test_backup_restores_into_a_working_archive(
     # the backup is a data directory a server can run on
     from api.app import create_app
 
-    restored = Settings(data_dir=dest)
+    restored = Settings(data_dir=dest, **FAST_PASSWORDS)
     app = create_app(restored)
     async with (
         app.lifespan(),
@@ -190,9 +191,15 @@ async def test_backup_restores_into_a_working_archive(
             transport=httpx.ASGITransport(app=app), base_url="http://restored"
         ) as http,
     ):
+        # the files were ingested by the system; an admin made now may read them
+        await create_account(app, role="admin", username="restorer")
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "restorer", "password": PASSWORD}
+        )
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         for f in files:
             r = await http.get(f"/api/v1/files/{f.id}/content")
-            assert r.status_code == 200
+            assert r.status_code == 200, r.text
             assert file_cid(r.content) == f.cid
 
 

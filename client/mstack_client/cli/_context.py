@@ -109,11 +109,11 @@ json_option = click.option(
 )
 
 
-def describe(exc: BaseException, server: str | None = None) -> str:
-    """One line a person can act on."""
+def describe(exc: BaseException, server: str | None = None, *, hint: bool = True) -> str:
+    """One line a person can act on (``hint``: say how to sign in when that is the problem)."""
     if isinstance(exc, Unauthorized | NotSignedIn):
         where = f" to {server}" if server else ""
-        return f"{exc.detail} (sign in{where} with `mstack login`)"
+        return f"{exc.detail}" + (f" (sign in{where} with `mstack login`)" if hint else "")
     if isinstance(exc, ApiError):
         return f"{exc.detail} ({exc.status})"
     if isinstance(exc, MstackError):
@@ -139,7 +139,8 @@ def fail(exc: BaseException, *, code: int = 1) -> None:
     if st.json:
         click.echo(json.dumps(error_dict(exc), default=_jsonable, ensure_ascii=False), err=True)
     else:
-        click.echo(f"error: {describe(exc, server)}", err=True)
+        signing_in = click.get_current_context().invoked_subcommand == "login"
+        click.echo(f"error: {describe(exc, server, hint=not signing_in)}", err=True)
     sys.exit(code)
 
 

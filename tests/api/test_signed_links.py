@@ -1,0 +1,151 @@
+"""Signed links to a file's content and to a blob: made for readers, usable without a session."""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from mcore.settings import Settings
+
+PROBLEM = "application/problem+json"
+DATA = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # sniffed as image/png
+
+
+async def upload(http, data: bytes = DATA, name: str = "pic.png") -> dict:
+    reply = await http.post(f"/api/v1/files?filename={name}", content=data)
+    assert reply.status_code == 201, reply.text
+    return reply.json()[0]
+
+
+async def link(http, **body) -> dict:
+    reply = await http.post("/api/v1/links", json=body)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def tamper(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    pairs = [(k, value if k == name else v) for k, v in parse_qsl(parts.query)]
+    return f"{parts.path}?{urlencode(pairs)}"
+
+
+async def test_file_link_works_without_a_session(client, anon_client) -> None:
+    file = await upload(client)
+    made = await link(client, file_id=file["id"])
+    assert made["url"].startswith(f"/api/v1/files/{file['id']}/content?")
+    reply = await anon_client.get(made["url"])
+    assert reply.status_code == 200
+    assert reply.content == DATA
+    assert reply.headers["content-type"] == "image/png"
+    assert reply.headers["etag"] == f'"{file["cid"]}"'
+    assert "pic.png" in reply.headers["content-disposition"]
+    assert reply.headers["cache-control"].startswith("private")
+    ranged = await anon_client.get(made["url"], headers={"Range": "bytes=0-3"})
+    assert ranged.status_code == 206
+    assert ranged.content == DATA[:4]
+    head = await anon_client.head(made["url"])
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(DATA))
+
+
+async def test_blob_link(client, anon_client) -> None:
+    file = await upload(client)
+    assert (await anon_client.get(f"/blobs/{file['cid']}")).status_code == 404  # private
+    made = await link(client, cid=file["cid"])
+    assert made["url"].startswith(f"/blobs/{file['cid']}?")
+    reply = await anon_client.get(made["url"])
+    assert reply.status_code == 200
+    assert reply.content == DATA
+    assert reply.headers["content-type"] == "image/png"
+
+
+async def test_link_expires(client, anon_client, frozen_clock) -> None:
+    file = await upload(client)
+    made = await link(client, file_id=file["id"], expires_in=60)
+    frozen_clock.offset += 59
+    assert (await anon_client.get(made["url"])).status_code == 200
+    frozen_clock.offset += 1
+    reply = await anon_client.get(made["url"])
+    assert reply.status_code == 403
+    assert reply.headers["content-type"] == PROBLEM
+    assert "expired" in reply.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda url, other: tamper(url, "exp", "99999999999"),
+        lambda url, other: tamper(url, "cid", other["cid"]),
+        lambda url, other: tamper(url, "type", "text/html"),
+        lambda url, other: url.replace(url.split("/")[4], other["id"]),  # another file's path
+        lambda url, other: url + "&download=1",
+        lambda url, other: tamper(url, "sig", "A" * 43),
+        lambda url, other: tamper(url, "kid", "other"),
+    ],
+)
+async def test_tampered_links_are_refused(client, anon_client, change) -> None:
+    file = await upload(client)
+    other = await upload(client, b"other bytes", "other.txt")
+    made = await link(client, file_id=file["id"])
+    reply = await anon_client.get(change(made["url"], other))
+    assert reply.status_code == 403
+    assert reply.headers["content-type"] == PROBLEM
+    assert b"other bytes" not in reply.content
+
+
+async def test_links_only_for_readers(client, make_client, anon_client) -> None:
+    file = await upload(client)
+    stranger = await make_client("user")
+    reply = await stranger.post("/api/v1/links", json={"file_id": file["id"]})
+    assert reply.status_code == 404
+    reply = await stranger.post("/api/v1/links", json={"cid": file["cid"]})
+    assert reply.status_code == 404
+    reply = await anon_client.post("/api/v1/links", json={"file_id": file["id"]})
+    assert reply.status_code == 401
+    # Once the file is public, a stranger may link to it.
+    await client.patch(f"/api/v1/files/{file['id']}", json={"visibility": "public"})
+    assert (await stranger.post("/api/v1/links", json={"file_id": file["id"]})).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"file_id": "x", "cid": "y"},
+        {"file_id": "x", "expires_in": 8 * 24 * 3600},
+        {"file_id": "x", "expires_in": 0},
+        {"cid": "not-a-cid"},
+        {"cid": "bafyr4ifpcne3t5pzugtkaqcn5i3nzskjtpfslsnnyejlpte2spfoihzsmi"},  # a record codec
+    ],
+)
+async def test_bad_link_requests(client, body) -> None:
+    reply = await client.post("/api/v1/links", json=body)
+    assert reply.status_code in (400, 404, 422), reply.text
+    assert reply.headers["content-type"] == PROBLEM
+
+
+async def test_signing_key_rotation_keeps_valid_links(client, settings, data_dir, tmp_path) -> None:
+    from api.app import create_app
+
+    file = await upload(client)
+    old_url = (await link(client, file_id=file["id"]))["url"]
+
+    async def fetch(conf: Settings, url: str) -> int:
+        app = create_app(conf)
+        async with (
+            app.lifespan(),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://mstack.test"
+            ) as http,
+        ):
+            return (await http.get(url)).status_code
+
+    rotated = settings.model_copy(
+        update={"link_keys": {**settings.link_keys, "k2": SecretStr("n" * 40)}, "link_key_id": "k2"}
+    )
+    assert await fetch(rotated, old_url) == 200  # the old key still verifies
+    retired = settings.model_copy(
+        update={"link_keys": {"k2": SecretStr("n" * 40)}, "link_key_id": "k2"}
+    )
+    assert await fetch(retired, old_url) == 403  # once dropped, its links stop
