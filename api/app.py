@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api._generated import CONTROLLERS as RECORD_CONTROLLERS
 from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
@@ -23,6 +24,7 @@ from api.routes.auth import AdminUsersController, AuthController, LinksControlle
 from api.routes.blobs import get_blob
 from api.routes.files import FilesController
 from api.routes.health import health
+from api.routes.objects import get_object
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.settings import Settings
@@ -55,6 +57,8 @@ def create_app(settings: Settings) -> FastPath:
             AuthController,
             LinksController,
             AdminUsersController,
+            get_object,
+            *RECORD_CONTROLLERS,
         ],
         dependencies={
             "session": Provide(provide_session),

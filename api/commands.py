@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -251,13 +252,19 @@ def backup(ctx: click.Context, dest: Path, with_blobs: bool) -> None:
     )
 
 
-def _register_extra_commands() -> None:
+def _plug_in_commands() -> None:
+    """Add our admin group, and the commands other installed packages offer in the
+    ``mstack.commands`` entry-point group (such as ``codegen``), so ``mstack --help`` shows
+    what is installed."""
     from api.admin_commands import admin
 
     main.add_command(admin)
+    for entry in entry_points(group="mstack.commands"):
+        if entry.name not in main.commands:
+            main.add_command(entry.load(), entry.name)
 
 
-_register_extra_commands()
+_plug_in_commands()
 
 if __name__ == "__main__":
     main()

@@ -61,7 +61,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
         headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
     extra = dict(exc.extra)
     if exc.field:
-        extra["errors"] = [{"field": exc.field, "message": exc.detail}]
+        extra.setdefault("errors", [{"field": exc.field, "message": exc.detail}])
     return problem(exc.status, exc.detail, title=exc.title, headers=headers, **extra)
 
 

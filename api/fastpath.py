@@ -25,6 +25,7 @@ from api.blobserve import BlobMeta, BlobResponse
 from api.routes.blobs import signed_meta
 from mcore.auth import is_signed
 from mcore.cid import is_canonical
+from mcore.clock import clock
 from mcore.errors import DomainError
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -65,6 +66,34 @@ class ReadGrants:
         self._items.clear()
 
 
+class SignedLinks:
+    """Links whose signature has been checked: ``path?query -> (BlobMeta, expiry)``.
+
+    Only the identical URL hits, so a hit carries the signature checked before; the expiry
+    is checked on every hit. Bounded, least recently used first out.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, tuple[BlobMeta, int]] = OrderedDict()
+
+    def get(self, url: str) -> BlobMeta | None:
+        item = self._items.get(url)
+        if item is None:
+            return None
+        meta, expires = item
+        if expires <= clock.time():
+            del self._items[url]
+            return None
+        self._items.move_to_end(url)
+        return meta
+
+    def put(self, url: str, meta: BlobMeta, expires: int) -> None:
+        self._items[url] = (meta, expires)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+
 class FastPath:
     """ASGI wrapper: serves granted blob reads directly and invalidates grants after writes."""
 
@@ -73,6 +102,7 @@ class FastPath:
         self.state = app.state
         self.lifespan = app.lifespan  # for tests that run the app in-process
         self.grants: ReadGrants = app.state.read_grants
+        self.links = SignedLinks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,15 +125,23 @@ class FastPath:
 
     async def _serve(self, scope: HTTPScope, cid: str, receive: Receive, send: Send) -> bool:
         meta: BlobMeta | None
-        if is_signed(scope["query_string"]):
-            if not is_canonical(cid):
-                return False
-            try:
-                meta = await signed_meta(
-                    self.state, self.state.store, scope["path"], scope["query_string"], cid=cid
-                )
-            except DomainError:
-                return False  # the full route answers with the reason
+        query = scope["query_string"]
+        if is_signed(query):
+            url = f"{scope['path']}?{query.decode('latin-1')}"
+            meta = self.links.get(url)
+            if meta is None:
+                if not is_canonical(cid):
+                    return False
+                try:
+                    signed = await signed_meta(
+                        self.state, self.state.store, scope["path"], query, cid=cid
+                    )
+                except DomainError:
+                    return False  # the full route answers with the reason
+                if signed is None:
+                    return False
+                meta, expires = signed
+                self.links.put(url, meta, expires)
         else:
             # no need to validate the CID: only a CID the full route checked has a grant
             actor = await fast_actor(self.state, scope)

@@ -162,10 +162,18 @@ class Load:
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
-def wrk(url: str, *, connections: int, seconds: int, threads: int = 1) -> Load:
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+) -> Load:
     """Run wrk against one URL and parse requests/s and transfer/s."""
+    extra = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", *extra, url],
         check=True,
         capture_output=True,
         text=True,

@@ -1,9 +1,10 @@
-"""Blob reads by CID over loopback HTTP, against nginx serving the same bytes in the same run.
+"""Blob reads over loopback HTTP, against nginx serving the same bytes in the same run.
 
-    .venv/bin/python bench/reads.py [--seconds 10]
+    .venv/bin/python -m bench.reads [--seconds 10]
 
-Targets (one mstack process): 4 KiB at >= 0.25x nginx's requests/s, 10 MiB at >= 0.6x its
-throughput. wrk runs on the same 2 cores as both servers.
+Targets (one mstack process): a 4 KiB public blob by CID at >= 0.25x nginx's requests/s;
+a 10 MiB blob at >= 0.6x its throughput; a 4 KiB private blob through a signed link at
+>= 0.25x and with a bearer token at >= 0.1x. wrk runs on the same 2 cores as the servers.
 """
 
 from __future__ import annotations
@@ -11,12 +12,25 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+from dataclasses import dataclass
 
 import httpx
 
-from bench._harness import mstack_server, nginx, require, verdict, workdir, wrk
+from bench._harness import Load, mstack_server, nginx, require, verdict, workdir, wrk
 
 JPEG = b"\xff\xd8\xff"  # the bytes must pass type detection; the rest is random
+ACCOUNT = {"email": "bench@example.org", "username": "bench", "password": "a bench password!"}
+
+
+@dataclass
+class Case:
+    name: str
+    path: str  # on mstack; nginx serves /<cid>
+    cid: str
+    connections: int
+    measure: str  # "rps" or "throughput"
+    target: float
+    headers: dict[str, str] | None = None
 
 
 def main() -> None:
@@ -28,43 +42,87 @@ def main() -> None:
     work = workdir("reads")
     www = work / "www"
     www.mkdir()
-    samples = {"4 KiB": JPEG + os.urandom(4096 - 3), "10 MiB": JPEG + os.urandom(10 * 2**20 - 3)}
-    rows = []
+    rows: list[tuple[Case, Load, Load]] = []
     try:
         with mstack_server(work / "data") as server:
-            cids = {}
-            for name, data in samples.items():
-                r = httpx.post(
-                    f"{server.url}/api/v1/files", params={"filename": "s.jpg"}, content=data
-                )
+            http = httpx.Client(base_url=server.url)
+            http.post("/api/v1/auth/register", json=ACCOUNT).raise_for_status()
+            login = http.post(
+                "/api/v1/auth/login", json={k: ACCOUNT[k] for k in ("email", "password")}
+            )
+            token = login.json()["access_token"]
+            http.headers["Authorization"] = f"Bearer {token}"
+
+            def put(data: bytes, *, public: bool) -> str:
+                r = http.post("/api/v1/files", params={"filename": "s.jpg"}, content=data)
                 r.raise_for_status()
-                cids[name] = r.json()[0]["cid"]
-                (www / cids[name]).write_bytes(data)
-                assert httpx.get(f"{server.url}/blobs/{cids[name]}").content == data
+                record = r.json()[0]
+                if public:
+                    http.patch(f"/api/v1/files/{record['id']}", json={"visibility": "public"})
+                (www / record["cid"]).write_bytes(data)
+                return str(record["cid"])
+
+            small_public = put(JPEG + os.urandom(4093), public=True)
+            large_public = put(JPEG + os.urandom(10 * 2**20 - 3), public=True)
+            small_private = put(JPEG + os.urandom(4093), public=False)
+            link = http.post("/api/v1/links", json={"cid": small_private, "expires_in": 86400})
+            link.raise_for_status()
+            bearer = {"Authorization": f"Bearer {token}"}
+            cases = [
+                Case(
+                    "4 KiB public, by CID", f"/blobs/{small_public}", small_public, 32, "rps", 0.25
+                ),
+                Case(
+                    "10 MiB public, by CID",
+                    f"/blobs/{large_public}",
+                    large_public,
+                    8,
+                    "throughput",
+                    0.6,
+                ),
+                Case(
+                    "4 KiB private, signed link", link.json()["url"], small_private, 32, "rps", 0.25
+                ),
+                Case(
+                    "4 KiB private, bearer token",
+                    f"/blobs/{small_private}",
+                    small_private,
+                    32,
+                    "rps",
+                    0.1,
+                    bearer,
+                ),
+            ]
+            for case in cases:  # each once through the full route, then the load
+                r = httpx.get(server.url + case.path, headers=case.headers)
+                assert r.status_code == 200, (case.name, r.status_code, r.text[:200])
             with nginx(www, args.nginx_workers) as ngx:
-                for name, cid in cids.items():
-                    conns = 32 if name == "4 KiB" else 8
-                    ours = wrk(f"{server.url}/blobs/{cid}", connections=conns, seconds=args.seconds)
-                    theirs = wrk(f"{ngx}/{cid}", connections=conns, seconds=args.seconds)
-                    rows.append((name, ours, theirs))
+                for case in cases:
+                    ours = wrk(
+                        server.url + case.path,
+                        connections=case.connections,
+                        seconds=args.seconds,
+                        headers=case.headers,
+                    )
+                    theirs = wrk(
+                        f"{ngx}/{case.cid}", connections=case.connections, seconds=args.seconds
+                    )
+                    rows.append((case, ours, theirs))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"blob reads by CID, {args.seconds}s each, nginx workers={args.nginx_workers}")
-    for name, ours, theirs in rows:
-        if name == "4 KiB":
-            ratio, target = ours.requests_per_s / theirs.requests_per_s, 0.25
-            print(
-                f"  {name}: mstack {ours.requests_per_s:,.0f} req/s, nginx"
-                f" {theirs.requests_per_s:,.0f} req/s -> {ratio:.2f}x"
-                f" (target {target}x: {verdict(ratio, target)})"
-            )
+    print(
+        f"blob reads, {args.seconds}s each, one mstack process, nginx workers={args.nginx_workers}"
+    )
+    for case, ours, theirs in rows:
+        if case.measure == "rps":
+            ratio = ours.requests_per_s / theirs.requests_per_s
+            figures = f"{ours.requests_per_s:,.0f} vs nginx {theirs.requests_per_s:,.0f} req/s"
         else:
-            ratio, target = ours.bytes_per_s / theirs.bytes_per_s, 0.6
-            print(
-                f"  {name}: mstack {ours.bytes_per_s / 2**30:.2f} GiB/s, nginx"
-                f" {theirs.bytes_per_s / 2**30:.2f} GiB/s -> {ratio:.2f}x"
-                f" (target {target}x: {verdict(ratio, target)})"
-            )
+            ratio = ours.bytes_per_s / theirs.bytes_per_s
+            gib = 2**30
+            figures = f"{ours.bytes_per_s / gib:.2f} vs nginx {theirs.bytes_per_s / gib:.2f} GiB/s"
+        ok = verdict(ratio, case.target)
+        print(f"  {case.name}: {figures} -> {ratio:.2f}x (target {case.target}x: {ok})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,18 @@
 
 from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
 from mcore.files.models import File
+from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
 
-__all__ = ["ApiKey", "AuthSession", "BlobRef", "File", "RefreshToken", "User"]
+__all__ = [
+    "ApiKey",
+    "AuthSession",
+    "BlobRef",
+    "Block",
+    "File",
+    "Record",
+    "RecordTerm",
+    "RecordVersion",
+    "RefreshToken",
+    "User",
+]

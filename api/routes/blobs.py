@@ -26,10 +26,9 @@ from mcore.storage import BlobStore
 
 async def signed_meta(
     state: State, store: BlobStore, path: str, query: bytes, *, cid: str | None = None
-) -> BlobMeta | None:
-    """What a signed link grants (no database), or None when the URL carries no signature.
-
-    ``LinkRefused`` (403) when it carries a bad or expired one.
+) -> tuple[BlobMeta, int] | None:
+    """What a signed link grants and until when (no database), or None when the URL carries
+    no signature. ``LinkRefused`` (403) when it carries a bad or expired one.
     """
     if not is_signed(query):
         return None
@@ -41,22 +40,23 @@ async def signed_meta(
     info = await store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")
-    return BlobMeta(
+    meta = BlobMeta(
         cid=cid,
         size=info.size,
         content_type=grant.params.get("type", "application/octet-stream"),
         filename=grant.params.get("name"),
     )
+    return meta, grant.expires
 
 
 async def signed_response(
     request: Request[Any, Any, Any], state: State, store: BlobStore, *, cid: str | None = None
 ) -> ASGIApp | None:
     """The response for a signed link, or None when the URL carries no signature."""
-    meta = await signed_meta(
+    signed = await signed_meta(
         state, store, request.scope["path"], request.scope["query_string"], cid=cid
     )
-    return None if meta is None else BlobResponse(meta, store, state.blob_cache)
+    return None if signed is None else BlobResponse(signed[0], store, state.blob_cache)
 
 
 @route(

@@ -23,6 +23,7 @@ from mcore.files.models import File, FilePage, FileRead, FileUpdate
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.records.versions import links_readable_blob
 from mcore.refs import RefKind, remove_refs
 from mcore.settings import Settings
 
@@ -164,10 +165,11 @@ async def purge_trash(session: AsyncSession, *, before: datetime) -> list[str]:
 
 
 async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -> str:
-    """The content type of a blob the actor may read (from a live file that references it).
+    """The content type of a blob the actor may read (from a live file that references it,
+    or a record the actor may read that links it).
 
-    ``NotFound`` when no such file exists: a blob is readable only through something
-    that references it.
+    ``NotFound`` when there is no such file or record: a blob is readable only through
+    something that references it.
     """
     require_scope(actor, "files:read")
     query = (
@@ -177,5 +179,8 @@ async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -
     )
     found = (await session.exec(query)).first()
     if found is None:
-        raise NotFound(f"no blob {cid} that you may read")
+        if not await links_readable_blob(session, actor=actor, cid=cid):
+            raise NotFound(f"no blob {cid} that you may read")
+        any_file = select(File.content_type).where(col(File.cid) == cid).limit(1)
+        found = (await session.exec(any_file)).first() or "application/octet-stream"
     return found

@@ -1,0 +1,28 @@
+"""The table of generated outputs: each a template rendered to a destination.
+
+Adding an output kind (SDK classes, CLI groups, web pages) is adding a template and a row
+here. ``{domain}`` in a destination is the spec's domain. A ``spec`` output is rendered
+once per spec with ``view``; a ``project`` output once over all specs with ``views``.
+The generator owns each destination's folder whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Output:
+    template: str
+    destination: str
+    scope: Literal["spec", "project"] = "spec"
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("package_init.py.j2", "{domain}/_generated/__init__.py"),
+    Output("models.py.j2", "{domain}/_generated/models.py"),
+    Output("ops.py.j2", "{domain}/_generated/ops.py"),
+    Output("routes.py.j2", "api/_generated/{domain}_routes.py"),
+    Output("routes_index.py.j2", "api/_generated/__init__.py", scope="project"),
+)

@@ -1,0 +1,60 @@
+"""The block table: every content and version block, as the exact bytes that were hashed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.db import serialize_on
+from mcore.records.encoding import block_cid, decode, encode, file_links
+from mcore.records.models import Block
+from mcore.refs import RefKind, add_ref
+
+
+async def put_block(session: AsyncSession, value: Mapping[str, Any]) -> str:
+    """Encode ``value`` canonically, keep its bytes under their CID, and return the CID.
+
+    A block seen for the first time also records its links to files in ``blob_refs``,
+    so garbage collection keeps every blob any version links to.
+    """
+    data = encode(value)
+    cid = block_cid(data)
+    await serialize_on(session, f"block:{cid}")  # against a purge removing the same block
+    connection = await session.connection()
+    values = {"cid": cid, "data": data}
+    if connection.dialect.name == "postgresql":
+        statement: Any = pg_insert(Block).values(values).on_conflict_do_nothing()
+    elif connection.dialect.name == "sqlite":
+        statement = sqlite_insert(Block).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        statement = insert(Block).values(values)
+    result = await session.exec(statement)
+    if result.rowcount == 1:
+        for target in sorted(file_links(decode(data))):
+            await add_ref(session, target, RefKind.record, cid)
+    return cid
+
+
+async def get_blocks(session: AsyncSession, cids: Iterable[str]) -> dict[str, bytes]:
+    """The stored bytes of each CID that is present."""
+    wanted = sorted(set(cids))
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Block).where(col(Block.cid).in_(wanted)))
+    return {row.cid: row.data for row in rows}
+
+
+async def get_contents(session: AsyncSession, cids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The decoded content blocks of ``cids``; a missing block is a broken invariant."""
+    wanted = set(cids)
+    blocks = await get_blocks(session, wanted)
+    missing = wanted - blocks.keys()
+    if missing:
+        raise RuntimeError(f"content blocks missing from the block table: {sorted(missing)}")
+    return {cid: decode(data) for cid, data in blocks.items()}

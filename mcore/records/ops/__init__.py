@@ -1,0 +1,46 @@
+"""The ops every generated record model shares, typed by a ``RecordType`` descriptor.
+
+Generated ops (``<domain>/_generated/ops.py``) describe each model once (its schemas,
+projection table, how its schema becomes content, where its links are) and delegate
+here, so the rules live in one hand-written, tested place. Nothing here commits.
+"""
+
+from mcore.records.ops._core import (
+    DEFAULT_SORT,
+    GENERIC_SORTS,
+    Filter,
+    HasTerm,
+    Match,
+    RecordType,
+    validate,
+)
+from mcore.records.ops._lists import list_objects
+from mcore.records.ops._objects import (
+    create,
+    delete,
+    get,
+    get_version,
+    purge,
+    revert,
+    update,
+    versions,
+)
+
+__all__ = [
+    "DEFAULT_SORT",
+    "GENERIC_SORTS",
+    "Filter",
+    "HasTerm",
+    "Match",
+    "RecordType",
+    "create",
+    "delete",
+    "get",
+    "get_version",
+    "list_objects",
+    "purge",
+    "revert",
+    "update",
+    "validate",
+    "versions",
+]

@@ -1,0 +1,210 @@
+"""Create, read, change, delete, revert and purge one object of a generated model."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.access import Actor, Visibility, require_create
+from mcore.errors import Invalid, NotFound
+from mcore.records.blocks import get_contents, put_block
+from mcore.records.links import check_links
+from mcore.records.ops._core import (
+    BaseT,
+    ReadT,
+    RecordType,
+    plain_content,
+    project,
+    reads,
+    shown,
+    shown_head,
+    validate,
+)
+from mcore.records.schemas import VersionPage, VersionRead
+from mcore.records.versions import (
+    append_version,
+    create_object,
+    find_object,
+    list_versions,
+    lock_object,
+    purge_object,
+    replace_terms,
+    require_live,
+    version_at,
+    version_by_cid,
+    version_read,
+)
+
+
+async def create(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    data: BaseT,
+    visibility: Visibility = Visibility.private,
+) -> ReadT:
+    """Create an object owned by ``actor`` from ``data``; its first version's CID is its id."""
+    require_create(actor, "records:write")
+    await check_links(session, actor=actor, uses=rt.links(data))
+    record, _ = await create_object(
+        session, subject=rt.subject, content=rt.content_of(data), actor=actor, visibility=visibility
+    )
+    await project(session, rt, record.id, data)
+    return (await reads(session, rt, actor, [shown_head(record)]))[0]
+
+
+async def get(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    at: datetime | None = None,
+) -> ReadT:
+    """An object's head, or with ``at`` the version that was its head at that time."""
+    record = await find_object(session, actor=actor, subject=rt.subject, object_id=object_id)
+    if at is None:
+        require_live(record, rt.subject)
+        which = shown_head(record)
+    else:
+        which = shown(record, await version_at(session, record, at, rt.subject), rt.subject)
+    return (await reads(session, rt, actor, [which]))[0]
+
+
+async def get_version(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    version_cid: str,
+) -> ReadT:
+    """One version of an object, by its CID, as a typed read."""
+    record = await find_object(session, actor=actor, subject=rt.subject, object_id=object_id)
+    version = await version_by_cid(session, record, version_cid, rt.subject)
+    return (await reads(session, rt, actor, [shown(record, version, rt.subject)]))[0]
+
+
+async def versions(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> VersionPage:
+    """An object's history, newest first, deletions included."""
+    record = await find_object(session, actor=actor, subject=rt.subject, object_id=object_id)
+    return await list_versions(session, record, cursor=cursor, limit=limit)
+
+
+def _cleared(schema: type[SQLModel], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` with null meaning "clear": an optional field's default (an empty list for
+    lists); a required field cannot be cleared."""
+    out = dict(changes)
+    for name, value in changes.items():
+        info = schema.model_fields.get(name)
+        if value is not None or info is None:
+            continue
+        if info.is_required():
+            raise Invalid(f"{name} is required and cannot be removed", field=name)
+        out[name] = info.get_default(call_default_factory=True)
+    return out
+
+
+async def update(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    changes: Mapping[str, Any],
+    visibility: Visibility | None = None,
+    if_match: Collection[str] | None = None,
+) -> ReadT:
+    """Apply ``changes`` (field -> new value; embedded values are replaced whole) as a new
+    version. Nothing changes, no version. ``visibility`` is not content: changing it
+    writes no version."""
+    record = await lock_object(
+        session, actor=actor, subject=rt.subject, object_id=object_id, if_match=if_match
+    )
+    if changes:
+        assert record.content_cid is not None
+        current_content = (await get_contents(session, [record.content_cid]))[record.content_cid]
+        current = plain_content(current_content)
+        data = validate(rt.base, {**current, **_cleared(rt.base, changes)})
+        known = {use.target for use in rt.links(validate(rt.base, current))}
+        new_links = [use for use in rt.links(data) if use.target not in known]
+        await check_links(session, actor=actor, uses=new_links)
+        content_cid = await put_block(session, rt.content_of(data))
+        if await append_version(session, record, content_cid=content_cid, actor=actor):
+            await project(session, rt, record.id, data)
+    if visibility is not None and visibility != record.visibility:
+        record.visibility = visibility
+        session.add(record)
+        await session.flush()
+    return (await reads(session, rt, actor, [shown_head(record)]))[0]
+
+
+async def delete(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    if_match: Collection[str] | None = None,
+) -> VersionRead:
+    """Write a deletion as the new head; the history stays readable and revertible."""
+    record = await lock_object(
+        session, actor=actor, subject=rt.subject, object_id=object_id, if_match=if_match
+    )
+    version = await append_version(session, record, content_cid=None, actor=actor)
+    assert version is not None
+    await replace_terms(session, record.id, [])
+    return version_read(version)
+
+
+async def revert(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_id: str,
+    to: str,
+    if_match: Collection[str] | None = None,
+) -> ReadT:
+    """A new version with the content of the earlier version ``to``; brings a deleted
+    object back. Reverting to the head's own content writes nothing."""
+    record = await lock_object(
+        session,
+        actor=actor,
+        subject=rt.subject,
+        object_id=object_id,
+        if_match=if_match,
+        allow_deleted=True,
+    )
+    try:
+        target = await version_by_cid(session, record, to, rt.subject)
+    except NotFound:
+        raise Invalid(
+            f"{to} is not a version of {rt.subject.label} {record.id}", field="to"
+        ) from None
+    if target.content_cid is None:
+        raise Invalid("that version is a deletion; revert to a version with content", field="to")
+    if await append_version(session, record, content_cid=target.content_cid, actor=actor):
+        content = (await get_contents(session, [target.content_cid]))[target.content_cid]
+        await project(session, rt, record.id, validate(rt.base, plain_content(content)))
+    return (await reads(session, rt, actor, [shown_head(record)]))[0]
+
+
+async def purge(
+    session: AsyncSession, rt: RecordType[BaseT, ReadT], *, actor: Actor, object_id: str
+) -> list[str]:
+    """Remove an object and the blocks only it holds (admin only); returns those CIDs."""
+    return await purge_object(session, actor=actor, subject=rt.subject, object_id=object_id)
