@@ -57,6 +57,18 @@ def params(**values: Any) -> dict[str, Any]:
     return out
 
 
+class SyncCaller(Protocol):
+    """What sends a ``Call`` and returns its answer: ``Client`` (for generated classes)."""
+
+    def _call(self, call: Call[T]) -> T: ...
+
+
+class AsyncCaller(Protocol):
+    """What sends a ``Call`` and awaits its answer: ``AsyncClient``."""
+
+    async def _call(self, call: Call[T]) -> T: ...
+
+
 class TokenStore(Protocol):
     """Where a session's tokens live between runs (the CLI keeps them in a file).
 
@@ -216,9 +228,11 @@ async def acheck_status(response: httpx.Response) -> None:
 
 __all__ = [
     "DEFAULT_URL",
+    "AsyncCaller",
     "Base",
     "Call",
     "MemoryTokenStore",
+    "SyncCaller",
     "TokenStore",
     "check_status",
     "params",

@@ -26,6 +26,7 @@ from mstack_client._core import (
     acheck_status,
     segment,
 )
+from mstack_client._generated import AsyncModels
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,
@@ -69,7 +70,7 @@ from mstack_client.models import (
 T = TypeVar("T")
 
 
-class AsyncClient(Base):
+class AsyncClient(AsyncModels, Base):
     """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it."""
 
     def __init__(

@@ -24,6 +24,7 @@ from mstack_client._core import (
     check_status,
     segment,
 )
+from mstack_client._generated import Models
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,
@@ -69,11 +70,12 @@ ManyProgress = Callable[[Path, int, int | None], None]
 """Called with (file, bytes done, file size) as each file of ``upload_many`` moves."""
 
 
-class Client(Base):
+class Client(Models, Base):
     """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.
 
     Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
-    from an earlier session; a ``token_store`` keeps them between runs.
+    from an earlier session; a ``token_store`` keeps them between runs. Each record model
+    is an attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
     """
 
     def __init__(

@@ -72,6 +72,7 @@ def test_the_client_installs_and_works_without_the_server(
     help_text = run(mstack, "--help")
     assert help_text.returncode == 0, help_text.stderr
     assert "upload" in help_text.stdout
+    assert "artists" in help_text.stdout  # generated from the specs, shipped in the client
     assert "Server commands" not in help_text.stdout  # nothing of the server is installed
 
     signed_in = run(
@@ -89,3 +90,7 @@ def test_the_client_installs_and_works_without_the_server(
     )
     assert fetched.returncode == 0, fetched.stderr
     assert (tmp_path / "copy.txt").read_bytes() == b"made by the client alone"
+    made = run(mstack, "--server", live_server.url, "artists", "create", "--json",
+               "--name-full", "Made alone")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["name"]["full"] == "Made alone"

@@ -114,11 +114,14 @@ def main(ctx: click.Context, server: str | None) -> None:
 
 
 def _register() -> None:
+    from mstack_client._generated.commands import GROUPS
     from mstack_client.cli import _auth, _files, _jobs, _shell
 
     for module in (_auth, _files, _jobs, _shell):
         for command in module.COMMANDS:
             main.add_command(command)
+    for group in GROUPS:  # generated from the specs: mstack artists, ...
+        main.add_command(group)
 
 
 _register()
