@@ -13,10 +13,12 @@ RUN useradd --create-home --uid 10001 mstack \
 
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
+COPY client ./client
 COPY mcore ./mcore
 COPY api ./api
-# The same pinned install as the README, without the development extras.
-RUN pip install --no-cache-dir -c constraints.txt .
+# The same pinned install as the README (server and client, which defines `mstack`), in one
+# call, without the development extras.
+RUN pip install --no-cache-dir -c constraints.txt ./client .
 
 USER mstack
 VOLUME ["/data"]

@@ -5,9 +5,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: serve test lint ci
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml client/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./client -e '.[dev]'
+	@# a venv made before the client split: uninstalling the old server dist removed bin/mstack
+	test -x $(BIN)/mstack || $(BIN)/pip install --quiet --no-deps --force-reinstall --config-settings editable_mode=compat -e ./client
 	touch $@
 
 serve: $(VENV)/.installed

@@ -57,7 +57,7 @@ def render(
 ) -> dict[Path, str]:
     """Every output, formatted, by absolute destination path."""
     env = environment()
-    first_party = ["api", "mcore", *(v.domain for v in views)]
+    first_party = ["api", "mcore", "mstack_client", *(v.domain for v in views)]
     rendered: dict[Path, str] = {}
     for output in outputs:
         template = env.get_template(output.template)

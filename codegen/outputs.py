@@ -25,4 +25,9 @@ OUTPUTS: tuple[Output, ...] = (
     Output("ops.py.j2", "{domain}/_generated/ops.py"),
     Output("routes.py.j2", "api/_generated/{domain}_routes.py"),
     Output("routes_index.py.j2", "api/_generated/__init__.py", scope="project"),
+    # the client distribution: typed SDK classes and CLI groups per model
+    Output("client_sdk.py.j2", "client/mstack_client/_generated/{domain}_sdk.py"),
+    Output("client_cli.py.j2", "client/mstack_client/_generated/{domain}_cli.py"),
+    Output("client_index.py.j2", "client/mstack_client/_generated/__init__.py", scope="project"),
+    Output("client_commands.py.j2", "client/mstack_client/_generated/commands.py", scope="project"),
 )

@@ -37,7 +37,25 @@ def docstring(text: str, indent: int = 4) -> str:
     return lines[0] + "".join(f"\n{pad}{line}" for line in lines[1:]) + f"\n{pad}"
 
 
-FILTERS = {"pyrepr": pyrepr, "block": block, "docstring": docstring}
+def client(view: Any) -> Any:
+    """The client's view of a spec view (typed SDK classes, CLI options)."""
+    from codegen.client_view import client_view
+
+    return client_view(view)
+
+
+def dashes(name: str) -> str:
+    """``image_files`` -> ``image-files`` (command and option names)."""
+    return name.replace("_", "-")
+
+
+FILTERS = {
+    "pyrepr": pyrepr,
+    "block": block,
+    "docstring": docstring,
+    "client": client,
+    "dashes": dashes,
+}
 
 
 def environment() -> jinja2.Environment:

@@ -123,6 +123,7 @@ class SpecView:
     models: list[ModelView]
     embedded: list[EmbeddedView]
     uses: set[str] = field(default_factory=set)
+    spec: Spec | None = None  # the checked spec itself, for views made from it elsewhere
 
 
 def _field_view(f: Field, var: str = "data") -> FieldView:
@@ -275,4 +276,5 @@ def spec_view(spec: Spec, origin: str) -> SpecView:
         description=spec.description,
         models=[model_view(spec, m) for m in spec.models],
         embedded=embedded,
+        spec=spec,
     )

@@ -74,9 +74,12 @@ class FilesController(Controller):
         limit: Limit = 50,
         trashed: FromQuery[bool] = False,
         mine: FromQuery[bool] = False,
+        cid: Annotated[
+            str | None, QueryParameter(description="Only files with these bytes")
+        ] = None,
     ) -> FilePage:
         return await ops.list_files(
-            session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine
+            session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine, cid=cid
         )
 
     @get("/{file_id:str}", summary="Read a file record")

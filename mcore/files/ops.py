@@ -16,6 +16,7 @@ from mcore.access import (
     require_scope,
     require_write,
 )
+from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
 from mcore.files.models import File, FilePage, FileUpdate, to_read
@@ -64,11 +65,15 @@ async def list_files(
     limit: int = 50,
     trashed: bool = False,
     mine: bool = False,
+    cid: str | None = None,
 ) -> FilePage:
-    """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead."""
+    """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead;
+    ``cid`` keeps only files with those bytes (how a client finds what it already uploaded)."""
     require_scope(actor, "files:read")
     check_limit(limit)
     query = select(File)
+    if cid is not None:
+        query = query.where(col(File.cid) == parse_cid(cid, codec=RAW))
     if trashed:
         query = query.where(col(File.deleted_at).is_not(None))
         if not actor.is_admin:

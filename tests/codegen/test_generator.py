@@ -34,6 +34,10 @@ GOLDEN = HERE / "golden"
 OUTPUTS = [
     "api/_generated/__init__.py",
     "api/_generated/tiny_routes.py",
+    "client/mstack_client/_generated/__init__.py",
+    "client/mstack_client/_generated/commands.py",
+    "client/mstack_client/_generated/tiny_cli.py",
+    "client/mstack_client/_generated/tiny_sdk.py",
     "tiny/_generated/__init__.py",
     "tiny/_generated/models.py",
     "tiny/_generated/ops.py",
@@ -136,6 +140,74 @@ def test_generated_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) ->
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
 
 
+def test_generated_client_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) -> None:
+    """The SDK classes and command groups of the tiny spec, checked inside a copy of the
+    client package (they import its hand-written modules)."""
+    package = tmp_path / "mstack_client"
+    shutil.copytree(
+        PROJECT / "client" / "mstack_client",
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
+    )
+    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    ruff = subprocess.run(
+        [
+            sys.executable, "-m", "ruff", "check",
+            "--config", str(PROJECT / "pyproject.toml"),
+            "--config", "lint.extend-ignore=['E501']",
+            "--config", "lint.isort.known-first-party=['mstack_client']",
+            str(package / "_generated"),
+        ],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    mypy = subprocess.run(
+        [
+            sys.executable, "-m", "mypy",
+            "--config-file", str(PROJECT / "pyproject.toml"),
+            "--cache-dir", str(tmp_path / ".mypy_cache"),
+            "-p", "mstack_client._generated",
+        ],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_the_generated_client_module_of_a_spec_works(tiny_root: Path, tmp_path: Path) -> None:
+    """Import the tiny SDK (in a copy of the client) and read a note from its JSON."""
+    package = tmp_path / "mstack_client"
+    shutil.copytree(
+        PROJECT / "client" / "mstack_client",
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
+    )
+    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    script = (
+        "import json, sys, datetime\n"
+        "from mstack_client._generated.tiny_sdk import Note, Byline, Notes, NOTE_CALLS\n"
+        "from mstack_client import Client\n"
+        "meta = dict(id='i', cid='c', content_cid='cc', n=1, owner_id='o', visibility='private',"
+        " created_at='2026-01-01T00:00:00+00:00', updated_at='2026-01-01T00:00:00+00:00')\n"
+        "note = Note.from_json({**meta, 'title': 'T', 'day': '2026-01-31', 'tags': ['a'],"
+        " 'bylines': [{'name': 'N'}], 'pinned': True})\n"
+        "assert note.day == datetime.date(2026, 1, 31) and note.bylines == [Byline(name='N')]\n"
+        "call = NOTE_CALLS.update(note, {'score': 3, 'body': None})\n"
+        "print(json.dumps([call.method, call.path, call.json, call.headers]))\n"
+        "assert hasattr(Client('http://x'), 'notes')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    method, path, body, headers = __import__("json").loads(result.stdout)
+    assert (method, path) == ("PATCH", "/api/v1/notes/i")
+    assert body == {"score": 3, "body": None}
+    assert headers == {"If-Match": '"c"'}
+
+
 def test_check_exits_1_with_a_diff_when_stale(tmp_path: Path, capsys: Any) -> None:
     root = project_with(tmp_path, "tiny_spec.py")
     assert run(root=root, specs=["tiny_spec.py"]) == 0
@@ -196,6 +268,11 @@ def test_invalid_specs_exit_2_with_every_error(tmp_path: Path, capsys: Any) -> N
         ("Field('kin', Link('nobody'))", "note.kin: links to 'nobody', which is not a model"),
         ("Field('when', datetime)", "note.when: times are not content"),
         ("Field('tags', SetOf(Boolean(), max_items=3))", "note.tags: a set holds text"),
+        (
+            "Field('if_match', Text(max_length=5))",
+            "note.if_match: 'if_match' is a name the client's generated methods use",
+        ),
+        ("Field('note_id', Text(max_length=5))", "note.note_id: 'note_id' is a name the client"),
     ],
 )
 def test_one_bad_field_names_spec_and_field(
@@ -211,6 +288,20 @@ def test_one_bad_field_names_spec_and_field(
     )
     assert run(root=tmp_path, specs=["one_spec.py"]) == 2
     assert f"one_spec.py: {message}" in capsys.readouterr().err
+
+
+def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys: Any) -> None:
+    (tmp_path / "clash_spec.py").write_text(
+        "from mcore.records.spec import *\n"
+        "Title = Embedded('Title', fields=[Field('full', Text(max_length=5), required=True)])\n"
+        "SPEC = Spec(domain='clash', models=[Model('note', fields=[\n"
+        "    Field('title', Title, required=True),\n"
+        "    Field('title_full', Text(max_length=5)),\n"
+        "])])\n"
+    )
+    assert run(root=tmp_path, specs=["clash_spec.py"]) == 2
+    err = capsys.readouterr().err
+    assert "clash_spec.py: note: the client option 'title_full' would be defined twice" in err
 
 
 def test_examples_are_checked_against_the_spec(tmp_path: Path, capsys: Any) -> None:

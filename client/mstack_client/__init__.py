@@ -1,0 +1,53 @@
+"""Python SDK for an mstack media archive: ``Client`` (sync) and ``AsyncClient``.
+
+Example::
+
+    from mstack_client import Client
+
+    with Client("http://127.0.0.1:8000", api_key="...") as mstack:
+        file = mstack.upload("photo.jpg")  # hashed, streamed, checked by the server
+        mstack.download(file.id, "copy.jpg")  # re-hashed as it arrives, resumable
+"""
+
+from __future__ import annotations
+
+from mstack_client._core import Call, MemoryTokenStore, TokenStore
+from mstack_client._version import __version__
+from mstack_client.aclient import AsyncClient
+from mstack_client.cid import file_cid, hash_path, is_cid
+from mstack_client.client import Client
+from mstack_client.errors import *  # noqa: F403
+from mstack_client.errors import __all__ as _errors
+from mstack_client.models import (
+    DownloadResult,
+    Event,
+    FileInfo,
+    Job,
+    Page,
+    SignedLink,
+    Tokens,
+    UploadResult,
+    User,
+)
+
+__all__ = [
+    "AsyncClient",
+    "Call",
+    "Client",
+    "DownloadResult",
+    "Event",
+    "FileInfo",
+    "Job",
+    "MemoryTokenStore",
+    "Page",
+    "SignedLink",
+    "TokenStore",
+    "Tokens",
+    "UploadResult",
+    "User",
+    "__version__",
+    "file_cid",
+    "hash_path",
+    "is_cid",
+    *_errors,
+]

@@ -1,0 +1,586 @@
+"""``AsyncClient``: the asyncio SDK, with the same methods as ``Client``, awaited.
+
+File reads, hashing and writes run in worker threads so the event loop never waits on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+
+from mstack_client import _api
+from mstack_client._core import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    Base,
+    Call,
+    TokenStore,
+    acheck_status,
+    segment,
+)
+from mstack_client._generated import AsyncModels
+from mstack_client._transfer import (
+    CHUNK,
+    RETRY_DELAYS,
+    FileSink,
+    Prepared,
+    Progress,
+    Reader,
+    Sink,
+    Source,
+    StreamSink,
+    collect_files,
+    content_range_start,
+    expected_total,
+    prepare,
+    safe_filename,
+)
+from mstack_client.cid import RAW, is_cid
+from mstack_client.client import ManyProgress
+from mstack_client.errors import (
+    ConnectionFailed,
+    IntegrityError,
+    Interrupted,
+    Invalid,
+    JobFailed,
+    MstackError,
+    NotFound,
+    Unauthorized,
+)
+from mstack_client.models import (
+    DownloadResult,
+    Event,
+    FileInfo,
+    Job,
+    Page,
+    SignedLink,
+    Tokens,
+    UploadResult,
+    User,
+)
+
+T = TypeVar("T")
+
+
+class AsyncClient(AsyncModels, Base):
+    """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        tokens: Tokens | None = None,
+        token_store: TokenStore | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        super().__init__(base_url, api_key=api_key, tokens=tokens, token_store=token_store)
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport or httpx.AsyncHTTPTransport(retries=2, verify=verify),
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._refresh_lock: asyncio.Lock | None = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(
+        self,
+        call: Call[Any],
+        *,
+        content: Callable[[], Any] | None = None,
+        stream: bool = False,
+        replayable: bool = True,
+    ) -> httpx.Response:
+        """Send a call with credentials; on a 401 refresh the session once and try again."""
+        if call.auth and self._should_refresh_soon():
+            await self._refresh(self._credential())
+        for attempt in range(2):
+            used = self._credential() if call.auth else None
+            headers = {"Authorization": f"Bearer {used}"} if used else {}
+            request = self._http.build_request(
+                **self._request(call, headers), content=content() if content else None
+            )
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                raise self._connection_failed(exc) from None
+            if (
+                response.status_code == 401
+                and attempt == 0
+                and used is not None
+                and replayable
+                and self._can_refresh()
+            ):
+                await response.aclose()
+                await self._refresh(used)
+                continue
+            return response
+        raise AssertionError("unreachable")
+
+    async def _call(self, call: Call[T]) -> T:
+        response = await self._send(call)
+        return self._answer(call, response)
+
+    async def _refresh(self, used: str | None) -> Tokens | None:
+        """Swap the refresh token for new tokens, once, whichever task asks first."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            tokens = self._tokens
+            if tokens is None or tokens.refresh_token is None:
+                return tokens
+            if used is not None and tokens.access_token != used:
+                return tokens
+            lock = self.token_store.lock()
+            await asyncio.to_thread(lock.__enter__)
+            try:
+                stored = await asyncio.to_thread(self.token_store.load)
+                if stored is not None and stored.refresh_token != tokens.refresh_token:
+                    self._adopt(stored)
+                    return stored
+                call = self._refresh_call(tokens.refresh_token)
+                try:
+                    new = self._answer(call, await self._send(call))
+                except Unauthorized:
+                    await asyncio.to_thread(self.token_store.save, None)
+                    self._adopt(None)
+                    raise
+                await asyncio.to_thread(self.token_store.save, new)
+                self._adopt(new)
+                return new
+            finally:
+                lock.__exit__(None, None, None)
+
+    # ------------------------------------------------------------------ accounts
+
+    async def health(self) -> dict[str, Any]:
+        """The server's liveness answer."""
+        return await self._call(_api.health())
+
+    async def login(
+        self, *, email: str | None = None, username: str | None = None, password: str
+    ) -> Tokens:
+        """Sign in with an email or a username and the password; later calls use the session."""
+        tokens = await self._call(_api.login(email=email, username=username, password=password))
+        await asyncio.to_thread(self._store_locked, tokens)
+        self.api_key = None
+        self._adopt(tokens)
+        return tokens
+
+    def _store_locked(self, tokens: Tokens | None) -> None:
+        with self.token_store.lock():
+            self.token_store.save(tokens)
+
+    async def refresh(self) -> Tokens:
+        """Swap the refresh token for new tokens now (it also happens by itself)."""
+        tokens = await self._refresh(self._credential())
+        if tokens is None:
+            raise Unauthorized("not signed in with a session: there is nothing to refresh")
+        return tokens
+
+    async def logout(self) -> None:
+        """End the session on the server and forget its tokens."""
+        try:
+            if self._tokens is not None:
+                await self._call(_api.logout())
+        except Unauthorized:
+            pass
+        finally:
+            await asyncio.to_thread(self._store_locked, None)
+            self._adopt(None)
+
+    async def me(self) -> User:
+        """The signed-in account."""
+        return await self._call(_api.me())
+
+    # ------------------------------------------------------------------ file records
+
+    async def get_file(self, file_id: str) -> FileInfo:
+        return await self._call(_api.get_file(file_id))
+
+    async def list_files(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        mine: bool | None = None,
+        trashed: bool | None = None,
+    ) -> Page[FileInfo]:
+        """One page of files, newest first; ``next`` is the cursor of the following page."""
+        return await self._call(
+            _api.list_files(cursor=cursor, limit=limit, mine=mine, trashed=trashed)
+        )
+
+    async def iter_files(
+        self, *, mine: bool | None = None, trashed: bool | None = None, page_size: int = 200
+    ) -> AsyncIterator[FileInfo]:
+        """Every file, page after page."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_files(cursor=cursor, limit=page_size, mine=mine, trashed=trashed)
+            for item in page.items:
+                yield item
+            if page.next is None:
+                return
+            cursor = page.next
+
+    async def find_file(self, cid: str) -> FileInfo | None:
+        """One of your files with these bytes, or None."""
+        page = await self._call(_api.list_files(mine=True, cid=cid, limit=1))
+        return next((f for f in page.items if f.cid == cid), None)
+
+    async def update_file(
+        self, file_id: str, *, filename: str | None = None, visibility: str | None = None
+    ) -> FileInfo:
+        """Rename a file or change its visibility (``private`` or ``public``)."""
+        return await self._call(_api.update_file(file_id, filename=filename, visibility=visibility))
+
+    async def delete_file(self, file_id: str) -> FileInfo:
+        """Move a file to the trash (restorable for the server's retention time)."""
+        return await self._call(_api.delete_file(file_id))
+
+    async def restore_file(self, file_id: str) -> FileInfo:
+        return await self._call(_api.restore_file(file_id))
+
+    async def create_link(self, ref: str, *, expires_in: int | None = None) -> SignedLink:
+        """A signed link to a file (by id) or a blob (by CID) that works without signing in."""
+        link = await self._call(_api.create_link(ref, expires_in=expires_in))
+        if link.url.startswith("/"):
+            return SignedLink(url=self.base_url + link.url, expires_at=link.expires_at)
+        return link
+
+    # ------------------------------------------------------------------ uploads
+
+    async def upload(
+        self,
+        source: Source,
+        *,
+        filename: str | None = None,
+        cid: str | None = None,
+        content_type: str | None = None,
+        progress: Progress | None = None,
+        skip_existing: bool = False,
+    ) -> FileInfo:
+        """Upload a path or a binary stream without reading it into memory (see ``Client``)."""
+        prepared = await asyncio.to_thread(
+            prepare, source, filename=filename, cid=cid, content_type=content_type
+        )
+        if skip_existing and prepared.cid is not None:
+            existing = await self.find_file(prepared.cid)
+            if existing is not None:
+                if progress:
+                    progress(existing.size, existing.size)
+                return existing
+        return await self._upload(prepared, progress)
+
+    async def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+        reader = Reader(prepared, progress)
+
+        async def body() -> AsyncIterator[bytes]:
+            await asyncio.to_thread(reader.open)
+            try:
+                while chunk := await asyncio.to_thread(reader.read):
+                    yield chunk
+            finally:
+                await asyncio.to_thread(reader.close)
+
+        headers = {"Content-Type": prepared.content_type}
+        if prepared.size is not None:
+            headers["Content-Length"] = str(prepared.size)
+        call = Call(
+            "POST",
+            "/api/v1/files",
+            _api.uploaded,
+            params={
+                "filename": prepared.filename,
+                **({"cid": prepared.cid} if prepared.cid else {}),
+            },
+            headers=headers,
+        )
+        replayable = prepared.path is not None or prepared.size is not None
+        try:
+            response = await self._send(call, content=body, replayable=replayable)
+            files = self._answer(call, response)
+        except Invalid as exc:
+            if await asyncio.to_thread(reader.changed):
+                raise MstackError(
+                    f"{prepared.path or prepared.filename} changed while it was being uploaded;"
+                    " nothing was kept"
+                ) from exc
+            raise
+        file = files[0]
+        if file.cid != reader.cid:
+            with contextlib.suppress(MstackError):
+                await self.delete_file(file.id)
+            raise IntegrityError(
+                f"the server stored {file.cid} but the bytes sent hash to {reader.cid}; the"
+                " upload was moved to the trash",
+                expected=reader.cid,
+                actual=file.cid,
+            )
+        return file
+
+    async def upload_many(
+        self,
+        sources: Iterable[str | os.PathLike[str]],
+        *,
+        parallel: int = 4,
+        skip_existing: bool = False,
+        progress: ManyProgress | None = None,
+    ) -> list[UploadResult]:
+        """Upload files and folders (walked recursively), ``parallel`` at a time.
+
+        Never raises for one file's failure: each result holds its file or its error.
+        """
+        files = await asyncio.to_thread(collect_files, list(sources))
+        slots = asyncio.Semaphore(max(1, parallel))
+
+        async def one(path: Path) -> UploadResult:
+            def report(done: int, total: int | None) -> None:
+                if progress:
+                    progress(path, done, total)
+
+            async with slots:
+                try:
+                    prepared = await asyncio.to_thread(
+                        prepare, path, filename=None, cid=None, content_type=None
+                    )
+                    if skip_existing and prepared.cid is not None:
+                        existing = await self.find_file(prepared.cid)
+                        if existing is not None:
+                            report(existing.size, existing.size)
+                            return UploadResult(path, existing, skipped=True)
+                    return UploadResult(path, await self._upload(prepared, report))
+                except (MstackError, OSError) as exc:
+                    return UploadResult(path, error=exc)
+
+        return list(await asyncio.gather(*(one(path) for path in files)))
+
+    # ------------------------------------------------------------------ downloads
+
+    async def _resolve(self, ref: str) -> tuple[str, str, str | None]:
+        if is_cid(ref, RAW):
+            return ref, f"/blobs/{ref}", None
+        info = await self.get_file(ref)
+        return info.cid, f"/api/v1/files/{segment(info.id)}/content", info.filename
+
+    async def download(
+        self,
+        ref: str,
+        dest: str | os.PathLike[str] | IO[bytes],
+        *,
+        progress: Progress | None = None,
+        overwrite: bool = False,
+        retries: int = 5,
+    ) -> DownloadResult:
+        """Download a file (by id) or a blob (by CID), checked and resumable (see ``Client``)."""
+        cid, path, filename = await self._resolve(ref)
+        sink: Sink
+        target: Path | None = None
+        if isinstance(dest, str | os.PathLike):
+            target = Path(dest)
+            if target.is_dir():
+                target = target / safe_filename(filename, cid)
+            sink = await asyncio.to_thread(FileSink, cid, target, overwrite=overwrite)
+        else:
+            sink = StreamSink(cid, dest)
+        try:
+            await self._fetch(path, sink, progress, retries)
+            if isinstance(sink, FileSink) and sink.resumed_from:
+                try:
+                    sink.verify()
+                except IntegrityError:
+                    await asyncio.to_thread(sink.restart)
+                    await self._fetch(path, sink, progress, retries)
+            resumed_from = sink.resumed_from
+            await asyncio.to_thread(sink.finish)
+        except IntegrityError:
+            await asyncio.to_thread(sink.discard)
+            raise
+        except BaseException:
+            sink.keep()
+            raise
+        return DownloadResult(cid, sink.offset, target, filename, resumed_from)
+
+    async def _fetch(self, path: str, sink: Sink, progress: Progress | None, retries: int) -> None:
+        failures = 0
+        while True:
+            headers = {"Accept-Encoding": "identity"}  # ranges and hashes: the stored bytes
+            if sink.offset:
+                headers["Range"] = f"bytes={sink.offset}-"
+                headers["If-Range"] = f'"{sink.cid}"'
+            try:
+                response = await self._send(
+                    Call("GET", path, _api.nothing, headers=headers), stream=True
+                )
+                try:
+                    if await self._receive(response, sink, progress):
+                        return
+                finally:
+                    await response.aclose()
+            except (httpx.TransportError, ConnectionFailed) as exc:
+                failures += 1
+                if failures > retries:
+                    raise Interrupted(
+                        f"the download stopped after {sink.offset} bytes ({exc}); run it again"
+                        " to resume",
+                        received=sink.offset,
+                    ) from None
+                await asyncio.sleep(RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1])
+
+    @staticmethod
+    async def _receive(response: httpx.Response, sink: Sink, progress: Progress | None) -> bool:
+        if response.status_code == 416 and sink.offset:
+            total = (response.headers.get("content-range") or "").rsplit("/", 1)[-1]
+            if total.isdigit() and int(total) == sink.offset:
+                return True
+            if isinstance(sink, FileSink):
+                await asyncio.to_thread(sink.restart)
+                return False
+        await acheck_status(response)
+        etag = response.headers.get("etag")
+        if etag and not etag.startswith("W/") and etag.strip('"') != sink.cid:
+            raise IntegrityError(
+                f"the server sent {etag.strip(chr(34))} for {sink.cid}; nothing was kept",
+                expected=sink.cid,
+                actual=etag.strip('"'),
+            )
+        skip = 0
+        if response.status_code == 206:
+            if content_range_start(response.headers.get("content-range")) != sink.offset:
+                raise MstackError("the server answered a different range than the one asked for")
+        else:
+            skip = sink.offset
+        total = expected_total(response.headers, response.status_code, sink.offset)
+        if progress:
+            progress(sink.offset, total)
+        # Written a chunk at a time off the loop; what arrived before a break is still kept.
+        pending = bytearray()
+        try:
+            async for piece in response.aiter_bytes():
+                if skip:
+                    cut = min(skip, len(piece))
+                    piece, skip = piece[cut:], skip - cut
+                pending += piece
+                if len(pending) >= CHUNK:
+                    await asyncio.to_thread(sink.write, bytes(pending))
+                    pending.clear()
+                    if progress:
+                        progress(sink.offset, total)
+        finally:
+            if pending:
+                sink.write(bytes(pending))
+        if progress:
+            progress(sink.offset, total)
+        return True
+
+    # ------------------------------------------------------------------ jobs and events
+
+    async def get_job(self, job_id: str) -> Job:
+        return await self._call(_api.get_job(job_id))
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job:
+        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = poll
+        while True:
+            job = await self.get_job(job_id)
+            if progress:
+                progress(job)
+            if job.finished:
+                if job.state == "failed" and raise_on_failure:
+                    raise JobFailed(
+                        f"job {job.id} failed: {job.error or 'no reason given'}", job=job
+                    )
+                return job
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise TimeoutError(f"job {job_id} did not finish within {timeout} s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 2.0)
+
+    async def events(
+        self, *, after: int | None = None, reconnect: bool = True
+    ) -> AsyncIterator[Event]:
+        """Live events of the signed-in user (see ``Client.events``)."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+        last = after
+        failures = 0
+        refreshed = False
+        while True:
+            if self._should_refresh_soon():
+                await self._refresh(self._credential())
+            token = self._credential()
+            try:
+                async with connect(
+                    self._ws_url("/api/v1/events"), user_agent_header=USER_AGENT, open_timeout=10
+                ) as socket:
+                    await socket.send(
+                        json.dumps({"type": "auth", "token": token or "", "after": last})
+                    )
+                    async for raw in socket:
+                        message = json.loads(raw)
+                        kind = message.get("type")
+                        if kind == "ready":
+                            failures = 0
+                            refreshed = False
+                            if isinstance(message.get("seq"), int):
+                                last = message["seq"]
+                            continue
+                        event = Event.from_json(message)
+                        if event.seq is not None:
+                            last = event.seq
+                        yield event
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else None
+                reason = exc.rcvd.reason if exc.rcvd is not None else ""
+                if code == 4401:
+                    if not refreshed and self._can_refresh():
+                        refreshed = True
+                        await self._refresh(token)
+                        continue
+                    raise Unauthorized(
+                        reason or "the events socket refused the credentials", status=401
+                    ) from None
+                if code == 4403:
+                    raise Unauthorized(
+                        reason or "the session has ended; sign in again", status=401
+                    ) from None
+            except InvalidStatus as exc:
+                if exc.response.status_code == 404:
+                    raise NotFound(f"{self.base_url} has no events socket", status=404) from None
+                failures += 1
+            except (InvalidHandshake, OSError):
+                failures += 1
+            if not reconnect:
+                return
+            await asyncio.sleep(RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])

@@ -1,0 +1,174 @@
+"""What every client command shares: the server, the credentials, output and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from mstack_client._core import DEFAULT_URL
+from mstack_client.client import Client
+from mstack_client.config import Credentials, FileTokenStore
+from mstack_client.errors import ApiError, MstackError, NotSignedIn, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+API_KEY_ENV = "MSTACK_API_KEY"
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per server, so its credentials are found again."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
+
+
+def _console(file: Any) -> Console:
+    # Piped output is for other programs: wide enough that ids and CIDs are never cut.
+    terminal = hasattr(file, "isatty") and file.isatty()
+    return Console(file=file, width=None if terminal else 200, soft_wrap=not terminal)
+
+
+@dataclass
+class State:
+    """The root group's options, shared with every subcommand through ``ctx.obj``."""
+
+    server_option: str | None = None
+    json: bool = False
+    credentials: Credentials = field(default_factory=Credentials)
+
+    @property
+    def server(self) -> str:
+        """``--server`` or ``MSTACK_URL``, else the server last signed in to, else the local one."""
+        return normalize_url(self.server_option or self.credentials.default_server() or DEFAULT_URL)
+
+    def client(self) -> Client:
+        """A client for the server with the stored credentials (or ``MSTACK_API_KEY``)."""
+        url = self.server
+        key = os.environ.get(API_KEY_ENV) or self.credentials.server(url).get("api_key")
+        if key:
+            return Client(url, api_key=key)
+        return Client(url, token_store=FileTokenStore(self.credentials, url))
+
+    @property
+    def out(self) -> Console:
+        return _console(sys.stdout)
+
+    @property
+    def err(self) -> Console:
+        return _console(sys.stderr)
+
+    def emit(self, data: Any, human: Callable[[], None]) -> None:
+        """Print ``data`` as JSON with ``--json``; otherwise run the human rendering."""
+        if self.json:
+            click.echo(json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False))
+        else:
+            human()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def state() -> State:
+    ctx = click.get_current_context()
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = ctx.find_root().obj = State()
+    return obj
+
+
+def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> bool:
+    if value:
+        state().json = True
+    return value
+
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_json,
+    help="Print the result as JSON (for scripts).",
+)
+
+
+def describe(exc: BaseException, server: str | None = None, *, hint: bool = True) -> str:
+    """One line a person can act on (``hint``: say how to sign in when that is the problem)."""
+    if isinstance(exc, Unauthorized | NotSignedIn):
+        where = f" to {server}" if server else ""
+        return f"{exc.detail}" + (f" (sign in{where} with `mstack login`)" if hint else "")
+    if isinstance(exc, ApiError):
+        return f"{exc.detail} ({exc.status})"
+    if isinstance(exc, MstackError):
+        return exc.detail
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def error_dict(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, MstackError):
+        return exc.to_dict()
+    return {"error": type(exc).__name__, "detail": describe(exc)}
+
+
+def fail(exc: BaseException, *, code: int = 1) -> None:
+    """Report an error on one line (JSON with ``--json``) and exit non-zero."""
+    st = state()
+    try:
+        server: str | None = st.server
+    except OSError:
+        server = None
+    if st.json:
+        click.echo(json.dumps(error_dict(exc), default=_jsonable, ensure_ascii=False), err=True)
+    else:
+        signing_in = click.get_current_context().invoked_subcommand == "login"
+        click.echo(f"error: {describe(exc, server, hint=not signing_in)}", err=True)
+    sys.exit(code)
+
+
+def print_table(
+    headers: list[str], rows: list[list[str]], *, right: frozenset[str] = frozenset()
+) -> None:
+    """Aligned columns without trailing spaces: readable, and easy to ``cut`` or ``awk``."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str], style: bool = False) -> str:
+        parts = [
+            c.rjust(w) if h in right else c.ljust(w)
+            for c, w, h in zip(cells, widths, headers, strict=True)
+        ]
+        text = "  ".join(parts).rstrip()
+        return click.style(text, bold=True) if style else text
+
+    click.echo(line(headers, style=True))
+    for row in rows:
+        click.echo(line(row))
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

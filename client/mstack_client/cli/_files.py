@@ -1,0 +1,311 @@
+"""``mstack upload``, ``download``, ``ls``, ``rm`` and ``link``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from mstack_client._transfer import collect_files
+from mstack_client.cli._context import (
+    describe,
+    error_dict,
+    human_size,
+    json_option,
+    print_table,
+    state,
+)
+from mstack_client.errors import MstackError
+from mstack_client.models import FileInfo, UploadResult
+
+
+def _progress(console: Any) -> Progress:
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+def _file_json(file: FileInfo) -> dict[str, Any]:
+    return file.raw or {"id": file.id, "cid": file.cid, "filename": file.filename}
+
+
+def _short(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+class _UploadBars:
+    """A bar per file while it moves and one for the whole upload (called from worker threads)."""
+
+    def __init__(self, progress: Progress, files: list[Path]) -> None:
+        self.progress = progress
+        self.sizes = {}
+        for path in files:
+            try:
+                self.sizes[path] = path.stat().st_size
+            except OSError:
+                self.sizes[path] = 0
+        self.overall = progress.add_task("total", total=sum(self.sizes.values()))
+        self.tasks: dict[Path, TaskID] = {}
+        self.done: dict[Path, int] = {}
+        self.lock = threading.Lock()
+
+    def update(self, path: Path, done: int, total: int | None) -> None:
+        with self.lock:
+            task = self.tasks.get(path)
+            if task is None:
+                task = self.tasks[path] = self.progress.add_task(_short(path.name), total=total)
+            step = done - self.done.get(path, 0)
+            self.done[path] = done
+            self.progress.update(task, completed=done, total=total)
+            self.progress.advance(self.overall, step)
+            if total is not None and done >= total:
+                self.progress.remove_task(self.tasks.pop(path))
+
+    def finish(self, result: UploadResult) -> None:
+        with self.lock:
+            task = self.tasks.pop(result.source, None)
+            if task is not None:
+                self.progress.remove_task(task)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-j",
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Files uploaded at once.",
+)
+@click.option(
+    "--skip-existing/--again",
+    default=True,
+    show_default=True,
+    help="Skip files whose bytes you already have on the server (checked by CID).",
+)
+@json_option
+def upload(paths: tuple[Path, ...], parallel: int, skip_existing: bool) -> None:
+    """Upload files and folders (walked recursively), several at a time.
+
+    Each file is hashed first and the server keeps it only if the bytes it receives have
+    that CID. Prints a summary with the CIDs; exits 1 if any file failed.
+    """
+    st = state()
+    files = collect_files(paths)
+    with st.client() as client, _progress(st.err) as progress:
+        bars = _UploadBars(progress, files)
+        results = client.upload_many(
+            files, parallel=parallel, skip_existing=skip_existing, progress=bars.update
+        )
+        for result in results:
+            bars.finish(result)
+    failed = [r for r in results if r.error is not None]
+
+    def human() -> None:
+        rows = [
+            ["skipped" if r.skipped else "uploaded", r.file.cid, r.file.id, str(r.source)]
+            for r in results
+            if r.file is not None
+        ]
+        if rows:
+            print_table(["STATUS", "CID", "ID", "FILE"], rows)
+        for r in results:
+            if r.error is not None:
+                click.echo(f"failed: {r.source}: {describe(r.error)}", err=True)
+        counts = (
+            f"{sum(1 for r in results if r.ok and not r.skipped)} uploaded,"
+            f" {sum(1 for r in results if r.skipped)} already there, {len(failed)} failed"
+        )
+        click.echo(counts, err=True)
+
+    st.emit(
+        [
+            {
+                "path": str(r.source),
+                "status": "failed" if r.error else ("skipped" if r.skipped else "uploaded"),
+                "file": _file_json(r.file) if r.file else None,
+                "error": error_dict(r.error) if r.error else None,
+            }
+            for r in results
+        ],
+        human,
+    )
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("ref", metavar="ID_OR_CID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="A file, a folder, or - for standard output (default: the file's name, here).",
+)
+@click.option("-f", "--force", is_flag=True, help="Replace an existing file.")
+@json_option
+def download(ref: str, output: Path | None, force: bool) -> None:
+    """Download a file by id (or bytes by CID), checking every byte against the CID.
+
+    Nothing is kept if the bytes do not match. An interrupted download resumes when you
+    run the same command again.
+    """
+    st = state()
+    with st.client() as client, _progress(st.err) as progress:
+        task = progress.add_task(_short(ref), total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if output is not None and str(output) == "-":
+            result = client.download(ref, sys.stdout.buffer, progress=report)
+            sys.stdout.buffer.flush()
+            return
+        target = output if output is not None else Path.cwd()
+        try:
+            result = client.download(ref, target, progress=report, overwrite=force)
+        except FileExistsError as exc:
+            raise MstackError(f"{exc.args[0]} (use --force to replace it)") from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: run the same command again to resume", err=True)
+            sys.exit(130)
+    st.emit(
+        {
+            "path": str(result.path),
+            "cid": result.cid,
+            "size": result.size,
+            "resumed_from": result.resumed_from,
+        },
+        lambda: click.echo(
+            f"saved {result.path} ({human_size(result.size)}, {result.cid}; verified)"
+            + (f", resumed at byte {result.resumed_from}" if result.resumed_from else "")
+        ),
+    )
+
+
+@click.command("ls")
+@click.option(
+    "-n",
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 200),
+    help="Files per page.",
+)
+@click.option("--cursor", help="Continue from this cursor (printed after a page).")
+@click.option("-a", "--all", "every", is_flag=True, help="List every page.")
+@click.option("--mine", is_flag=True, help="Only your own files (not public ones of others).")
+@click.option("--trashed", is_flag=True, help="List the trash instead.")
+@json_option
+def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -> None:
+    """List files, newest first."""
+    st = state()
+    with st.client() as client:
+        if every:
+            files = list(
+                client.iter_files(mine=mine or None, trashed=trashed or None, page_size=200)
+            )
+            next_cursor = None
+        else:
+            page = client.list_files(
+                cursor=cursor, limit=limit, mine=mine or None, trashed=trashed or None
+            )
+            files, next_cursor = page.items, page.next
+
+    def human() -> None:
+        rows = [
+            [
+                f.id,
+                f.cid,
+                human_size(f.size),
+                f.content_type,
+                f.status,
+                f.created_at.strftime("%Y-%m-%d %H:%M"),
+                f.filename,
+            ]
+            for f in files
+        ]
+        if files:
+            headers = ["ID", "CID", "SIZE", "TYPE", "STATUS", "CREATED", "NAME"]
+            print_table(headers, rows, right=frozenset({"SIZE"}))
+        else:
+            click.echo("no files", err=True)
+        if next_cursor:
+            click.echo(f"more: mstack ls --cursor {next_cursor}", err=True)
+
+    st.emit({"items": [_file_json(f) for f in files], "next": next_cursor}, human)
+
+
+@click.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@json_option
+def rm(ids: tuple[str, ...]) -> None:
+    """Move files to the trash (they can be restored for the server's retention time)."""
+    st = state()
+    done: list[FileInfo] = []
+    failed: list[tuple[str, MstackError]] = []
+    with st.client() as client:
+        for file_id in ids:
+            try:
+                done.append(client.delete_file(file_id))
+            except MstackError as exc:
+                failed.append((file_id, exc))
+
+    def human() -> None:
+        for f in done:
+            click.echo(f"trashed {f.id} {f.filename}")
+        for file_id, exc in failed:
+            click.echo(f"error: {file_id}: {describe(exc)}", err=True)
+
+    st.emit(
+        {
+            "trashed": [_file_json(f) for f in done],
+            "failed": [{"id": i, **error_dict(e)} for i, e in failed],
+        },
+        human,
+    )
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("ref", metavar="ID_OR_CID")
+@click.option(
+    "--expires",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="How long the link works (default: the server's).",
+)
+@json_option
+def link(ref: str, expires: int | None) -> None:
+    """Make a signed link to a file that works without signing in, until it expires."""
+    st = state()
+    with st.client() as client:
+        signed = client.create_link(ref, expires_in=expires)
+    st.emit(
+        {"url": signed.url, "expires_at": signed.expires_at},
+        lambda: click.echo(signed.url),
+    )
+
+
+COMMANDS = [upload, download, ls, rm, link]

@@ -1,0 +1,52 @@
+"""One `mstack` command: defined by the client, the server's commands plugged in through
+entry points that stay in step with ``api.commands``."""
+
+import tomllib
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from api.commands import main as server_group
+from mstack_client.cli import ENTRY_POINT_GROUP
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_PACKAGES = {
+    "litestar",
+    "sqlalchemy",
+    "sqlmodel",
+    "pyvips",
+    "asyncpg",
+    "aiosqlite",
+    "uvicorn",
+}
+
+
+def test_every_server_command_is_an_entry_point() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][
+        ENTRY_POINT_GROUP
+    ]
+    assert set(declared) == set(server_group.commands), (
+        "each command of api.commands.main needs a line in pyproject's mstack.commands entry points"
+    )
+    for name, target in declared.items():
+        module, attr = target.split(":")
+        command = getattr(import_module(module), attr)
+        assert isinstance(command, click.Command)
+        assert command is server_group.commands[name]
+    installed = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    assert installed == declared, "the installed metadata is stale: run make (it reinstalls)"
+
+
+def test_the_client_distribution_owns_the_command_and_needs_no_server() -> None:
+    client = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())["project"]
+    server = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert client["scripts"] == {"mstack": "mstack_client.cli:main"}
+    assert "scripts" not in server
+    assert "mstack-client" in [d.split()[0] for d in server["dependencies"]]
+    names = {
+        d.split(">")[0].split("=")[0].split("[")[0].strip().lower() for d in client["dependencies"]
+    }
+    assert names == {"httpx", "click", "rich", "blake3", "websockets"}
+    assert not names & SERVER_PACKAGES
