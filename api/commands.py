@@ -89,9 +89,16 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--move", is_flag=True, help="Move files into the archive instead of copying.")
+@click.option(
+    "--owner",
+    metavar="USER",
+    help="The account (id, email or username) that will own the files; default: the instance.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the file records as JSON.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], move: bool, owner: str | None, as_json: bool
+) -> None:
     """Register files already on this machine (folders are walked)."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -117,7 +124,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     stage_next()
     stage_next()
 
-    from mcore.access import SYSTEM
+    from mcore.access import SYSTEM, Actor, Role
+    from mcore.auth.ops import find_user
     from mcore.db import Database
     from mcore.errors import DomainError
     from mcore.files.models import FileRead
@@ -129,21 +137,27 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
     failed = 0
     results: list[dict[str, Any]] = []
 
+    actor = SYSTEM
+
     async def record(staged: StagedUpload, db: Database) -> None:
         try:
             async with db.session(write=True) as session:
                 (file,) = await record_and_enqueue(
-                    session, store, actor=SYSTEM, uploads=[staged], settings=settings
+                    session, store, actor=actor, uploads=[staged], settings=settings
                 )
         finally:
             await discard_uploads(store, [staged])
         results.append(FileRead.model_validate(file, from_attributes=True).model_dump(mode="json"))
 
     async def run() -> None:
-        nonlocal failed
+        nonlocal failed, actor
         db = Database(settings)
         bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
+            if owner is not None:
+                async with db.session() as session:
+                    user = await find_user(session, actor=SYSTEM, name=owner)
+                actor = Actor(id=user.id, role=Role(user.role))
             with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
                 while window:
                     path, future = window.pop(0)
@@ -163,7 +177,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], move: bool, as_json: boo
             await release_bus(bus)
             await db.dispose()
 
-    _run(run)
+    try:
+        _run(run)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
@@ -297,7 +314,8 @@ def gc(ctx: click.Context, dry_run: bool) -> None:
     click.echo(
         f"{verb} {len(report.removed_blobs)} blobs ({report.freed_bytes} bytes),"
         f" {len(report.removed_temp)} temp files; purged {len(report.purged_files)} trashed"
-        f" files; kept {report.kept_young} unreferenced blobs inside the grace period"
+        f" files and {report.pruned_sessions} ended sessions; kept {report.kept_young}"
+        " unreferenced blobs inside the grace period"
     )
 
 

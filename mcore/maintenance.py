@@ -15,6 +15,7 @@ import blake3
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
+from mcore.auth.ops import prune_sessions
 from mcore.cid import RAW, cid_from_digest, digest_of
 from mcore.clock import clock, utcnow
 from mcore.db import Database, serialize_on
@@ -37,6 +38,7 @@ class GcReport:
     removed_temp: list[str] = field(default_factory=list)
     kept_young: int = 0
     pruned_derivatives: int = 0
+    pruned_sessions: int = 0
 
 
 async def collect_garbage(
@@ -57,6 +59,7 @@ async def collect_garbage(
                 session, before=utcnow() - settings.trash_retention
             )
             report.pruned_derivatives = await prune_orphans(session, store)
+            report.pruned_sessions = await prune_sessions(session, before=utcnow())
     async with db.session() as session:
         referenced = set((await session.exec(select(col(BlobRef.cid)).distinct())).all())
     async for blob in store.iter():

@@ -167,3 +167,48 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+def test_ingest_for_an_owner(run, tmp_path: Path) -> None:
+    made = run(
+        "admin",
+        "create-user",
+        "--email",
+        "ann@example.org",
+        "--username",
+        "ann",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    (tmp_path / "hers.txt").write_bytes(b"ann's file")
+    result = run("ingest", "--json", "--owner", "ANN@example.org", str(tmp_path / "hers.txt"))
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    listed = run("admin", "list-users")
+    assert record["owner_id"] in listed.output
+    unknown = run("ingest", "--owner", "nobody", str(tmp_path / "hers.txt"))
+    assert unknown.exit_code == 1
+    assert "no user with the id, email or username 'nobody'" in unknown.output
+    assert "Traceback" not in unknown.output
+
+
+def test_ingest_refuses_a_guest_owner(run, tmp_path: Path, settings: Settings) -> None:
+    made = run(
+        "admin",
+        "create-user",
+        "--email",
+        "g@example.org",
+        "--username",
+        "gus",
+        "--role",
+        "guest",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    (tmp_path / "x.txt").write_bytes(b"guest's")
+    result = run("ingest", "--owner", "gus", str(tmp_path / "x.txt"))
+    assert result.exit_code == 1
+    assert "guests cannot create" in result.output
+    assert blob_files(settings) == []

@@ -217,3 +217,16 @@ async def test_backup_while_writes_continue_is_consistent(
     refs = copy.execute("SELECT count(*) FROM blob_refs").fetchone()[0]
     copy.close()
     assert files == refs  # a row and its reference are always copied together
+
+
+async def test_gc_prunes_ended_sessions_only(
+    db: Database, store: LocalBlobStore, settings: Settings, make_client, frozen_clock
+) -> None:
+    ended = await make_client(role="user")
+    kept = await make_client(role="user")
+    assert (await ended.post("/api/v1/auth/logout")).status_code in (200, 204)
+    frozen_clock.offset += 1
+    report = await collect_garbage(db, store, settings)
+    assert report.pruned_sessions == 1
+    assert (await kept.get("/api/v1/auth/me")).status_code == 200
+    assert (await collect_garbage(db, store, settings)).pruned_sessions == 0
