@@ -125,7 +125,6 @@ def ingest(
     stage_next()
 
     from mcore.access import SYSTEM, Actor, Role
-    from mcore.auth.ops import find_user
     from mcore.db import Database
     from mcore.errors import DomainError
     from mcore.files.models import FileRead
@@ -155,6 +154,8 @@ def ingest(
         bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
             if owner is not None:
+                from mcore.auth.ops import find_user
+
                 async with db.session() as session:
                     user = await find_user(session, actor=SYSTEM, name=owner)
                 actor = Actor(id=user.id, role=Role(user.role))

@@ -113,6 +113,18 @@ def mstack_server(data_dir: Path, **env: str) -> Iterator[Server]:
             proc.kill()
 
 
+BENCH_ACCOUNT = {"email": "bench@example.org", "username": "bench", "password": "a bench password!"}
+
+
+def sign_in(server: Server) -> str:
+    """Register the instance's first account on a fresh server and return its access token."""
+    httpx.post(f"{server.url}/api/v1/auth/register", json=BENCH_ACCOUNT).raise_for_status()
+    credentials = {"email": BENCH_ACCOUNT["email"], "password": BENCH_ACCOUNT["password"]}
+    login = httpx.post(f"{server.url}/api/v1/auth/login", json=credentials)
+    login.raise_for_status()
+    return str(login.json()["access_token"])
+
+
 @contextlib.contextmanager
 def nginx(root: Path, workers: str = "auto") -> Iterator[str]:
     """nginx (Debian's, default-like settings, sendfile on, no access log) serving ``root``."""

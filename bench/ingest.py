@@ -25,6 +25,7 @@ from bench._harness import (
     require,
     reset_peak,
     rss_kib,
+    sign_in,
     timed,
     verdict,
     workdir,
@@ -61,15 +62,29 @@ def upload(src: Path, work: Path, form: str) -> tuple[float, float]:
     """Seconds for one upload into a fresh server, and the server's memory growth in MiB."""
     data = work / f"data-{form}"
     shutil.rmtree(data, ignore_errors=True)
-    with mstack_server(data) as server:
-        httpx.post(f"{server.url}/api/v1/files", params={"filename": "warm"}, content=b"warm")
+    # no worker: this measures ingest alone (the random "JPEG" would only fail to decode)
+    with mstack_server(data, MSTACK_JOBS__EMBEDDED_WORKER="false") as server:
+        bearer = f"Bearer {sign_in(server)}"
+        auth = f"Authorization: {bearer}"
+        warm = {"filename": "warm"}
+        url = f"{server.url}/api/v1/files"
+        httpx.post(url, params=warm, content=b"warm", headers={"Authorization": bearer})
         before, _ = rss_kib(server.pid)
         reset_peak(server.pid)
-        url = f"{server.url}/api/v1/files"
         if form == "raw":
-            cmd = ["curl", "-sf", "-X", "POST", "-T", str(src), f"{url}?filename=big.jpg"]
+            cmd = [
+                "curl",
+                "-sf",
+                "-H",
+                auth,
+                "-X",
+                "POST",
+                "-T",
+                str(src),
+                f"{url}?filename=big.jpg",
+            ]
         else:
-            cmd = ["curl", "-sf", "-F", f"file=@{src};filename=big.jpg", url]
+            cmd = ["curl", "-sf", "-H", auth, "-F", f"file=@{src};filename=big.jpg", url]
         took = timed(cmd)
         _, peak = rss_kib(server.pid)
     shutil.rmtree(data, ignore_errors=True)

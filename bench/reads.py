@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench._harness import Load, mstack_server, nginx, require, verdict, workdir, wrk
+from bench._harness import Load, mstack_server, nginx, require, sign_in, verdict, workdir, wrk
 
 JPEG = b"\xff\xd8\xff"  # the bytes must pass type detection; the rest is random
-ACCOUNT = {"email": "bench@example.org", "username": "bench", "password": "a bench password!"}
 
 
 @dataclass
@@ -45,13 +44,8 @@ def main() -> None:
     rows: list[tuple[Case, Load, Load]] = []
     try:
         with mstack_server(work / "data") as server:
-            http = httpx.Client(base_url=server.url)
-            http.post("/api/v1/auth/register", json=ACCOUNT).raise_for_status()
-            login = http.post(
-                "/api/v1/auth/login", json={k: ACCOUNT[k] for k in ("email", "password")}
-            )
-            token = login.json()["access_token"]
-            http.headers["Authorization"] = f"Bearer {token}"
+            token = sign_in(server)
+            http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
 
             def put(data: bytes, *, public: bool) -> str:
                 r = http.post("/api/v1/files", params={"filename": "s.jpg"}, content=data)

@@ -50,3 +50,17 @@ def test_the_client_distribution_owns_the_command_and_needs_no_server() -> None:
     }
     assert names == {"httpx", "click", "rich", "blake3", "websockets"}
     assert not names & SERVER_PACKAGES
+
+
+def test_a_server_command_runs_through_mstack(tmp_path: Path) -> None:
+    """`mstack db upgrade` resolves just that entry point and runs the server's command."""
+    from click.testing import CliRunner
+
+    from mstack_client.cli import main
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"MSTACK_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mstack.db").exists()
+    listed = CliRunner().invoke(main, ["--help"])
+    for name in ("serve", "ingest", "worker", "login", "upload", "artists"):
+        assert f"  {name} " in listed.output

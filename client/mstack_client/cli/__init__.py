@@ -40,6 +40,16 @@ def _broken(ep: EntryPoint, exc: BaseException) -> click.Command:
     return broken
 
 
+def _load(ep: EntryPoint) -> click.Command:
+    try:
+        command = ep.load()
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{ep.value} is not a Click command")
+    except Exception as exc:
+        return _broken(ep, exc)
+    return command
+
+
 class RootGroup(click.Group):
     """A Click group that adds the commands of the ``mstack.commands`` entry points."""
 
@@ -49,13 +59,7 @@ class RootGroup(click.Group):
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if ep.name in self.commands or ep.name in found:
                 continue  # the client's own commands cannot be replaced
-            try:
-                command = ep.load()
-                if not isinstance(command, click.Command):
-                    raise TypeError(f"{ep.value} is not a Click command")
-            except Exception as exc:
-                command = _broken(ep, exc)
-            found[ep.name] = command
+            found[ep.name] = _load(ep)
         return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -63,7 +67,12 @@ class RootGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = self.commands.get(cmd_name)
-        return command if command is not None else self.plugins.get(cmd_name)
+        if command is not None:
+            return command
+        if "plugins" not in self.__dict__:  # load just this one: a server command starts sooner
+            named = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == cmd_name]
+            return _load(named[0]) if named else None
+        return self.plugins.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         sections = [("Commands", sorted(self.commands)), ("Server commands", sorted(self.plugins))]
