@@ -24,7 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench._harness import ROOT, mstack_server, require, verdict, workdir
+from bench._harness import ROOT, mstack_server, require, sign_in, verdict, workdir
 
 MIB = 2**20
 MSTACK = str(ROOT / ".venv" / "bin" / "mstack")
@@ -66,11 +66,15 @@ def main() -> None:
     down: dict[str, list[float]] = {"mstack": [], "curl": []}
     many: dict[int, list[float]] = {1: [], 4: []}
     try:
-        with mstack_server(work / "data") as server:
+        # no worker: the random "JPEG" would only fail to decode beside the measurement
+        with mstack_server(work / "data", MSTACK_JOBS__EMBEDDED_WORKER="false") as server:
             env["MSTACK_URL"] = server.url
+            token = sign_in(server)
+            env["MSTACK_API_KEY"] = token  # the CLI sends it as a bearer token, as curl does
+            auth = f"Authorization: Bearer {token}"
             for _ in range(args.runs):
                 took, _ = run(
-                    ["curl", "-sf", "-o", "/dev/null", "-X", "POST", "-T", str(src),
+                    ["curl", "-sf", "-H", auth, "-o", "/dev/null", "-X", "POST", "-T", str(src),
                      f"{server.url}/api/v1/files?filename=c.jpg"],
                     env,
                 )  # fmt: skip
@@ -82,7 +86,7 @@ def main() -> None:
 
                 target = work / "down.jpg"
                 target.unlink(missing_ok=True)
-                took, _ = run(["curl", "-sf", "-o", str(target), url], env)
+                took, _ = run(["curl", "-sf", "-H", auth, "-o", str(target), url], env)
                 took += run(["b3sum", str(target)], env)[0]
                 took += run(["sync"], env)[0]
                 down["curl"].append(took)

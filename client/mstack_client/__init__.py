@@ -11,11 +11,11 @@ Example::
 
 from __future__ import annotations
 
-from mstack_client._core import Call, MemoryTokenStore, TokenStore
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from mstack_client._version import __version__
-from mstack_client.aclient import AsyncClient
 from mstack_client.cid import file_cid, hash_path, is_cid
-from mstack_client.client import Client
 from mstack_client.errors import *  # noqa: F403
 from mstack_client.errors import __all__ as _errors
 from mstack_client.models import (
@@ -29,6 +29,30 @@ from mstack_client.models import (
     UploadResult,
     User,
 )
+
+if TYPE_CHECKING:
+    from mstack_client._core import Call, MemoryTokenStore, TokenStore
+    from mstack_client.aclient import AsyncClient
+    from mstack_client.client import Client
+
+# The clients (and httpx under them) load on first use, so `mstack serve` and other server
+# commands start without them.
+_LAZY = {
+    "AsyncClient": "mstack_client.aclient",
+    "Client": "mstack_client.client",
+    "Call": "mstack_client._core",
+    "MemoryTokenStore": "mstack_client._core",
+    "TokenStore": "mstack_client._core",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mstack_client' has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncClient",

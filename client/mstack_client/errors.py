@@ -8,9 +8,10 @@ are ``ApiError`` subclasses chosen by status code; each keeps the RFC 9457 body
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ApiError",

@@ -42,7 +42,7 @@ def test_every_server_command_is_an_entry_point() -> None:
 def test_the_client_distribution_owns_the_command_and_needs_no_server() -> None:
     client = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())["project"]
     server = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert client["scripts"] == {"mstack": "mstack_client.cli:main"}
+    assert client["scripts"] == {"mstack": "mstack_client._launch:main"}
     assert "scripts" not in server
     assert "mstack-client" in [d.split()[0] for d in server["dependencies"]]
     names = {

@@ -100,3 +100,24 @@ def test_iter_ignores_foreign_files(store: LocalBlobStore, tmp_path: Path) -> No
     import asyncio
 
     assert asyncio.run(run()) == []
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * 1024 * 1024 + 17])
+def test_copy_in_hashes_the_copy_chunk_by_chunk(
+    store: LocalBlobStore, tmp_path: Path, size: int
+) -> None:
+    from mcore.storage.local import _copy_and_hash
+
+    data = os.urandom(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    staged = store.copy_in_sync(src)  # 64 MiB chunks: one
+    assert staged.cid == file_cid(data)
+    assert staged.size == size
+    assert staged.temp_path.read_bytes() == data
+    assert src.read_bytes() == data  # a copy: the source stays
+    dst = tmp_path / "dst.bin"
+    with open(src, "rb") as s, open(dst, "w+b") as d:
+        digest = _copy_and_hash(s.fileno(), d.fileno(), chunk=1024 * 1024)  # several chunks
+    assert digest == digest_of(file_cid(data))
+    assert dst.read_bytes() == data
