@@ -4,6 +4,7 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MSTACK_MODE=production \
     MSTACK_DATA_DIR=/data \
     MSTACK_HOST=0.0.0.0 \
     MSTACK_PORT=8000
@@ -15,6 +16,8 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY client ./client
 COPY mcore ./mcore
+COPY mart ./mart
+COPY codegen ./codegen
 COPY api ./api
 # The same pinned install as the README (server and client, which defines `mstack`), in one
 # call, without the development extras.
@@ -23,4 +26,6 @@ RUN pip install --no-cache-dir -c constraints.txt ./client .
 USER mstack
 VOLUME ["/data"]
 EXPOSE 8000
+# Production mode refuses the development signing keys: pass MSTACK_TOKEN_KEYS and
+# MSTACK_LINK_KEYS (see the README) when starting the container.
 CMD ["mstack", "serve"]
