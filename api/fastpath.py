@@ -22,13 +22,14 @@ from litestar.types import HTTPScope, Receive, Scope, Send
 
 from api.auth import fast_actor
 from api.blobserve import BlobMeta, BlobResponse
+from api.deps import READ_METHODS
 from api.routes.blobs import signed_meta
 from mcore.auth import is_signed
 from mcore.cid import is_canonical
 from mcore.clock import clock
 from mcore.errors import DomainError
 
-READ_METHODS = frozenset({"GET", "HEAD"})
+SERVED = frozenset({"GET", "HEAD"})  # what the fast path may answer
 BLOBS = "/blobs/"
 
 
@@ -110,12 +111,13 @@ class FastPath:
             return
         http = cast(HTTPScope, scope)
         method = http["method"]
-        if method in READ_METHODS:
+        if method in SERVED:
             path = http["path"]
             if path.startswith(BLOBS) and await self._serve(
                 http, path[len(BLOBS) :], receive, send
             ):
                 return
+        if method in READ_METHODS:
             await self.app(scope, receive, send)
             return
         try:

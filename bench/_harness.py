@@ -50,10 +50,6 @@ def timed(cmd: list[str] | str, **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
-def drop_caches_note() -> str:
-    return "page cache warm for both sides (the file was just written)"
-
-
 def rss_kib(pid: int) -> tuple[int, int]:
     """(current RSS, peak RSS) of a process in KiB, from /proc."""
     fields = {}

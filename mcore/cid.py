@@ -100,8 +100,3 @@ def parse_cid(text: str, *, codec: int | None = None, field: str = "cid") -> str
         kind = "file (raw)" if codec == RAW else "record (dag-cbor)"
         raise Invalid(f"{text!r} is not a {kind} CID", field=field)
     return text
-
-
-def to_cid_object(text: str) -> CID:
-    """A ``multiformats.CID`` for a canonical CID string (for DAG-CBOR links)."""
-    return CID.decode(text)

@@ -78,11 +78,6 @@ class UnsupportedType(DomainError):
     title = "Unsupported media type"
 
 
-class RangeNotSatisfiable(DomainError):
-    status = 416
-    title = "Range not satisfiable"
-
-
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

@@ -7,7 +7,6 @@ type stops at once and leaves nothing behind. Nothing here touches the database 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,13 +180,6 @@ def stage_path_sync(
         content_type=detected,
         declared_type=None,
     )
-
-
-async def stage_path(
-    store: BlobStore, path: Path, settings: Settings, *, move: bool = False
-) -> StagedUpload:
-    """:func:`stage_path_sync` off the event loop."""
-    return await asyncio.to_thread(stage_path_sync, store, path, settings, move=move)
 
 
 async def discard_uploads(store: BlobStore, uploads: Sequence[StagedUpload]) -> None:
