@@ -86,7 +86,14 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-@main.command()
+class OneShot(click.Command):
+    """A batch command that cleans up after itself, so the ``mstack`` script may end the
+    process without the interpreter's teardown (see ``mstack_client._launch``)."""
+
+    exit_without_teardown = True
+
+
+@main.command(cls=OneShot)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--move", is_flag=True, help="Move files into the archive instead of copying.")
 @click.option(

@@ -136,6 +136,8 @@ def main() -> None:
             name
         ]
         line = f"  {label}: {took:.2f} s ({size / took / MIB:,.0f} MiB/s) -> {ratio:.2f}x"
+        paired = sorted(b / t for b, t in zip(results["baseline"], results[name], strict=True))
+        line += f" [runs {paired[0]:.2f}x-{paired[-1]:.2f}x]"
         line += f" (target {target}x: {verdict(ratio, target)})"
         if name in memory:
             grew = max(memory[name])

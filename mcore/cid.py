@@ -10,7 +10,6 @@ import base64
 import re
 
 import blake3
-from multiformats import CID
 
 from mcore.errors import Invalid
 
@@ -25,7 +24,6 @@ _CBOR_PREFIX = bytes([0x01, DAG_CBOR, BLAKE3, DIGEST_SIZE])
 _CANONICAL = re.compile(r"^b[a-z2-7]{58}$")
 
 __all__ = [
-    "CID",
     "cid_from_digest",
     "file_cid",
     "is_canonical",
@@ -87,6 +85,8 @@ def parse_cid(text: str, *, codec: int | None = None, field: str = "cid") -> str
     """
     raw = _decode_fast(text) if isinstance(text, str) else None
     if raw is None:
+        from multiformats import CID  # only to explain a refusal; costs 15 ms to import
+
         try:
             cid = CID.decode(text)
         except Exception:

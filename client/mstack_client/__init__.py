@@ -15,34 +15,51 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mstack_client._version import __version__
-from mstack_client.cid import file_cid, hash_path, is_cid
 from mstack_client.errors import *  # noqa: F403
 from mstack_client.errors import __all__ as _errors
-from mstack_client.models import (
-    DownloadResult,
-    Event,
-    FileInfo,
-    Job,
-    Page,
-    SignedLink,
-    Tokens,
-    UploadResult,
-    User,
-)
 
 if TYPE_CHECKING:
     from mstack_client._core import Call, MemoryTokenStore, TokenStore
     from mstack_client.aclient import AsyncClient
+    from mstack_client.cid import file_cid, hash_path, is_cid
     from mstack_client.client import Client
+    from mstack_client.models import (
+        DownloadResult,
+        Event,
+        FileInfo,
+        Job,
+        Page,
+        SignedLink,
+        Tokens,
+        UploadResult,
+        User,
+    )
 
-# The clients (and httpx under them) load on first use, so `mstack serve` and other server
-# commands start without them.
+# Everything else loads on first use, so `mstack serve`, `mstack ingest` and the other
+# server commands start without the clients, httpx or the models.
 _LAZY = {
     "AsyncClient": "mstack_client.aclient",
     "Client": "mstack_client.client",
     "Call": "mstack_client._core",
     "MemoryTokenStore": "mstack_client._core",
     "TokenStore": "mstack_client._core",
+    "file_cid": "mstack_client.cid",
+    "hash_path": "mstack_client.cid",
+    "is_cid": "mstack_client.cid",
+    **dict.fromkeys(
+        [
+            "DownloadResult",
+            "Event",
+            "FileInfo",
+            "Job",
+            "Page",
+            "SignedLink",
+            "Tokens",
+            "UploadResult",
+            "User",
+        ],
+        "mstack_client.models",
+    ),
 }
 
 

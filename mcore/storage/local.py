@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import errno
+import itertools
 import mmap
 import os
 import secrets
 import stat
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,81 +34,115 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-COPY_CHUNK = 64 * 1024 * 1024  # local copies go through the page cache this much at a time
+COPY_CHUNK = 16 * 1024 * 1024  # a local copy moves through a few buffers of this size
+COPY_BUFFERS = 4
+DIRECT_ALIGN = 4096  # O_DIRECT offsets and lengths: a multiple of the disk's block size
 
 
-def _start_writeback() -> Callable[[int, int, int], None]:
-    """``sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)``: start writing a range
-    to disk without waiting, so the final fsync has little left to do (Linux; elsewhere a
-    no-op)."""
+def _open_direct(path: Path) -> int | None:
+    """A second descriptor on ``path`` that writes straight to disk (``O_DIRECT``), or None
+    where the system or filesystem has no such thing."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        call = libc.sync_file_range
-    except (OSError, AttributeError):
-        return lambda fd, offset, length: None
-    call.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-
-    def start(fd: int, offset: int, length: int) -> None:
-        call(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE; a failure only loses the head start
-
-    return start
+        return os.open(path, os.O_WRONLY | os.O_CLOEXEC | flag)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+        return None
 
 
-_writeback = _start_writeback()
+def _copy_buffer(size: int) -> mmap.mmap:
+    """Private anonymous memory, in huge pages where the kernel will: a direct write from
+    4 KiB pages is cut into requests of at most ``max_segments`` pages (254 here, about
+    1 MiB), from 2 MiB pages into the disk's largest requests. Measured on this machine:
+    1 GiB in 0.22-0.31 s instead of 0.43-0.48 s."""
+    buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    with contextlib.suppress(AttributeError, OSError):  # no transparent huge pages
+        buffer.madvise(mmap.MADV_HUGEPAGE)
+    return buffer
 
 
-def _copy_and_hash(src: int, dst: int, chunk: int = COPY_CHUNK) -> bytes:
-    """Copy ``src`` into ``dst`` (sized to match) and return the BLAKE3 digest of the copy.
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
-    The kernel copies chunk by chunk (no bytes through Python) and starts writing each one
-    out, while another thread hashes the previous chunk from the destination's page cache:
-    copy, hash and disk writes overlap, and the digest is of the bytes as stored.
+
+def _write_chunk(direct: int | None, fd: int, view: memoryview, offset: int) -> None:
+    """Write the block-aligned head of a chunk with ``direct``, the rest through ``fd``."""
+    aligned = 0
+    if direct is not None and offset % DIRECT_ALIGN == 0:
+        aligned = len(view) - len(view) % DIRECT_ALIGN
+        try:
+            _pwrite_all(direct, view[:aligned], offset)
+        except OSError as exc:  # a disk with larger blocks: go through the page cache
+            if exc.errno != errno.EINVAL:
+                raise
+            aligned = 0
+    _pwrite_all(fd, view[aligned:], offset + aligned)
+
+
+def _copy_and_hash(src: int, temp: Path, fd: int, chunk: int = COPY_CHUNK) -> bytes:
+    """Copy ``src`` into the empty file ``temp`` (open as ``fd``); return the BLAKE3 digest
+    of the bytes written.
+
+    The main thread reads chunks into a few page-aligned buffers while one thread hashes
+    each buffer and another writes it to disk with ``O_DIRECT``: read, hash and write
+    overlap, and the copy takes no page cache. (A buffered copy has to allocate and write
+    back a second file's worth of cache; on this kind of virtual machine that allocation
+    alone often cost more than the whole copy.) Where ``O_DIRECT`` is refused the same
+    writes go through the page cache.
     """
     size = os.fstat(src).st_size
-    os.ftruncate(dst, size)
     hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
     if size == 0:
         return hasher.digest()
-    with (
-        mmap.mmap(dst, size, prot=mmap.PROT_READ) as mapped,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool,
-    ):
-        view = memoryview(mapped)
-        pending: list[Future[object]] = []
-        try:
-            offset = 0
-            while offset < size:
-                length = min(chunk, size - offset)
-                copied = _copy_range(src, dst, offset, length)
-                if copied == 0:
-                    raise OSError(errno.EIO, "the source file shrank while it was being copied")
-                _writeback(dst, offset, copied)
-                pending.append(pool.submit(hasher.update, view[offset : offset + copied]))
-                offset += copied
-            for future in pending:
-                future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True)
-            view.release()
-    if os.fstat(src).st_size != size:
+    chunk = min(chunk, -(-size // mmap.PAGESIZE) * mmap.PAGESIZE)
+    buffers = [_copy_buffer(chunk) for _ in range(min(COPY_BUFFERS, -(-size // chunk)))]
+    direct = _open_direct(temp)
+    in_flight: deque[tuple[Future[object], Future[None]]] = deque()
+    offset = 0
+    try:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as hashing,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as writing,
+        ):
+            try:
+                for turn in itertools.count():
+                    if len(in_flight) == len(buffers):  # the oldest buffer comes free
+                        for step in in_flight.popleft():
+                            step.result()
+                    buffer = buffers[turn % len(buffers)]
+                    got = os.preadv(src, [buffer], offset)
+                    if got == 0:
+                        break
+                    view = memoryview(buffer)[:got]
+                    in_flight.append(
+                        (
+                            hashing.submit(hasher.update, view),
+                            writing.submit(_write_chunk, direct, fd, view, offset),
+                        )
+                    )
+                    del view
+                    offset += got
+                while in_flight:
+                    for step in in_flight.popleft():
+                        step.result()
+            finally:
+                for steps in in_flight:
+                    for step in steps:
+                        step.cancel()
+                in_flight.clear()
+    finally:
+        if direct is not None:
+            os.close(direct)
+        for buffer in buffers:
+            buffer.close()
+    if offset != size or os.fstat(src).st_size != size:
         raise OSError(errno.EIO, "the source file changed size while it was being copied")
     return hasher.digest()
-
-
-def _copy_range(src: int, dst: int, offset: int, length: int) -> int:
-    try:
-        return os.copy_file_range(src, dst, length, offset, offset)
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-            raise
-    data = os.pread(src, length, offset)
-    view = memoryview(data)
-    written = 0
-    while written < len(data):
-        written += os.pwrite(dst, view[written:], offset + written)
-    return written
 
 
 def _hash_while_syncing(path: Path, fd: int) -> bytes:
@@ -214,12 +248,12 @@ class LocalBlobStore(BlobStore):
         return LocalBlobWriter(self.tmp_dir)
 
     def copy_in_sync(self, src: Path) -> StagedBlob:
-        """Copy in the kernel while hashing the copy and writing it out (two cores), then fsync."""
+        """Copy while hashing (see ``_copy_and_hash``), then fsync."""
         temp = self.tmp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
         fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             with open(src, "rb") as source:
-                digest = _copy_and_hash(source.fileno(), fd)
+                digest = _copy_and_hash(source.fileno(), temp, fd)
             os.fsync(fd)
             size = os.fstat(fd).st_size
         except BaseException:

@@ -88,6 +88,34 @@ def test_ingest_reports_refused_files(run, tmp_path: Path, settings: Settings) -
     assert blob_files(settings) == []
 
 
+def test_ingest_through_the_mstack_script_ends_cleanly(tmp_path: Path, settings: Settings) -> None:
+    """The script ends `ingest` without interpreter teardown: output, exit codes and the
+    database must still be whole."""
+    script = Path(sys.executable).parent / "mstack"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
+    env |= {"MSTACK_DATA_DIR": str(settings.data_dir), "MSTACK_DATABASE_URL": settings.db_url}
+    env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["text/plain"]'
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(150):  # JSON well past a pipe's buffer: all of it must be flushed
+        (src / f"note-{n:03}.txt").write_text(f"note {n}\n")
+    done = subprocess.run(
+        [script, "ingest", "--json", str(src)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 150
+    assert "150 ingested, 0 failed" in done.stderr
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    refused = subprocess.run(
+        [script, "ingest", str(tmp_path / "photo.png")], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 1
+    assert "which this server does not accept" in refused.stderr
+    checked = subprocess.run([script, "verify"], env=env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "checked 150 blobs" in checked.stdout
+
+
 def test_verify_and_gc_commands(run, tmp_path: Path, settings: Settings) -> None:
     (tmp_path / "f.txt").write_bytes(b"verify me")
     assert run("ingest", str(tmp_path / "f.txt")).exit_code == 0
