@@ -57,16 +57,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_migrate: bo
         upgrade(settings)
     app = create_app(settings)
     click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        server_header=False,
-    )
+    uvicorn.run(app, loop="uvloop", http="httptools", **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options from the settings (the tests' live servers use them too)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "server_header": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
 
 
 @main.group()

@@ -291,6 +291,19 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(
         default=30, ge=1, description="Failed sign-ins from one address before it is slowed."
     )
+    registration_window: timedelta = Field(
+        default=timedelta(hours=1),
+        description="Window over which registrations from one address are counted.",
+    )
+    registrations_per_address: int = Field(
+        default=10, ge=1, description="Registrations from one address in that window."
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default=["127.0.0.1"],
+        description="Reverse proxies (addresses or networks; `*` for any) whose"
+        " `X-Forwarded-For` and `X-Forwarded-Proto` name the client. Sign-in and"
+        " registration limits count per client address: list your proxy here.",
+    )
     auth_cache_ttl: timedelta = Field(
         default=timedelta(seconds=10),
         description="How long a process trusts its cached copy of a session's state. Changes"
@@ -377,45 +390,3 @@ def load_settings(**overrides: Any) -> Settings:
     if config and not Path(config).is_file():
         raise FileNotFoundError(f"MSTACK_CONFIG names {config!r}, which is not a file")
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def _shown(name: str, default: Any) -> str:
-    if isinstance(default, timedelta):
-        seconds = default.total_seconds()
-        return f"{int(seconds)} s" if seconds == int(seconds) else f"{seconds:g} s"
-    if isinstance(default, list):
-        return ", ".join(default) if len(default) < 4 else f"{len(default)} patterns (see below)"
-    if isinstance(default, dict):
-        return f"key id {', '.join(default)}: development only"
-    if default is None:
-        return "(derived)" if name == "database_url" else "(unset)"
-    sized = any(word in name for word in ("size", "limit", "bytes"))
-    if sized and isinstance(default, int) and default >= MiB and default % MiB == 0:
-        return f"{default // GiB} GiB" if default % GiB == 0 else f"{default // MiB} MiB"
-    return str(default)
-
-
-def settings_table() -> str:
-    """The README's table of settings, made from the fields themselves so the two agree.
-
-    Grouped settings (``jobs``, ``media``, ``events``) are listed field by field, with
-    their ``MSTACK_GROUP__FIELD`` variables."""
-    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            for sub, subfield in type(default).model_fields.items():
-                value = getattr(default, sub)
-                meaning = (subfield.description or "").replace("|", "\\|")
-                rows.append(
-                    f"| `{name}.{sub}` | `MSTACK_{name.upper()}__{sub.upper()}` |"
-                    f" {_shown(sub, value)} | {meaning} |"
-                )
-            continue
-        meaning = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | `MSTACK_{name.upper()}` | {_shown(name, default)} | {meaning} |")
-    return "\n".join(rows)
-
-
-if __name__ == "__main__":
-    print(settings_table())

@@ -284,11 +284,12 @@ class LiveServer:
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        from api.commands import server_options
+
+        options = server_options(settings) | {"host": "127.0.0.1", "port": self.port}
         config = uvicorn.Config(
             create_app(settings),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
+            **options | {"log_level": "warning"},
             loop="asyncio",
             lifespan="on",
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from mcore.settings import settings_table
+from mcore.settings_doc import settings_table
 from mstack_client.cli import main  # the whole `mstack`: client commands and the server's
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -17,7 +17,7 @@ def test_settings_table_matches_the_settings() -> None:
         r"<!-- settings-table.*?-->\n(.*?)\n<!-- end settings-table -->", README, re.S
     )
     assert block is not None
-    assert block.group(1) == settings_table(), "regenerate with `python -m mcore.settings`"
+    assert block.group(1) == settings_table(), "regenerate with `python -m mcore.settings_doc`"
 
 
 def test_every_command_is_documented() -> None:

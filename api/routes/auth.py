@@ -45,11 +45,21 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @post("/register", status_code=201, summary="Create an account")
+    @post(
+        "/register",
+        status_code=201,
+        summary="Create an account",
+        description="Accounts made from one address are limited per window"
+        " (`registrations_per_address`); past it, 429 with `Retry-After`.",
+    )
     async def register(
-        self, session: Session, auth: AuthService, data: JSONBody[Registration]
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        auth: AuthService,
+        data: JSONBody[Registration],
     ) -> UserRead:
-        return _user(await ops.register(session, auth=auth, data=data))
+        return _user(await ops.register(session, auth=auth, data=data, address=_address(request)))
 
     @post(
         "/login",

@@ -1,4 +1,5 @@
-"""Counting failed sign-ins per account and per client address, to slow guessing down.
+"""Counting events per key in a window: failed sign-ins per account and per client
+address, to slow guessing down, and registrations per address, to slow account spam.
 
 Each key counts failures in a fixed window that starts at its first failure; once a key
 reaches its limit, attempts are refused (429 with ``Retry-After``) until the window ends.
@@ -66,9 +67,12 @@ class RedisLimiter:
     keeps working (and keeps being limited) while Redis is down.
     """
 
-    def __init__(self, redis: Any, prefix: str, window: float) -> None:
+    def __init__(
+        self, redis: Any, prefix: str, window: float, kind: str = "login-failures"
+    ) -> None:
         self.redis = redis
-        self.prefix = prefix + "login-failures:"
+        self.prefix = f"{prefix}{kind}:"
+        self.kind = kind
         self.window = window
         self.fallback = MemoryLimiter(window)
 
@@ -80,7 +84,7 @@ class RedisLimiter:
                 pipe.pttl(self.prefix + key)
             replies = await pipe.execute()
         except Exception as exc:  # any Redis failure: degrade to this process
-            log.warning("redis unavailable for sign-in limits (%s); using memory", exc)
+            log.warning("redis unavailable for %s limits (%s); using memory", self.kind, exc)
             return await self.fallback.retry_after(limits)
         wait = 0
         for i, (_, limit) in enumerate(limits):
@@ -97,12 +101,12 @@ class RedisLimiter:
                 pipe.expire(self.prefix + key, math.ceil(self.window), nx=True)
             await pipe.execute()
         except Exception as exc:
-            log.warning("redis unavailable for sign-in limits (%s); using memory", exc)
+            log.warning("redis unavailable for %s limits (%s); using memory", self.kind, exc)
             await self.fallback.failed(keys)
 
     async def clear(self, key: str) -> None:
         try:
             await self.redis.delete(self.prefix + key)
         except Exception as exc:
-            log.warning("redis unavailable for sign-in limits (%s)", exc)
+            log.warning("redis unavailable for %s limits (%s)", self.kind, exc)
         await self.fallback.clear(key)

@@ -43,12 +43,17 @@ class Auth:
         window = settings.login_failure_window.total_seconds()
         self.redis: Any = None
         self.limiter: FailureLimiter = MemoryLimiter(window)
+        registration_window = settings.registration_window.total_seconds()
+        self.registrations: FailureLimiter = MemoryLimiter(registration_window)
         self.channel = settings.redis_prefix + "auth-changes"
         if settings.redis_url:
             from redis.asyncio import Redis
 
             self.redis = Redis.from_url(settings.redis_url)
             self.limiter = RedisLimiter(self.redis, settings.redis_prefix, window)
+            self.registrations = RedisLimiter(
+                self.redis, settings.redis_prefix, registration_window, "registrations"
+            )
             self.cache.trusted = False  # until subscribed to other processes' changes
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()

@@ -172,11 +172,23 @@ async def create_user(
     return user
 
 
-async def register(session: AsyncSession, *, auth: Auth, data: Registration) -> User:
-    """Self-registration through the API, when the instance allows it."""
+async def register(
+    session: AsyncSession, *, auth: Auth, data: Registration, address: str | None = None
+) -> User:
+    """Self-registration through the API, when the instance allows it; at most
+    ``registrations_per_address`` accounts per ``registration_window`` from one address."""
     if not auth.settings.allow_registration:
         raise Forbidden("registration is closed on this instance; ask an admin for an account")
-    return await create_user(
+    limit_key = f"address:{address}"
+    if address:
+        limits = [(limit_key, auth.settings.registrations_per_address)]
+        wait = await auth.registrations.retry_after(limits)
+        if wait:
+            raise TooManyRequests(
+                f"too many accounts were registered from your address; try again in {wait} seconds",
+                retry_after=wait,
+            )
+    user = await create_user(
         session,
         auth=auth,
         email=data.email,
@@ -185,6 +197,9 @@ async def register(session: AsyncSession, *, auth: Auth, data: Registration) -> 
         display_name=data.display_name,
         phone=data.phone,
     )
+    if address:
+        await auth.registrations.failed([limit_key])  # counts accounts made, not mistakes
+    return user
 
 
 async def get_me(session: AsyncSession, *, actor: Actor) -> User:

@@ -65,6 +65,16 @@ async def test_redis_limiter_is_shared_between_processes(redis_client) -> None:
     await redis_client.delete(prefix + "login-failures:account:ann")
 
 
+async def test_redis_limiters_of_different_kinds_count_apart(redis_client) -> None:
+    prefix = f"mstack-test-{uuid.uuid4().hex}:"
+    logins = RedisLimiter(redis_client, prefix, window=60)
+    registrations = RedisLimiter(redis_client, prefix, window=3600, kind="registrations")
+    await registrations.failed(["address:203.0.113.7"])
+    assert await registrations.retry_after([("address:203.0.113.7", 1)]) > 60
+    assert await logins.retry_after([("address:203.0.113.7", 1)]) == 0
+    await redis_client.delete(prefix + "registrations:address:203.0.113.7")
+
+
 async def test_redis_limiter_falls_back_to_memory_when_redis_is_down() -> None:
     from redis.asyncio import Redis
 
