@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.previews [--runs N] [--keep DIR]
 
 1. Previews of a 6000x4000 JPEG against ``vipsthumbnail`` to the same size (target: within
-   1.1x, child-process start included). ``vipsthumbnail`` comes from Debian's
-   ``libvips-tools`` (benchmark only: ``apt-get install libvips-tools``).
+   1.1x, child-process start included), in WebP and (as ``/image`` makes it) in AVIF.
+   ``vipsthumbnail`` comes from Debian's ``libvips-tools`` (benchmark only:
+   ``apt-get install libvips-tools``).
 2. A poster frame of a 30 s 1080p H.264 clip against the bare ``ffmpeg -ss T -i clip``
    (target: within 1.2x).
 3. Time and peak memory of the previews of a 20000x20000 PNG (target: under 200 MB peak).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import shutil
 import statistics
@@ -133,16 +135,16 @@ async def main() -> int:
             make_jpeg(jpeg)
         lines.append(f"JPEG {jpeg.stat().st_size / 1e6:.1f} MB")
 
-        async def one_preview() -> object:
+        async def one_preview(fmt: str = "webp") -> object:
             return await sandbox.run(
                 "image.transform",
                 {
                     "src": str(jpeg),
-                    "out": str(out / "t.webp"),
+                    "out": str(out / f"t.{fmt}"),
                     "width": 1024,
                     "height": 1024,
                     "fit": "contain",
-                    "fmt": "webp",
+                    "fmt": fmt,
                     "quality": 80,
                     "max_pixels": 10**9,
                     "max_frames": 1000,
@@ -175,17 +177,14 @@ async def main() -> int:
             ).stdout.strip()
             lines.append(f"vipsthumbnail {version}")
 
-            def bare(size: int) -> None:
+            def bare(size: int, fmt: str = "webp[Q=80,strip]") -> None:
+                target = f"{out}/v{size}.{fmt}"
                 subprocess.run(
-                    [
-                        vipsthumbnail,
-                        str(jpeg),
-                        "-s",
-                        f"{size}x{size}",
-                        "-o",
-                        str(out / f"v{size}.webp[Q=80,strip]"),
-                    ],
+                    [vipsthumbnail, str(jpeg), "-s", f"{size}x{size}", "-o", target],
                     check=True,
+                    # not the C-level environment: pyvips-binary sets VIPSHOME=/target in it,
+                    # and Debian's libvips then finds no HEIF module to save AVIF with
+                    env=dict(os.environ),
                 )
 
             ours_one, base_one = await compare(one_preview, lambda: bare(1024), args.runs)
@@ -194,6 +193,14 @@ async def main() -> int:
             lines.append(
                 ratio_line("JPEG -> 1024 + 256 px WebP (+ placeholder)", ours_two, base_two, 1.1)
             )
+            # /image?format=avif: the AV1 encoder at its fastest effort, as mstack runs it
+            avif = "avif[Q=80,compression=av1,effort=0,strip]"
+            ours_avif, base_avif = await compare(
+                lambda: one_preview("avif"), lambda: bare(1024, avif), args.runs
+            )
+            lines.append(ratio_line("JPEG -> one 1024 px AVIF", ours_avif, base_avif, 1.1))
+            label = "AVIF time / WebP time (mstack, for reference)"
+            lines.append(f"{label:<44} {ours_avif / ours_one:5.2f}")
 
         clip = work / "clip-30s-1080p.mp4"
         if not clip.exists():

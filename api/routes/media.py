@@ -68,7 +68,7 @@ class MediaController(Controller):
         "/{file_id:str}/image",
         summary="The image resized and converted",
         description="`w`, `h` (pixels, up to the configured limit), `fit` (contain, cover,"
-        " fill), `format` (webp, jpeg, png), `q` (1-100). Results are cached.",
+        " fill), `format` (webp, jpeg, png, avif), `q` (1-100). Results are cached.",
     )
     async def image(
         self,
@@ -80,7 +80,7 @@ class MediaController(Controller):
         w: Annotated[int | None, QueryParameter(description="Width in pixels")] = None,
         h: Annotated[int | None, QueryParameter(description="Height in pixels")] = None,
         fit: Annotated[str | None, QueryParameter(description="contain, cover or fill")] = None,
-        format: Annotated[str | None, QueryParameter(description="webp, jpeg or png")] = None,
+        format: Annotated[str | None, QueryParameter(description="webp, jpeg, png or avif")] = None,
         q: Annotated[int | None, QueryParameter(description="Quality, 1-100")] = None,
     ) -> ASGIApp:
         params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)

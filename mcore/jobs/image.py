@@ -34,8 +34,13 @@ LOADERS = {
     "heifload": "heif",
     "heifload_source": "heif",
 }
-SAVERS = {"webp": ".webp", "jpeg": ".jpg", "png": ".png"}
-CONTENT_TYPES = {"webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
+SAVERS = {"webp": ".webp", "jpeg": ".jpg", "png": ".png", "avif": ".avif"}
+CONTENT_TYPES = {
+    "webp": "image/webp",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "avif": "image/avif",
+}
 FITS = ("contain", "cover", "fill")
 
 
@@ -179,6 +184,8 @@ def _save(image: pyvips.Image, path: Path, fmt: str, quality: int) -> None:
         image.jpegsave(str(path), Q=quality, keep="none", optimize_coding=True)
     elif fmt == "png":
         image.pngsave(str(path), keep="none", compression=6)
+    elif fmt == "avif":  # the encoder's fastest effort: bench/README.md has the timings
+        image.heifsave(str(path), Q=quality, compression="av1", effort=0, keep="none")
     else:
         raise ProcessingError(f"unknown output format {fmt!r}")
 

@@ -32,7 +32,7 @@ from mcore.storage import BlobStore
 
 PROCESSOR = "image.transform"
 VERSION = 1
-FORMATS = ("webp", "jpeg", "png")
+FORMATS = ("webp", "jpeg", "png", "avif")
 DEFAULT_QUALITY = 80
 TOUCH_AFTER = timedelta(minutes=1)  # last-used times are written at most this often
 

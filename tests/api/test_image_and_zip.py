@@ -48,8 +48,14 @@ async def test_resize_and_convert_with_a_cache(settings: Settings, db: Database)
         assert cover.headers["content-type"] == "image/jpeg"
         image = pyvips.Image.new_from_buffer(cover.content, "")
         assert (image.width, image.height) == (100, 100)
+        avif = await app.http.get(url, params={"w": 300, "format": "avif", "q": 50})
+        assert avif.status_code == 200
+        assert avif.headers["content-type"] == "image/avif"
+        assert avif.headers["content-disposition"].startswith("inline")
+        image = pyvips.Image.new_from_buffer(avif.content, "")
+        assert (image.width, image.height, image.get("heif-compression")) == (300, 150, "av1")
         report = await _report(app)
-        assert (report["hits"], report["misses"], report["entries"]) == (1, 2, 2)
+        assert (report["hits"], report["misses"], report["entries"]) == (1, 3, 3)
         previews = (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
         assert previews == []  # cached results are not previews
     async with db.session() as session:
@@ -67,7 +73,7 @@ async def test_resize_and_convert_with_a_cache(settings: Settings, db: Database)
         ({"h": -3}, "h"),
         ({"w": 10, "fit": "stretch"}, "fit"),
         ({"w": 10, "format": "gif"}, "format"),
-        ({"w": 10, "format": "avif"}, "format"),
+        ({"w": 10, "format": "heic"}, "format"),
         ({"w": 10, "q": 0}, "q"),
         ({"w": 10, "q": 101}, "q"),
     ],
