@@ -58,6 +58,7 @@ class Record:
     visibility: str
     created_at: datetime
     updated_at: datetime
+    hidden: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @staticmethod
@@ -70,6 +71,7 @@ class Record:
             "n": int(data["n"]),
             "owner_id": data["owner_id"],
             "visibility": data["visibility"],
+            "hidden": bool(data.get("hidden", False)),
             "created_at": time_of(data["created_at"]),
             "updated_at": time_of(data["updated_at"]),
             "raw": dict(data),

@@ -19,6 +19,7 @@ from sqlmodel.main import SQLModelConfig
 from mcore.access import Visibility
 from mcore.records.schemas import (
     CalendarDate,
+    ContentBool,
     ContentInt,
     ContentModel,
     ContentText,
@@ -101,6 +102,11 @@ class ArtistUpdate(ContentModel):
     )
     avatar: RecordId | None = Field(default=None, description="An image file showing the artist")
     visibility: Visibility | None = Field(default=None, description="Who may read it")
+    hidden: ContentBool | None = Field(
+        default=None,
+        description="Hide a public record from all but its owner, moderators and admins"
+        " (moderators and admins only); false shows it again",
+    )
 
 
 class Artist(SQLModel, table=True):
@@ -193,6 +199,11 @@ class ImageFileUpdate(ContentModel):
         default=None, min_length=1, max_length=2000, description="Who made or owns the image"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
+    hidden: ContentBool | None = Field(
+        default=None,
+        description="Hide a public record from all but its owner, moderators and admins"
+        " (moderators and admins only); false shows it again",
+    )
 
 
 class ImageFile(SQLModel, table=True):
@@ -321,6 +332,11 @@ class StillImageUpdate(ContentModel):
         default=None, min_length=1, max_length=200, description="Licence, such as CC-BY-4.0"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
+    hidden: ContentBool | None = Field(
+        default=None,
+        description="Hide a public record from all but its owner, moderators and admins"
+        " (moderators and admins only); false shows it again",
+    )
 
 
 class StillImage(SQLModel, table=True):
@@ -439,6 +455,11 @@ class ImageReleaseUpdate(ContentModel):
         default=None, min_length=1, max_length=100, description="Catalogue number"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
+    hidden: ContentBool | None = Field(
+        default=None,
+        description="Hide a public record from all but its owner, moderators and admins"
+        " (moderators and admins only); false shows it again",
+    )
 
 
 class ImageRelease(SQLModel, table=True):

@@ -164,14 +164,16 @@ async def update_artist(
     data: ArtistUpdate,
     if_match: Collection[str] | None = None,
 ) -> ArtistRead:
-    """Change the fields given in `data` as a new version (none if nothing changes)."""
+    """Change the fields given in `data` as a new version (none if nothing changes);
+    `visibility` and `hidden` change without one."""
     return await records.update(
         session,
         ARTIST,
         actor=actor,
         object_id=artist_id,
-        changes=data.model_dump(exclude_unset=True, exclude={"visibility"}),
+        changes=data.model_dump(exclude_unset=True, exclude={"visibility", "hidden"}),
         visibility=data.visibility,
+        hidden=data.hidden,
         if_match=if_match,
     )
 
@@ -326,14 +328,16 @@ async def update_image_file(
     data: ImageFileUpdate,
     if_match: Collection[str] | None = None,
 ) -> ImageFileRead:
-    """Change the fields given in `data` as a new version (none if nothing changes)."""
+    """Change the fields given in `data` as a new version (none if nothing changes);
+    `visibility` and `hidden` change without one."""
     return await records.update(
         session,
         IMAGE_FILE,
         actor=actor,
         object_id=image_file_id,
-        changes=data.model_dump(exclude_unset=True, exclude={"visibility"}),
+        changes=data.model_dump(exclude_unset=True, exclude={"visibility", "hidden"}),
         visibility=data.visibility,
+        hidden=data.hidden,
         if_match=if_match,
     )
 
@@ -521,14 +525,16 @@ async def update_still_image(
     data: StillImageUpdate,
     if_match: Collection[str] | None = None,
 ) -> StillImageRead:
-    """Change the fields given in `data` as a new version (none if nothing changes)."""
+    """Change the fields given in `data` as a new version (none if nothing changes);
+    `visibility` and `hidden` change without one."""
     return await records.update(
         session,
         STILL_IMAGE,
         actor=actor,
         object_id=still_image_id,
-        changes=data.model_dump(exclude_unset=True, exclude={"visibility"}),
+        changes=data.model_dump(exclude_unset=True, exclude={"visibility", "hidden"}),
         visibility=data.visibility,
+        hidden=data.hidden,
         if_match=if_match,
     )
 
@@ -712,14 +718,16 @@ async def update_image_release(
     data: ImageReleaseUpdate,
     if_match: Collection[str] | None = None,
 ) -> ImageReleaseRead:
-    """Change the fields given in `data` as a new version (none if nothing changes)."""
+    """Change the fields given in `data` as a new version (none if nothing changes);
+    `visibility` and `hidden` change without one."""
     return await records.update(
         session,
         IMAGE_RELEASE,
         actor=actor,
         object_id=image_release_id,
-        changes=data.model_dump(exclude_unset=True, exclude={"visibility"}),
+        changes=data.model_dump(exclude_unset=True, exclude={"visibility", "hidden"}),
         visibility=data.visibility,
+        hidden=data.hidden,
         if_match=if_match,
     )
 

@@ -130,6 +130,9 @@ class RecordMeta(SQLModel):
     n: int = Field(description="Version number, 1 for the first")
     owner_id: str
     visibility: Visibility
+    hidden: bool = Field(
+        description="Hidden by a moderator: only its owner, moderators and admins see it"
+    )
     created_at: datetime = Field(description="Time of the first version")
     updated_at: datetime = Field(description="Time of the version shown")
 

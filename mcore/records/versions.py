@@ -21,7 +21,14 @@ from sqlalchemy import ColumnElement, delete, or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, can_read, require_scope, require_write
+from mcore.access import (
+    Actor,
+    Visibility,
+    can_read,
+    require_moderate,
+    require_scope,
+    require_write,
+)
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
@@ -175,17 +182,24 @@ async def lock_object(
     object_id: str,
     if_match: Collection[str] | None,
     allow_deleted: bool = False,
+    moderate: bool = False,
 ) -> Record:
     """The object, ready to be changed by ``actor``: serialized against other writers of
     it, readable and writable by the actor, its head still one of ``if_match`` (when
-    given, else ``PreconditionFailed``), and not deleted unless ``allow_deleted``."""
+    given, else ``PreconditionFailed``), and not deleted unless ``allow_deleted``.
+
+    With ``moderate`` the actor need not own it but must be a moderator or an admin: for
+    hiding or showing it, which changes no content."""
     require_scope(actor, "records:write")
     if is_canonical(object_id, DAG_CBOR):
         await serialize_on(session, f"record:{object_id}")
     record = await find_object(
         session, actor=actor, subject=subject, object_id=object_id, fresh=True
     )
-    require_write(actor, owner_id=record.owner_id, what=subject.label, scope="records:write")
+    if moderate:
+        require_moderate(actor, scope="records:write")
+    else:
+        require_write(actor, owner_id=record.owner_id, what=subject.label, scope="records:write")
     if if_match is not None and record.head not in if_match:
         raise PreconditionFailed(
             f"this {subject.label} has changed since you read it (its head is now"

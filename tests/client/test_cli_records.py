@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.client.conftest import Cli
 from tests.client.test_cli import one_line_error
+from tests.conftest import PASSWORD, LiveServer
 
 
 def create_artist(cli: Cli, *args: str) -> dict[str, Any]:
@@ -132,6 +133,28 @@ def test_refusals_are_one_line_errors(cli: Cli) -> None:
     bad_time = cli("artists", "get", "x", "--at", "2026-01-01T00:00:00")
     assert bad_time.exit_code == 2
     assert "no time zone" in bad_time.stderr
+
+
+def test_a_moderator_hides_and_shows_with_update(
+    cli: Cli, live_server: LiveServer, tmp_path: Path
+) -> None:
+    artist = create_artist(cli, "--name-full", "Seen", "--visibility", "public")
+    one_line_error(cli("artists", "update", artist["id"], "--hidden"), contains="(403)")
+    live_server.sign_in("moderator", username="mod")
+    moderator = Cli(live_server.url, tmp_path / "mod")
+    login = moderator("login", "--username", "mod", "--password-stdin", input=PASSWORD + "\n")
+    assert login.exit_code == 0, login.output
+
+    hidden = moderator("artists", "update", artist["id"], "--hidden", "--if-match", artist["cid"])
+    assert hidden.exit_code == 0, hidden.output
+    assert "visibility  public, hidden" in hidden.stdout
+    assert '"hidden"' not in hidden.stdout  # metadata, not content
+    listed = cli("artists", "list").stdout.splitlines()[1]  # the owner still sees it
+    assert listed.startswith(artist["id"])
+    assert "  public, hidden  " in listed
+    shown = json.loads(moderator("artists", "update", "--json", artist["id"], "--no-hidden").stdout)
+    assert (shown["hidden"], shown["cid"], shown["n"]) == (False, artist["cid"], 1)
+    assert "visibility  public\n" in cli("artists", "get", artist["id"]).stdout
 
 
 def test_help_lists_the_generated_groups(cli: Cli) -> None:

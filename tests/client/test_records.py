@@ -3,13 +3,22 @@ time, one version), list page by page, update with If-Match, delete, history, re
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from mstack_client import AsyncClient, Client, Gone, NotFound, PreconditionFailed
+from mstack_client import (
+    AsyncClient,
+    Client,
+    Forbidden,
+    Gone,
+    NotFound,
+    PreconditionFailed,
+    Tokens,
+)
 from mstack_client._generated.mart_sdk import (
     Artist,
     Creator,
@@ -167,6 +176,31 @@ async def test_the_async_classes_do_the_same(live_server: LiveServer, frozen_clo
         old = await client.artists.get(created.id, at=created.updated_at + timedelta(seconds=1))
         assert old.bio is None
         assert (await client.artists.delete(updated)).deleted
+
+
+def test_a_moderator_hides_and_shows_a_record(live_server: LiveServer, sdk: Client) -> None:
+    made = sdk.artists.create(name={"full": "In plain sight"}, visibility="public")
+    assert made.hidden is False
+    with pytest.raises(Forbidden):
+        sdk.artists.update(made, hidden=True)  # owners do not moderate
+    live_server.sign_in("moderator", username="mod")
+    with Client(live_server.url, tokens=Tokens(live_server.token)) as moderator:
+        hidden = moderator.artists.update(made, hidden=True)  # If-Match: version 1
+    assert (hidden.hidden, hidden.cid, hidden.n) == (True, made.cid, 1)
+    with Client(live_server.url) as guest:
+        with pytest.raises(NotFound):
+            guest.artists.get(made.id)
+        assert list(guest.artists.list()) == []
+    assert sdk.artists.get(made.id).hidden is True  # its owner still sees it
+
+    async def show() -> Artist:
+        async with AsyncClient(live_server.url, tokens=Tokens(live_server.token)) as moderator:
+            return await moderator.artists.update(made.id, hidden=False)
+
+    shown = asyncio.run(show())
+    assert shown.hidden is False
+    with Client(live_server.url) as guest:
+        assert guest.artists.get(made.id) == shown
 
 
 def test_generated_classes_match_between_sync_and_async() -> None:

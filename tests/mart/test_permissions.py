@@ -16,6 +16,7 @@ from mart._generated.models import (
     ImageReleaseUpdate,
     StillImageCreate,
 )
+from mcore.access import Actor, Role
 from mcore.db import Database
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as file_ops
@@ -127,6 +128,31 @@ async def test_lists_show_what_the_actor_may_read_and_mine_only_theirs(db: Datab
     assert await ids(BOB, mine=True) == {b_private.id}
     assert await ids(GUEST) == {a_public.id}
     assert await ids(MODERATOR) == {a_private.id, a_public.id, b_private.id}
+
+
+async def test_hiding_needs_a_moderator_with_the_records_write_scope(db: Database) -> None:
+    public = await write(db, ops.create_artist, actor=ALICE, data=artist(visibility="public"))
+    read_only = Actor(id="mona", role=Role.moderator, scopes=frozenset({"records:read"}))
+    for actor in (read_only, BOB, ALICE):
+        with pytest.raises(Forbidden):
+            await write(
+                db,
+                ops.update_artist,
+                actor=actor,
+                artist_id=public.id,
+                data=ArtistUpdate(hidden=True),
+            )
+    hidden = await write(
+        db, ops.update_artist, actor=MODERATOR, artist_id=public.id, data=ArtistUpdate(hidden=True)
+    )
+    assert (hidden.hidden, hidden.cid, hidden.owner_id) == (True, public.cid, "alice")
+    assert (await read(db, ops.list_artists, actor=BOB)).items == []
+    mine = await read(db, ops.list_artists, actor=ALICE, mine=True)
+    assert [(a.id, a.hidden) for a in mine.items] == [(public.id, True)]
+    for cid in (public.cid, public.content_cid):
+        with pytest.raises(NotFound):
+            await read(db, read_block, actor=GUEST, cid=cid)
+        assert await read(db, read_block, actor=ALICE, cid=cid)
 
 
 async def test_unknown_and_malformed_ids_are_not_found(db: Database) -> None:

@@ -25,6 +25,7 @@ from mstack_client.cli._records import (
     TIME,
     create_body,
     data_option,
+    hidden_option,
     needs_current,
     page_options,
     page_or_all,
@@ -214,6 +215,7 @@ def artists_create(
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
+@hidden_option
 @json_option
 def artists_update(
     artist_id: str,
@@ -227,6 +229,7 @@ def artists_update(
     avatar: str | None,
     clear: tuple[str, ...],
     visibility: str | None,
+    hidden: bool | None,
 ) -> None:
     """Write a new version of an artist with the fields given changed.
 
@@ -244,7 +247,7 @@ def artists_update(
     ]
     with state().client() as _client:
         _current = _client.artists.get(artist_id) if needs_current(_options) else None
-        _body = update_body(data, _options, clear, visibility, _current)
+        _body = update_body(data, _options, clear, visibility, hidden, _current)
         _target = _current if _current is not None and if_match is None else artist_id
         _record = _client._call(ARTIST_CALLS.update(_target, _body, if_match=if_match))
     show_record(_record, action="updated")
@@ -414,6 +417,7 @@ def image_files_create(
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
+@hidden_option
 @json_option
 def image_files_update(
     image_file_id: str,
@@ -425,6 +429,7 @@ def image_files_update(
     credits: str | None,
     clear: tuple[str, ...],
     visibility: str | None,
+    hidden: bool | None,
 ) -> None:
     """Write a new version of an image file with the fields given changed.
 
@@ -440,7 +445,7 @@ def image_files_update(
     ]
     with state().client() as _client:
         _current = _client.image_files.get(image_file_id) if needs_current(_options) else None
-        _body = update_body(data, _options, clear, visibility, _current)
+        _body = update_body(data, _options, clear, visibility, hidden, _current)
         _target = _current if _current is not None and if_match is None else image_file_id
         _record = _client._call(IMAGE_FILE_CALLS.update(_target, _body, if_match=if_match))
     show_record(_record, action="updated")
@@ -725,6 +730,7 @@ def still_images_create(
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
+@hidden_option
 @json_option
 def still_images_update(
     still_image_id: str,
@@ -741,6 +747,7 @@ def still_images_update(
     licence: str | None,
     clear: tuple[str, ...],
     visibility: str | None,
+    hidden: bool | None,
 ) -> None:
     """Write a new version of a still image with the fields given changed.
 
@@ -761,7 +768,7 @@ def still_images_update(
     ]
     with state().client() as _client:
         _current = _client.still_images.get(still_image_id) if needs_current(_options) else None
-        _body = update_body(data, _options, clear, visibility, _current)
+        _body = update_body(data, _options, clear, visibility, hidden, _current)
         _target = _current if _current is not None and if_match is None else still_image_id
         _record = _client._call(STILL_IMAGE_CALLS.update(_target, _body, if_match=if_match))
     show_record(_record, action="updated")
@@ -1076,6 +1083,7 @@ def image_releases_create(
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
+@hidden_option
 @json_option
 def image_releases_update(
     image_release_id: str,
@@ -1093,6 +1101,7 @@ def image_releases_update(
     catalogue_number: str | None,
     clear: tuple[str, ...],
     visibility: str | None,
+    hidden: bool | None,
 ) -> None:
     """Write a new version of an image release with the fields given changed.
 
@@ -1114,7 +1123,7 @@ def image_releases_update(
     ]
     with state().client() as _client:
         _current = _client.image_releases.get(image_release_id) if needs_current(_options) else None
-        _body = update_body(data, _options, clear, visibility, _current)
+        _body = update_body(data, _options, clear, visibility, hidden, _current)
         _target = _current if _current is not None and if_match is None else image_release_id
         _record = _client._call(IMAGE_RELEASE_CALLS.update(_target, _body, if_match=if_match))
     show_record(_record, action="updated")

@@ -181,8 +181,13 @@ class Artists:
         links: Sequence[str] | Unset | None = UNSET,
         avatar: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> Artist:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -193,6 +198,7 @@ class Artists:
             "links": links,
             "avatar": avatar,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return self._client._call(ARTIST_CALLS.update(artist, _changes, if_match=if_match))
 
@@ -311,8 +317,13 @@ class AsyncArtists:
         links: Sequence[str] | Unset | None = UNSET,
         avatar: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> Artist:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -323,6 +334,7 @@ class AsyncArtists:
             "links": links,
             "avatar": avatar,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return await self._client._call(ARTIST_CALLS.update(artist, _changes, if_match=if_match))
 
@@ -480,8 +492,13 @@ class ImageFiles:
         alt: str | Unset | None = UNSET,
         credits: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> ImageFile:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -492,6 +509,7 @@ class ImageFiles:
             "alt": alt,
             "credits": credits,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return self._client._call(IMAGE_FILE_CALLS.update(image_file, _changes, if_match=if_match))
 
@@ -612,8 +630,13 @@ class AsyncImageFiles:
         alt: str | Unset | None = UNSET,
         credits: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> ImageFile:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -624,6 +647,7 @@ class AsyncImageFiles:
             "alt": alt,
             "credits": credits,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return await self._client._call(
             IMAGE_FILE_CALLS.update(image_file, _changes, if_match=if_match)
@@ -826,8 +850,13 @@ class StillImages:
         tags: Sequence[str] | Unset | None = UNSET,
         licence: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> StillImage:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -842,6 +871,7 @@ class StillImages:
             "tags": tags,
             "licence": licence,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return self._client._call(
             STILL_IMAGE_CALLS.update(still_image, _changes, if_match=if_match)
@@ -998,8 +1028,13 @@ class AsyncStillImages:
         tags: Sequence[str] | Unset | None = UNSET,
         licence: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> StillImage:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -1014,6 +1049,7 @@ class AsyncStillImages:
             "tags": tags,
             "licence": licence,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return await self._client._call(
             STILL_IMAGE_CALLS.update(still_image, _changes, if_match=if_match)
@@ -1216,8 +1252,13 @@ class ImageReleases:
         licence: str | Unset | None = UNSET,
         catalogue_number: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> ImageRelease:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -1232,6 +1273,7 @@ class ImageReleases:
             "licence": licence,
             "catalogue_number": catalogue_number,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return self._client._call(
             IMAGE_RELEASE_CALLS.update(image_release, _changes, if_match=if_match)
@@ -1388,8 +1430,13 @@ class AsyncImageReleases:
         licence: str | Unset | None = UNSET,
         catalogue_number: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
     ) -> ImageRelease:
         """Write a new version with the fields given changed (None clears an optional one).
+
+        `visibility` and `hidden` change without a new version. `hidden=True` takes a
+        public record out of the sight of all but its owner, moderators and admins (only
+        they may hide it); `hidden=False` shows it again.
 
         `if_match` is the version CID you last read (a record passed in gives its own):
         if it has moved on since, `PreconditionFailed` and nothing changes.
@@ -1404,6 +1451,7 @@ class AsyncImageReleases:
             "licence": licence,
             "catalogue_number": catalogue_number,
             "visibility": visibility,
+            "hidden": hidden,
         }
         return await self._client._call(
             IMAGE_RELEASE_CALLS.update(image_release, _changes, if_match=if_match)

@@ -59,6 +59,15 @@ def visibility_option(fn: F) -> F:
     )(fn)
 
 
+def hidden_option(fn: F) -> F:
+    return click.option(
+        "--hidden/--no-hidden",
+        default=None,
+        help="Hide a public record from all but its owner, moderators and admins, or show it"
+        " again (moderators and admins).",
+    )(fn)
+
+
 def page_options(fn: F) -> F:
     for decorator in reversed(
         [
@@ -128,6 +137,7 @@ def update_body(
     options: Sequence[Option],
     clear: Sequence[str],
     visibility: str | None,
+    hidden: bool | None,
     current: Record | None,
 ) -> dict[str, Any]:
     """The body of an update: whole fields from ``--data`` and options; a part of an embedded
@@ -152,8 +162,12 @@ def update_body(
         body[name] = None
     if visibility is not None:
         body["visibility"] = visibility
+    if hidden is not None:
+        body["hidden"] = hidden
     if not body:
-        raise click.UsageError("nothing to change: give --data, a field option or --clear")
+        raise click.UsageError(
+            "nothing to change: give --data, a field option, --clear, --visibility or --hidden"
+        )
     return body
 
 
@@ -171,6 +185,10 @@ def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
+def _visibility(record: Record) -> str:
+    return f"{record.visibility}, hidden" if record.hidden else record.visibility
+
+
 def show_records(
     items: Sequence[Record], next_cursor: str | None, header: str, path: Sequence[str]
 ) -> None:
@@ -182,7 +200,7 @@ def show_records(
             click.echo("none", err=True)
         else:
             rows = [
-                [r.id, str(r.n), _when(r.updated_at), r.visibility, dig(r, path)] for r in items
+                [r.id, str(r.n), _when(r.updated_at), _visibility(r), dig(r, path)] for r in items
             ]
             print_table(["ID", "N", "UPDATED", "VISIBILITY", header], rows)
         if next_cursor:
@@ -205,12 +223,13 @@ def show_record(record: Record, *, action: str | None = None) -> None:
             "n",
             "owner_id",
             "visibility",
+            "hidden",
             "created_at",
             "updated_at",
         }
         click.echo(f"id          {record.id}")
         click.echo(f"version     {record.n}  {record.cid}")
-        click.echo(f"visibility  {record.visibility}")
+        click.echo(f"visibility  {_visibility(record)}")
         click.echo(f"updated     {record.updated_at.isoformat()}")
         content = {k: v for k, v in record.raw.items() if k not in meta}
         click.echo(json.dumps(content, indent=2, ensure_ascii=False))
@@ -264,6 +283,7 @@ __all__ = [
     "create_body",
     "data_option",
     "dig",
+    "hidden_option",
     "load_data",
     "needs_current",
     "page_options",

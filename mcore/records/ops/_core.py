@@ -130,6 +130,7 @@ async def reads(
                 "n": s.n,
                 "owner_id": s.record.owner_id,
                 "visibility": s.record.visibility,
+                "hidden": s.record.hidden,
                 "created_at": s.record.created_at,
                 "updated_at": s.at,
             }

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, require_create
+from mcore.access import Actor, Visibility, require_create, require_moderate
 from mcore.errors import Invalid, NotFound
 from mcore.records.blocks import get_contents, put_block
 from mcore.records.links import check_links
@@ -126,14 +126,32 @@ async def update(
     object_id: str,
     changes: Mapping[str, Any],
     visibility: Visibility | None = None,
+    hidden: bool | None = None,
     if_match: Collection[str] | None = None,
 ) -> ReadT:
     """Apply ``changes`` (field -> new value; embedded values are replaced whole) as a new
-    version. Nothing changes, no version. ``visibility`` is not content: changing it
-    writes no version."""
+    version. Nothing changes, no version. ``visibility`` and ``hidden`` are not content:
+    changing them writes no version.
+
+    Content and visibility are the owner's (or an admin's) to change; ``hidden`` is a
+    moderator's (or an admin's): with nothing else, on anyone's record; with other
+    changes, only where the actor may make those too. Only a public record is hidden."""
+    moderation_only = hidden is not None and not changes and visibility is None
     record = await lock_object(
-        session, actor=actor, subject=rt.subject, object_id=object_id, if_match=if_match
+        session,
+        actor=actor,
+        subject=rt.subject,
+        object_id=object_id,
+        if_match=if_match,
+        moderate=moderation_only,
     )
+    if hidden is not None:
+        require_moderate(actor, scope="records:write")
+        if hidden and not record.hidden and (visibility or record.visibility) != Visibility.public:
+            raise Invalid(
+                f"only a public {rt.subject.label} can be hidden; this one is private",
+                field="hidden",
+            )
     if changes:
         assert record.content_cid is not None
         current_content = (await get_contents(session, [record.content_cid]))[record.content_cid]
@@ -145,10 +163,12 @@ async def update(
         content_cid = await put_block(session, rt.content_of(data))
         if await append_version(session, record, content_cid=content_cid, actor=actor):
             await project(session, rt, record.id, data)
-    if visibility is not None and visibility != record.visibility:
+    if visibility is not None:
         record.visibility = visibility
-        session.add(record)
-        await session.flush()
+    if hidden is not None:
+        record.hidden = hidden
+    session.add(record)
+    await session.flush()  # an UPDATE only if either really changed
     return (await reads(session, rt, actor, [shown_head(record)]))[0]
 
 
