@@ -63,11 +63,14 @@ def list_files(
 
 
 def update_file(
-    file_id: str, *, filename: str | None = None, visibility: str | None = None
+    file_id: str,
+    *,
+    filename: str | None = None,
+    visibility: str | None = None,
+    hidden: bool | None = None,
 ) -> Call[FileInfo]:
-    body = {
-        k: v for k, v in {"filename": filename, "visibility": visibility}.items() if v is not None
-    }
+    given = {"filename": filename, "visibility": visibility, "hidden": hidden}
+    body = {k: v for k, v in given.items() if v is not None}
     return Call("PATCH", f"/api/v1/files/{segment(file_id)}", FileInfo.from_json, json=body)
 
 

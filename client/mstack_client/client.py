@@ -243,10 +243,17 @@ class Client(Models, Base):
         return next((f for f in page.items if f.cid == cid), None)
 
     def update_file(
-        self, file_id: str, *, filename: str | None = None, visibility: str | None = None
+        self,
+        file_id: str,
+        *,
+        filename: str | None = None,
+        visibility: str | None = None,
+        hidden: bool | None = None,
     ) -> FileInfo:
-        """Rename a file or change its visibility (``private`` or ``public``)."""
-        return self._call(_api.update_file(file_id, filename=filename, visibility=visibility))
+        """Rename a file or change its visibility (``private`` or ``public``); ``hidden``
+        hides or shows someone's public file (moderators and admins)."""
+        call = _api.update_file(file_id, filename=filename, visibility=visibility, hidden=hidden)
+        return self._call(call)
 
     def delete_file(self, file_id: str) -> FileInfo:
         """Move a file to the trash (restorable for the server's retention time)."""

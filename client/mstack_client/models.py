@@ -52,6 +52,7 @@ class FileInfo:
     declared_type: str | None = None
     job_id: str | None = None
     visibility: str = "private"
+    hidden: bool = False
     deleted_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -70,6 +71,7 @@ class FileInfo:
             declared_type=data.get("declared_type"),
             job_id=data.get("job_id"),
             visibility=data.get("visibility", "private"),
+            hidden=bool(data.get("hidden", False)),
             deleted_at=_time(data.get("deleted_at")),
             raw=data,
         )

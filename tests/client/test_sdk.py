@@ -18,11 +18,13 @@ from mstack_client import (
     ConnectionFailed,
     DownloadResult,
     FileInfo,
+    Forbidden,
     IntegrityError,
     Interrupted,
     Invalid,
     MstackError,
     NotFound,
+    Tokens,
     TooLarge,
     file_cid,
 )
@@ -361,6 +363,23 @@ def test_file_records_update_trash_restore(sdk: Client) -> None:
     with pytest.raises(NotFound, match="trash"):
         sdk.get_file(file.id)
     assert sdk.restore_file(file.id).deleted_at is None
+
+
+def test_a_moderator_hides_and_shows_a_file(live_server: LiveServer, sdk: Client) -> None:
+    file = sdk.upload(io.BytesIO(b"in plain sight"), filename="p.txt")
+    public = sdk.update_file(file.id, visibility="public")
+    assert public.hidden is False
+    with pytest.raises(Forbidden):
+        sdk.update_file(file.id, hidden=True)  # owners do not moderate
+    live_server.sign_in("moderator", username="file-mod")
+    with Client(live_server.url, tokens=Tokens(live_server.token)) as moderator:
+        assert moderator.update_file(file.id, hidden=True).hidden is True
+        with Client(live_server.url) as guest, pytest.raises(NotFound):
+            guest.get_file(file.id)
+        assert sdk.get_file(file.id).hidden is True  # its owner still sees it
+        assert moderator.update_file(file.id, hidden=False).hidden is False
+    with Client(live_server.url) as guest:
+        assert guest.get_file(file.id).filename == "p.txt"
 
 
 def test_pages_are_followed_to_the_end(sdk: Client) -> None:
