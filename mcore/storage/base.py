@@ -72,7 +72,9 @@ class BlobStore(abc.ABC):
         """Move a staged blob under its CID; True when it was new, False when deduplicated.
 
         Call it inside the transaction that writes the reference (see
-        ``mcore.db.serialize_on``) so garbage collection cannot interleave.
+        ``mcore.db.serialize_on``) so garbage collection cannot interleave, and
+        ``discard`` the staged blob after that transaction, whatever its outcome: a
+        deduplicated blob's temp file is left for it.
         """
 
     @abc.abstractmethod

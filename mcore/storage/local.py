@@ -278,7 +278,10 @@ class LocalBlobStore(BlobStore):
         target = self.path_for(staged.cid)
         if target.exists():
             os.utime(target)  # a fresh time keeps gc's grace period away from it
-            os.unlink(staged.temp_path)
+            if staged.adopted:  # `ingest --move`: the moved file is not kept twice
+                os.unlink(staged.temp_path)
+            # a temp file stays for discard(), which callers run after their transaction:
+            # unlinking a large file takes time that the write lock need not wait for
             return False
         shard = target.parent
         if not shard.exists():

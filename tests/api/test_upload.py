@@ -73,6 +73,7 @@ async def test_same_bytes_twice_one_blob_two_records(
     assert len(blob_files(settings)) == 1
     assert len(await rows(db, File)) == 2
     assert len(await rows(db, BlobRef)) == 2
+    assert temp_files(settings) == []  # the second copy was dropped after its commit
 
 
 async def test_expected_cid_matching_is_accepted(client: httpx.AsyncClient) -> None:

@@ -45,6 +45,9 @@ async def test_identical_bytes_stored_once_and_touched(store: LocalBlobStore) ->
     staged = await writer.finish()
     assert await store.place(staged) is False
     assert path.stat().st_mtime > 1_000_000  # touched: gc's grace period starts again
+    # the copy is dropped by discard(), after the caller's transaction, not under its lock
+    assert staged.temp_path.exists()
+    await store.discard(staged)
     assert not staged.temp_path.exists()
     assert [b.cid async for b in store.iter()] == [cid]
 
