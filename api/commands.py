@@ -13,11 +13,17 @@ import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from mcore.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from mcore.files.staging import StagedUpload
+    from mcore.storage import BlobStore
 
 T = TypeVar("T")
 
@@ -111,9 +117,10 @@ def ingest(
     ctx: click.Context, paths: tuple[Path, ...], move: bool, owner: str | None, as_json: bool
 ) -> None:
     """Register files already on this machine (folders are walked)."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    from mcore.files.staging import StagedUpload, stage_path_sync
+    from mcore.files.staging import discard_uploads, stage_path_sync
     from mcore.storage import open_store
 
     settings = _settings(ctx)
@@ -123,18 +130,61 @@ def ingest(
     store = open_store(settings)
     # Files are staged (copied, hashed, made durable) on a thread, up to two ahead of the
     # database; the first starts now, while the database layer is still being imported.
+    # A staged file stays in `window` until record() owns it (and discards its temp file).
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+    stop = threading.Event()
     queue = iter(files)
     window: list[tuple[Path, Future[StagedUpload]]] = []
 
     def stage_next() -> None:
         path = next(queue, None)
         if path is not None:
-            window.append((path, pool.submit(stage_path_sync, store, path, settings, move=move)))
+            staging = pool.submit(stage_path_sync, store, path, settings, move=move, stop=stop)
+            window.append((path, staging))
+
+    def drop_unrecorded() -> None:
+        """After an error or Ctrl-C: end the copy in progress at its next chunk and remove
+        the temp files of everything staged but not recorded."""
+        stop.set()
+        for _, future in window:
+            future.cancel()
+        pool.shutdown(wait=True)
+        left = [f.result() for _, f in window if not f.cancelled() and f.exception() is None]
+        if left:
+            _run(lambda: discard_uploads(store, left))
 
     stage_next()
     stage_next()
+    results: list[dict[str, Any]] = []
+    try:
+        total = sum(f.stat().st_size for f in files)
+        failed = _ingest_staged(
+            settings, store, window, stage_next, total=total, owner=owner, results=results
+        )
+    finally:
+        drop_unrecorded()
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r['cid']}  {r['id']}  {r['filename']}")
+    click.echo(f"{len(results)} ingested, {failed} failed", err=True)
+    if failed:
+        sys.exit(1)
 
+
+def _ingest_staged(
+    settings: Settings,
+    store: BlobStore,
+    window: list[tuple[Path, Future[StagedUpload]]],
+    stage_next: Callable[[], None],
+    *,
+    total: int,
+    owner: str | None,
+    results: list[dict[str, Any]],
+) -> int:
+    """Record staged files in order as they come out of ``window`` (``mstack ingest``);
+    append each record to ``results`` and return how many files failed."""
     from mcore.access import SYSTEM, Actor, Role
     from mcore.db import Database
     from mcore.errors import DomainError
@@ -143,11 +193,14 @@ def ingest(
     from mcore.jobs.ops import record_and_enqueue
     from mcore.wakeup import acquire_bus, release_bus
 
-    total = sum(f.stat().st_size for f in files)
     failed = 0
-    results: list[dict[str, Any]] = []
-
     actor = SYSTEM
+
+    def report(path: Path, exc: DomainError | OSError) -> None:
+        nonlocal failed
+        failed += 1
+        reason = exc.detail if isinstance(exc, DomainError) else exc.strerror
+        click.echo(f"\n{path}: {reason}", err=True)
 
     async def record(staged: StagedUpload, db: Database) -> None:
         try:
@@ -160,7 +213,7 @@ def ingest(
         results.append(FileRead.model_validate(file, from_attributes=True).model_dump(mode="json"))
 
     async def run() -> None:
-        nonlocal failed, actor
+        nonlocal actor
         db = Database(settings)
         bus = await acquire_bus(settings)  # with Redis, running workers hear of the new jobs
         try:
@@ -172,20 +225,22 @@ def ingest(
                 actor = Actor(id=user.id, role=Role(user.role))
             with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
                 while window:
-                    path, future = window.pop(0)
+                    path, future = window[0]
+                    try:
+                        staged = await asyncio.wrap_future(future)
+                    except (DomainError, OSError) as exc:
+                        window.pop(0)
+                        stage_next()
+                        report(path, exc)
+                        continue
+                    window.pop(0)  # from here record() owns the staged file
                     stage_next()
                     try:
-                        await record(await asyncio.wrap_future(future), db)
+                        await record(staged, db)
                     except (DomainError, OSError) as exc:
-                        failed += 1
-                        reason = exc.detail if isinstance(exc, DomainError) else exc.strerror
-                        click.echo(f"\n{path}: {reason}", err=True)
-                    bar.update(future.result().blob.size if future.exception() is None else 0)
+                        report(path, exc)
+                    bar.update(staged.blob.size)
         finally:
-            for _, future in window:
-                if not future.cancel() and future.exception() is None:
-                    await discard_uploads(store, [future.result()])
-            pool.shutdown()
             await release_bus(bus)
             await db.dispose()
 
@@ -193,14 +248,7 @@ def ingest(
         _run(run)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
-    if as_json:
-        click.echo(json.dumps(results, indent=2))
-    else:
-        for r in results:
-            click.echo(f"{r['cid']}  {r['id']}  {r['filename']}")
-    click.echo(f"{len(results)} ingested, {failed} failed", err=True)
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 @main.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Event
 
 from mcore.cid import RAW, parse_cid
 from mcore.errors import Invalid, TooLarge, UnsupportedType
@@ -160,18 +161,23 @@ def check_file(path: Path, settings: Settings) -> tuple[str, int]:
 
 
 def stage_path_sync(
-    store: BlobStore, path: Path, settings: Settings, *, move: bool = False
+    store: BlobStore,
+    path: Path,
+    settings: Settings,
+    *,
+    move: bool = False,
+    stop: Event | None = None,
 ) -> StagedUpload:
     """Stage a file already on this machine (blocking; run it in a thread).
 
     ``move`` adopts the file in place when it is on the same disk as the store: it ends up
     under its CID, or is removed when the same bytes are already stored. Otherwise the file
-    is copied and left as it was.
+    is copied and left as it was; setting ``stop`` abandons a copy (``InterruptedError``).
     """
     detected, _ = check_file(path, settings)
     staged = store.adopt_sync(path) if move else None
     if staged is None:
-        staged = store.copy_in_sync(path)
+        staged = store.copy_in_sync(path, stop)
         if move:
             path.unlink(missing_ok=True)
     return StagedUpload(

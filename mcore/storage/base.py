@@ -12,6 +12,7 @@ import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Event
 
 
 @dataclass
@@ -59,8 +60,9 @@ class BlobStore(abc.ABC):
         """A writer for one new blob."""
 
     @abc.abstractmethod
-    def copy_in_sync(self, src: Path) -> StagedBlob:
-        """Stage a copy of a local file (blocking: run it in a thread)."""
+    def copy_in_sync(self, src: Path, stop: Event | None = None) -> StagedBlob:
+        """Stage a copy of a local file (blocking: run it in a thread). Setting ``stop``
+        ends the copy at its next chunk with ``InterruptedError``, leaving nothing."""
 
     def adopt_sync(self, src: Path) -> StagedBlob | None:
         """Stage a local file in place, to be moved under its CID; None when the store

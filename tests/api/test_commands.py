@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from api.commands import main
 from mcore.cid import file_cid
 from mcore.settings import Settings
-from tests.conftest import blob_files, free_port
+from tests.conftest import blob_files, free_port, temp_files
 
 
 @pytest.fixture
@@ -114,6 +114,33 @@ def test_ingest_through_the_mstack_script_ends_cleanly(tmp_path: Path, settings:
     checked = subprocess.run([script, "verify"], env=env, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "checked 150 blobs" in checked.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # about the process, not the database
+def test_ctrl_c_during_an_ingest_leaves_nothing_behind(tmp_path: Path, settings: Settings) -> None:
+    script = Path(sys.executable).parent / "mstack"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
+    env |= {"MSTACK_DATA_DIR": str(settings.data_dir), "MSTACK_DATABASE_URL": settings.db_url}
+    env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["*/*"]'
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(1024**3)  # sparse: quick to make, a whole GiB to copy
+    ingest = subprocess.Popen(
+        [script, "ingest", str(big)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while not any(settings.tmp_dir.glob("*.part")):  # the copy has begun
+        assert ingest.poll() is None, ingest.communicate()
+        assert time.monotonic() < deadline, "the copy never started"
+        time.sleep(0.002)
+    ingest.send_signal(signal.SIGINT)
+    _, err = ingest.communicate(timeout=30)
+    assert ingest.returncode == 1, err
+    assert "Aborted" in err.decode()
+    assert temp_files(settings) == []  # the copy stopped and its temp file went
+    assert blob_files(settings) == []
+    listed = subprocess.run([script, "verify"], env=env, capture_output=True, text=True)
+    assert "checked 0 blobs" in listed.stdout
 
 
 def test_verify_and_gc_commands(run, tmp_path: Path, settings: Settings) -> None:

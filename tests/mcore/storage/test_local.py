@@ -105,6 +105,20 @@ def test_iter_ignores_foreign_files(store: LocalBlobStore, tmp_path: Path) -> No
     assert asyncio.run(run()) == []
 
 
+def test_a_stopped_copy_raises_and_leaves_no_temp_file(
+    store: LocalBlobStore, tmp_path: Path
+) -> None:
+    import threading
+
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(1024))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(InterruptedError):
+        store.copy_in_sync(src, stop)
+    assert list(store.tmp_dir.iterdir()) == []
+
+
 def test_a_refused_direct_write_goes_through_the_page_cache(tmp_path: Path) -> None:
     from mcore.storage.local import _open_direct, _write_chunk
 
