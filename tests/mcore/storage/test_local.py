@@ -22,8 +22,16 @@ async def collect(chunks: AsyncIterator[bytes]) -> bytes:
     return b"".join([c async for c in chunks])
 
 
-async def test_put_hashes_and_places_read_only(store: LocalBlobStore) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 17)  # crosses the writer's chunk size
+@pytest.mark.parametrize(
+    "size",
+    [
+        100,  # one plain write
+        3 * 1024 * 1024 + 17,  # past the writer's chunk: through the disk buffer, one flush
+        9 * 1024 * 1024 + 5,  # two full 4 MiB buffers straight to disk, then the rest
+    ],
+)
+async def test_put_hashes_and_places_read_only(store: LocalBlobStore, size: int) -> None:
+    data = os.urandom(size)
     cid = await put(store, data)
     assert cid == file_cid(data)
     path = store.path_for(cid)
