@@ -1,7 +1,9 @@
 """The hot read path: ``GET /blobs/{cid}`` answered without a database round trip.
 
-A signed link answers both questions a read needs by itself (``mcore.auth.links``, no
-database). Otherwise the read needs two answers: who is calling, and may they read it. The
+A signed link is checked once (its signature, then in the database that its maker may
+still read what it points at) and remembered like a read grant: until a write in this
+process, ``read_grant_ttl`` or the link's expiry, whichever comes first. Otherwise the
+read needs two answers: who is calling, and may they read it. The
 first comes from ``api.auth.fast_actor`` (headers only, no database while the credentials
 are cached). The second is remembered: the
 slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
@@ -76,7 +78,7 @@ class SignedLinks:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[str, tuple[BlobMeta, int]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[BlobMeta, float]] = OrderedDict()
 
     def get(self, url: str) -> BlobMeta | None:
         item = self._items.get(url)
@@ -89,10 +91,13 @@ class SignedLinks:
         self._items.move_to_end(url)
         return meta
 
-    def put(self, url: str, meta: BlobMeta, expires: int) -> None:
+    def put(self, url: str, meta: BlobMeta, expires: float) -> None:
         self._items[url] = (meta, expires)
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
+
+    def invalidate(self) -> None:
+        self._items.clear()
 
 
 class FastPath:
@@ -124,6 +129,7 @@ class FastPath:
             await self.app(scope, receive, send)
         finally:
             self.grants.invalidate()
+            self.links.invalidate()
 
     async def _serve(self, scope: HTTPScope, cid: str, receive: Receive, send: Send) -> bool:
         meta: BlobMeta | None
@@ -143,7 +149,8 @@ class FastPath:
                 if signed is None:
                     return False
                 meta, expires = signed
-                self.links.put(url, meta, expires)
+                # the maker's right to read was checked now: trust it no longer than a grant
+                self.links.put(url, meta, min(expires, clock.time() + self.grants.ttl))
         else:
             # no need to validate the CID: only a CID the full route checked has a grant
             actor = await fast_actor(self.state, scope)

@@ -228,8 +228,9 @@ class Settings(BaseSettings):
     read_grant_ttl: float = Field(
         default=10.0,
         ge=0,
-        description="Seconds a checked blob read is remembered by the fast read path; changes"
-        " made by other processes take at most this long to apply (0 turns the cache off).",
+        description="Seconds a checked blob read (or signed link) is remembered by the fast"
+        " read path; changes made by other processes take at most this long to apply (0"
+        " turns the cache off).",
     )
     log_level: str = Field(default="info", description="Server log level.")
     access_log: bool = Field(

@@ -18,7 +18,9 @@ from litestar.types import ASGIApp
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import CurrentActor, Session, Store
 from mcore.auth import Auth, LinkRefused, is_signed
+from mcore.auth.ops.links import check_link_maker
 from mcore.cid import parse_cid
+from mcore.db import Database
 from mcore.errors import NotFound
 from mcore.files import ops
 from mcore.storage import BlobStore
@@ -27,8 +29,9 @@ from mcore.storage import BlobStore
 async def signed_meta(
     state: State, store: BlobStore, path: str, query: bytes, *, cid: str | None = None
 ) -> tuple[BlobMeta, int] | None:
-    """What a signed link grants and until when (no database), or None when the URL carries
-    no signature. ``LinkRefused`` (403) when it carries a bad or expired one.
+    """What a signed link grants and until when, or None when the URL carries no signature.
+    ``LinkRefused`` (403) when it carries a bad or expired one, or its maker may no longer
+    read what it points at (one database read; the fast path remembers the answer).
     """
     if not is_signed(query):
         return None
@@ -37,6 +40,9 @@ async def signed_meta(
     cid = cid or grant.params.get("cid")
     if cid is None:
         raise LinkRefused("this link does not say which content it grants")
+    db: Database = state.db
+    async with db.session() as session:
+        await check_link_maker(session, grant=grant, cid=cid)
     info = await store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")

@@ -149,3 +149,42 @@ async def test_signing_key_rotation_keeps_valid_links(client, settings, data_dir
         update={"link_keys": {"k2": SecretStr("n" * 40)}, "link_key_id": "k2"}
     )
     assert await fetch(retired, old_url) == 403  # once dropped, its links stop
+
+
+async def test_a_link_ends_when_its_file_is_trashed_and_returns_with_it(
+    client, anon_client
+) -> None:
+    file = await upload(client)
+    links = [(await link(client, file_id=file["id"]))["url"]]
+    links.append((await link(client, cid=file["cid"]))["url"])
+    for url in links * 2:  # the second read of each comes from the fast path's memory
+        assert (await anon_client.get(url)).status_code == 200
+    assert (await client.delete(f"/api/v1/files/{file['id']}")).status_code == 200
+    for url in links:
+        reply = await anon_client.get(url)
+        assert reply.status_code == 403
+        assert reply.headers["content-type"] == PROBLEM
+        assert "deleted, made private or hidden" in reply.json()["detail"]
+    assert (await client.post(f"/api/v1/files/{file['id']}/restore")).status_code == 200
+    for url in links:
+        assert (await anon_client.get(url)).status_code == 200  # not yet expired: works again
+
+
+async def test_a_link_grants_only_what_its_maker_may_still_read(
+    client, make_client, anon_client
+) -> None:
+    file = await upload(client)
+    await client.patch(f"/api/v1/files/{file['id']}", json={"visibility": "public"})
+    stranger = await make_client("user")
+    shared = (await link(stranger, file_id=file["id"]))["url"]
+    assert (await anon_client.get(shared)).status_code == 200
+    await client.patch(f"/api/v1/files/{file['id']}", json={"visibility": "private"})
+    assert (await anon_client.get(shared)).status_code == 403  # the stranger can't read it
+    mine = (await link(client, file_id=file["id"]))["url"]
+    assert (await anon_client.get(mine)).status_code == 200  # the owner still can
+    admin = await make_client("admin")
+    disabled = await admin.post(f"/api/v1/admin/users/{client.user_id}/disable")
+    assert disabled.status_code == 200
+    reply = await anon_client.get(mine)
+    assert reply.status_code == 403
+    assert "can no longer share it" in reply.json()["detail"]

@@ -1,19 +1,24 @@
-"""Making signed links, for callers who may read what the link points at."""
+"""Signed links: made for callers who may read what a link points at, and honoured only
+while they still may."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor
-from mcore.auth.models import LinkRequest, SignedLink
+from mcore.access import Actor, Role
+from mcore.auth.links import LinkGrant, LinkRefused
+from mcore.auth.models import LinkRequest, SignedLink, User
 from mcore.auth.ops.common import require_signed_in
 from mcore.auth.service import Auth
 from mcore.cid import RAW, parse_cid
 from mcore.clock import clock
-from mcore.errors import Invalid
+from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as files
+
+_FILE_CONTENT = re.compile(r"^/api/v1/files/([^/]+)/content$")
 
 
 async def create_link(
@@ -22,8 +27,8 @@ async def create_link(
     """A URL to a file's content or a blob that works without a session until it expires.
 
     It is made only for a signed-in caller who may read the file (or some file that
-    references the blob) now. The content type and name travel signed in the link, so
-    serving it needs no database.
+    references the blob) now, and names them (``by``): ``check_link_maker`` refuses it
+    once they no longer may. The content type and name travel signed in the link.
     """
     require_signed_in(actor)
     if (data.file_id is None) == (data.cid is None):
@@ -47,5 +52,31 @@ async def create_link(
         content_type = await files.readable_blob_type(session, actor=actor, cid=cid)
         path = f"/blobs/{cid}"
         params = {"type": content_type}
+    params["by"] = actor.id
     url = auth.links.sign(path, expires=expires, params=params)
     return SignedLink(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
+
+
+async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str) -> None:
+    """Refuse a valid link (``LinkRefused``) whose maker can no longer read what it points
+    at: the file was trashed, made private or hidden, or the maker's account disabled or
+    removed. A link grants what its maker may read, while they may, until it expires."""
+    maker = grant.params.get("by")
+    if maker is None:  # made before links named their maker; expired within link_max_ttl
+        return
+    user = await session.get(User, maker)
+    if user is None or user.disabled:
+        raise LinkRefused("the account that shared this link can no longer share it")
+    actor = Actor(id=user.id, role=Role(user.role))
+    try:
+        match = _FILE_CONTENT.match(grant.path)
+        if match is not None:
+            file = await files.get_file(session, actor=actor, file_id=match.group(1))
+            if file.cid != cid:
+                raise NotFound("the file no longer holds these bytes")
+        else:
+            await files.readable_blob_type(session, actor=actor, cid=cid)
+    except (NotFound, Forbidden):
+        raise LinkRefused(
+            "what this link points at was deleted, made private or hidden since it was shared"
+        ) from None
