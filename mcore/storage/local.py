@@ -66,6 +66,13 @@ def _copy_buffer(size: int) -> mmap.mmap:
     return buffer
 
 
+def _release(buffer: mmap.mmap) -> None:
+    """Unmap a buffer now, or, while an error's traceback still holds a view of it, when
+    that goes (closing it then would raise ``BufferError`` over the real error)."""
+    with contextlib.suppress(BufferError):
+        buffer.close()
+
+
 def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
     while view:
         written = os.pwrite(fd, view, offset)
@@ -146,7 +153,7 @@ def _copy_and_hash(
         if direct is not None:
             os.close(direct)
         for buffer in buffers:
-            buffer.close()
+            _release(buffer)
     if offset != size or os.fstat(src).st_size != size:
         raise OSError(errno.EIO, "the source file changed size while it was being copied")
     return hasher.digest()
@@ -185,8 +192,7 @@ class _DiskWriter:
                 self.flush()
 
     def flush(self) -> None:
-        with memoryview(self.buffer) as whole:
-            _write_chunk(self.direct, self.fd, whole[: self.filled], self.offset)
+        _write_chunk(self.direct, self.fd, memoryview(self.buffer)[: self.filled], self.offset)
         self.offset += self.filled
         self.filled = 0
 
@@ -194,7 +200,7 @@ class _DiskWriter:
         if self.direct is not None:
             os.close(self.direct)
             self.direct = None
-        self.buffer.close()
+        _release(self.buffer)
 
 
 class LocalBlobWriter(BlobWriter):

@@ -167,3 +167,50 @@ def test_copy_in_hashes_the_copy_chunk_by_chunk(
             digest = _copy_and_hash(s.fileno(), dst, d.fileno(), chunk=chunk)
         assert digest == digest_of(file_cid(data))
         assert dst.read_bytes() == data
+
+
+_FULL_DISK = """
+import asyncio, os, resource, signal, sys
+from pathlib import Path
+from mcore.storage.local import LocalBlobStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+root = Path(sys.argv[1])
+store = LocalBlobStore(root / "blobs", root / "tmp")
+src = root / "src.bin"
+src.write_bytes(os.urandom(40 << 20))
+resource.setrlimit(resource.RLIMIT_FSIZE, (10 << 20, resource.RLIM_INFINITY))
+try:
+    store.copy_in_sync(src)
+except OSError as exc:
+    print("copy", exc.errno)
+async def upload():
+    writer = store.writer()
+    try:
+        for _ in range(40):
+            await writer.write(b"x" * (1 << 20))
+        await writer.finish()
+    except OSError as exc:
+        await writer.abort()
+        print("upload", exc.errno)
+asyncio.run(upload())
+print("left", len(list(store.tmp_dir.iterdir())))
+"""
+
+
+def test_a_failing_disk_write_surfaces_as_itself(tmp_path: Path) -> None:
+    """A write the disk refuses (here: past a file-size limit, EFBIG, as a full disk gives
+    ENOSPC) reaches the caller as that OSError, not hidden behind the buffers' cleanup,
+    and leaves no temp file. In a child process: the limit is per process."""
+    import errno
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [
+        f"copy {errno.EFBIG}",
+        f"upload {errno.EFBIG}",
+        "left 0",
+    ]
