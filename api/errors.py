@@ -7,6 +7,7 @@ that reveals nothing.
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -32,6 +33,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal server error",
+    507: "Insufficient storage",
 }
 
 
@@ -98,7 +100,17 @@ def client_gone(request: Request[Any, Any, Any], _: ClientGone) -> Response[dict
     return problem(400, "the client closed the connection before the request was complete")
 
 
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        log.error("no room to store on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            507,
+            "the server has no room left to store this; nothing was kept. Tell its"
+            " administrator, and try again later",
+        )
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,

@@ -224,6 +224,57 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
         proc.wait(timeout=10)
 
 
+def test_a_full_disk_is_a_clear_507_and_keeps_nothing(tmp_path: Path) -> None:
+    """A disk that refuses the bytes (here a file-size limit; ENOSPC when full)."""
+    port = free_port()
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "MSTACK_DATA_DIR": str(data_dir), "MSTACK_CONFIG": ""}
+    env["MSTACK_JOBS__EMBEDDED_WORKER"] = "false"
+    env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["*/*"]'
+    # files of at most 8 MiB, and a write past that fails (EFBIG) instead of killing
+    limited = 'trap "" XFSZ; ulimit -f 8192; exec "$0" -m api.commands serve --port "$1"'
+    proc = subprocess.Popen(
+        ["bash", "-c", limited, sys.executable, str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            time.sleep(0.1)
+        account = {"email": "full@example.org", "username": "full", "password": "a fine password"}
+        httpx.post(f"{url}/api/v1/auth/register", json=account).raise_for_status()
+        credentials = {"username": "full", "password": account["password"]}
+        login = httpx.post(f"{url}/api/v1/auth/login", json=credentials).json()
+        headers = {"Authorization": f"Bearer {login['access_token']}"}
+        big = os.urandom(12 * 2**20)
+        reply = httpx.post(
+            f"{url}/api/v1/files", params={"filename": "big.bin"}, content=big, headers=headers
+        )
+        assert reply.status_code == 507, reply.text
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert "no room left to store this; nothing was kept" in reply.json()["detail"]
+        listed = httpx.get(f"{url}/api/v1/files", headers=headers).json()
+        assert listed["items"] == []
+        assert list((data_dir / "tmp").iterdir()) == []
+        small = httpx.post(
+            f"{url}/api/v1/files", params={"filename": "s.bin"}, content=b"fits", headers=headers
+        )
+        assert small.status_code == 201  # the server carries on
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 def test_ingest_for_an_owner(run, tmp_path: Path) -> None:
     made = run(
         "admin",
