@@ -132,6 +132,10 @@ def ingest(
     # database; the first starts now, while the database layer is still being imported.
     # A staged file stays in `window` until record() owns it (and discards its temp file).
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+    # Start the pool's thread before any copy: a Ctrl-C inside the submit that starts it
+    # could otherwise land before the pool records the thread, and shutdown() would not
+    # wait for a copy still running on it.
+    pool.submit(int).result()
     stop = threading.Event()
     queue = iter(files)
     window: list[tuple[Path, Future[StagedUpload]]] = []
@@ -153,10 +157,10 @@ def ingest(
         if left:
             _run(lambda: discard_uploads(store, left))
 
-    stage_next()
-    stage_next()
     results: list[dict[str, Any]] = []
-    try:
+    try:  # from the first copy on: a Ctrl-C anywhere still stops it and drops its temp file
+        stage_next()
+        stage_next()
         total = sum(f.stat().st_size for f in files)
         failed = _ingest_staged(
             settings, store, window, stage_next, total=total, owner=owner, results=results

@@ -313,6 +313,8 @@ class LocalBlobStore(BlobStore):
 
     def copy_in_sync(self, src: Path, stop: Event | None = None) -> StagedBlob:
         """Copy while hashing (see ``_copy_and_hash``), then fsync."""
+        if stop is not None and stop.is_set():
+            raise InterruptedError(errno.EINTR, "the copy was stopped")
         temp = self.tmp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
         fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:

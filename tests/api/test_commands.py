@@ -137,7 +137,7 @@ def test_ctrl_c_during_an_ingest_leaves_nothing_behind(tmp_path: Path, settings:
     _, err = ingest.communicate(timeout=30)
     assert ingest.returncode == 1, err
     assert "Aborted" in err.decode()
-    assert temp_files(settings) == []  # the copy stopped and its temp file went
+    assert temp_files(settings) == [], err.decode()  # the copy stopped, its temp file went
     assert blob_files(settings) == []
     listed = subprocess.run([script, "verify"], env=env, capture_output=True, text=True)
     assert "checked 0 blobs" in listed.stdout
