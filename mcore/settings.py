@@ -89,7 +89,7 @@ class JobSettings(BaseModel):
     )
     memory_limit: int = Field(
         default=1 * GiB,
-        ge=128 * MiB,
+        ge=256 * MiB,  # below it libvips may find no room for its threads' stacks
         description="Address-space limit of each decoding child process, in bytes.",
     )
     tool_memory_limit: int = Field(

@@ -82,9 +82,10 @@ async def test_time_limit_kills_the_child(sandbox: Sandbox, tmp_path: Path) -> N
 
 
 async def test_memory_limit_stops_a_balloon(tmp_path: Path) -> None:
-    # an interlaced PNG must be decoded whole: 6000x6000x3 bytes is more than 128 MiB allows
-    src = _big_png(tmp_path / "interlaced.png", 6000, interlace=True)
-    box = Sandbox(memory_limit=128 * MiB, time_limit=30)
+    # an interlaced PNG must be decoded whole: 10000x10000x3 bytes is more than 256 MiB
+    # allows (at 128 MiB even a small image may find no room for libvips' thread stacks)
+    src = _big_png(tmp_path / "interlaced.png", 10000, interlace=True)
+    box = Sandbox(memory_limit=256 * MiB, time_limit=30)
     try:
         with pytest.raises(ProcessingError, match="more memory than the sandbox allows"):
             await box.run("image.previews", _args(src, tmp_path), result_path=tmp_path / "r")
