@@ -1,4 +1,5 @@
-"""The hot read path: ``GET /blobs/{cid}`` answered without a database round trip.
+"""The hot read path: ``GET /blobs/{cid}`` (and signed links to a file's content)
+answered without a database round trip.
 
 A signed link is checked once (its signature, then in the database that its maker may
 still read what it points at) and remembered like a read grant: until a write in this
@@ -27,6 +28,7 @@ from api.blobserve import BlobMeta, BlobResponse
 from api.deps import READ_METHODS
 from api.routes.blobs import signed_meta
 from mcore.auth import is_signed
+from mcore.auth.ops.links import FILE_CONTENT_PATH
 from mcore.cid import is_canonical
 from mcore.clock import clock
 from mcore.errors import DomainError
@@ -118,9 +120,12 @@ class FastPath:
         method = http["method"]
         if method in SERVED:
             path = http["path"]
-            if path.startswith(BLOBS) and await self._serve(
-                http, path[len(BLOBS) :], receive, send
-            ):
+            cid: str | None = None
+            if path.startswith(BLOBS):
+                cid = path[len(BLOBS) :]
+            elif not (FILE_CONTENT_PATH.match(path) and is_signed(http["query_string"])):
+                path = ""  # nothing the fast path answers
+            if path and await self._serve(http, cid, receive, send):
                 return
         if method in READ_METHODS:
             await self.app(scope, receive, send)
@@ -131,27 +136,13 @@ class FastPath:
             self.grants.invalidate()
             self.links.invalidate()
 
-    async def _serve(self, scope: HTTPScope, cid: str, receive: Receive, send: Send) -> bool:
-        meta: BlobMeta | None
-        query = scope["query_string"]
-        if is_signed(query):
-            url = f"{scope['path']}?{query.decode('latin-1')}"
-            meta = self.links.get(url)
-            if meta is None:
-                if not is_canonical(cid):
-                    return False
-                try:
-                    signed = await signed_meta(
-                        self.state, self.state.store, scope["path"], query, cid=cid
-                    )
-                except DomainError:
-                    return False  # the full route answers with the reason
-                if signed is None:
-                    return False
-                meta, expires = signed
-                # the maker's right to read was checked now: trust it no longer than a grant
-                self.links.put(url, meta, min(expires, clock.time() + self.grants.ttl))
-        else:
+    async def _serve(self, scope: HTTPScope, cid: str | None, receive: Receive, send: Send) -> bool:
+        """Answer a blob read (``cid``) or a signed link to a file's content (``None``: the
+        link names the CID); False leaves the request to the full route."""
+        meta: BlobMeta | None = None
+        if is_signed(scope["query_string"]):
+            meta = await self._signed(scope, cid)
+        elif cid is not None:
             # no need to validate the CID: only a CID the full route checked has a grant
             actor = await fast_actor(self.state, scope)
             meta = None if actor is None else self.grants.get(actor.id, cid)
@@ -159,3 +150,22 @@ class FastPath:
             return False
         await BlobResponse(meta, self.state.store, self.state.blob_cache)(scope, receive, send)
         return True
+
+    async def _signed(self, scope: HTTPScope, cid: str | None) -> BlobMeta | None:
+        query = scope["query_string"]
+        url = f"{scope['path']}?{query.decode('latin-1')}"
+        meta = self.links.get(url)
+        if meta is not None:
+            return meta
+        if cid is not None and not is_canonical(cid):
+            return None
+        try:
+            signed = await signed_meta(self.state, self.state.store, scope["path"], query, cid=cid)
+        except DomainError:
+            return None  # the full route answers with the reason
+        if signed is None:
+            return None
+        meta, expires = signed
+        # the maker's right to read was checked now: trust it no longer than a grant
+        self.links.put(url, meta, min(expires, clock.time() + self.grants.ttl))
+        return meta

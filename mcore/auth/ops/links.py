@@ -18,7 +18,7 @@ from mcore.clock import clock
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as files
 
-_FILE_CONTENT = re.compile(r"^/api/v1/files/([^/]+)/content$")
+FILE_CONTENT_PATH = re.compile(r"^/api/v1/files/([^/]+)/content$")  # a link to one file
 
 
 async def create_link(
@@ -69,7 +69,7 @@ async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str)
         raise LinkRefused("the account that shared this link can no longer share it")
     actor = Actor(id=user.id, role=Role(user.role))
     try:
-        match = _FILE_CONTENT.match(grant.path)
+        match = FILE_CONTENT_PATH.match(grant.path)
         if match is not None:
             file = await files.get_file(session, actor=actor, file_id=match.group(1))
             if file.cid != cid:
