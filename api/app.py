@@ -31,9 +31,9 @@ from api.routes.objects import get_object
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.eventhub import EventHub
-from mcore.jobs.imagecache import CacheStats
-from mcore.jobs.sandbox import Sandbox
 from mcore.jobs.worker import Worker
+from mcore.media.imagecache import CacheStats
+from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import open_store
 from mcore.wakeup import acquire_bus, release_bus

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pyvips
 
-from mcore.jobs import video
-from mcore.jobs.sandbox import Sandbox
-from mcore.jobs.tools import find_tool
+from mcore.media import video
+from mcore.media.sandbox import Sandbox
+from mcore.media.tools import find_tool
 
 GiB = 1024**3
 

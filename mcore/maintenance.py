@@ -19,8 +19,8 @@ from mcore.auth.ops import prune_sessions
 from mcore.cid import RAW, cid_from_digest, digest_of
 from mcore.clock import clock, utcnow
 from mcore.db import Database, serialize_on
+from mcore.files.derivatives import prune_orphans
 from mcore.files.ops import purge_trash
-from mcore.jobs.derivatives import prune_orphans
 from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore

@@ -2,8 +2,8 @@
 
 from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
 from mcore.events import Event
+from mcore.files.derivatives import Derivative
 from mcore.files.models import File
-from mcore.jobs.derivatives import Derivative
 from mcore.jobs.models import Job
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef

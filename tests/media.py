@@ -12,7 +12,7 @@ from pathlib import Path
 import pyvips
 from PIL import Image
 
-from mcore.jobs.tools import find_tool
+from mcore.media.tools import find_tool
 
 
 def jpeg(

@@ -13,6 +13,7 @@ from stream_zip import ZIP_AUTO, async_stream_zip
 from mcore.access import Actor
 from mcore.errors import Invalid
 from mcore.files import ops
+from mcore.files.derivatives import previews_of
 from mcore.storage import BlobStore
 
 MAX_FILES = 1000
@@ -45,8 +46,6 @@ async def plan_zip(
 ) -> list[Member]:
     """The members of a zip of files the actor may read (all of them, or an error naming
     the first that is not found), with their previews under ``previews/`` if asked."""
-    from mcore.jobs.derivatives import previews_of
-
     if not file_ids:
         raise Invalid("name at least one file id", field="ids")
     if len(file_ids) > MAX_FILES:

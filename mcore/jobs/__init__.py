@@ -1,5 +1,2 @@
-"""Background jobs: the queue, the worker, the sandbox and the media processors.
-
-Kept free of imports so ``mcore.settings`` and the sandbox's child process can import
-pieces of it cheaply.
-"""
+"""Background jobs: job rows, the queue and its leases, the worker, the job ops, and the
+handler that processes a file (``process``) with the steps of ``mcore.media``."""

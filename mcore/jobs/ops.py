@@ -15,15 +15,16 @@ from mcore.access import Actor, require_scope
 from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, Invalid, NotFound
 from mcore.events import EventType, publish
+from mcore.files import derivatives
 from mcore.files import ops as file_ops
+from mcore.files.derivatives import Derivative, DerivativeRead
 from mcore.files.ingest import record_uploads
 from mcore.files.models import File, FileStatus
 from mcore.files.staging import StagedUpload
 from mcore.ids import is_id
-from mcore.jobs import derivatives, queue
-from mcore.jobs.derivatives import Derivative, DerivativeRead
+from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, JobPage, JobRead, JobState, Lane
-from mcore.jobs.profiles import Profile, profile_for
+from mcore.media.profiles import Profile, profile_for
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
 from mcore.settings import Settings
 from mcore.storage import BlobStore

@@ -1,4 +1,5 @@
-"""Processing one file: pick the profile, make (or find) its derivatives, record them.
+"""The handler of a ``process_file`` job: pick the file's profile, make (or find) its
+derivatives with the steps of ``mcore.media``, record them.
 
 Bytes first, rows second: derivatives are made in a work folder, staged into the blob
 store, and then placed and recorded in one transaction together with the file's new
@@ -15,22 +16,37 @@ import secrets
 import shutil
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mcore.clock import utcnow
+from mcore.db import Database
 from mcore.events import EventType, publish
+from mcore.files import derivatives
+from mcore.files.derivatives import INFO, Output
 from mcore.files.models import File, FileStatus
-from mcore.jobs import derivatives, queue, steps
-from mcore.jobs.derivatives import INFO, Output
-from mcore.jobs.errors import LeaseLost, OverLimit, ProcessingError
+from mcore.jobs import queue
 from mcore.jobs.models import Job
-from mcore.jobs.profiles import RENDITION, Profile, max_size, previews_recipe, profile_for
-from mcore.jobs.steps import Context, Made
+from mcore.jobs.queue import LeaseLost
+from mcore.media import steps
+from mcore.media.errors import OverLimit, ProcessingError
+from mcore.media.profiles import RENDITION, Profile, max_size, previews_recipe, profile_for
+from mcore.media.steps import Context, Made
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 
 WORK_SUFFIX = ".work"
+
+
+@dataclass
+class JobContext(Context):
+    """What processing a job needs beyond a step's context: the database, the blob store,
+    and the worker holding the job's lease."""
+
+    db: Database
+    store: BlobStore
+    worker_id: str
 
 
 @contextlib.asynccontextmanager
@@ -108,7 +124,7 @@ async def _load_info(store: BlobStore, row: derivatives.Derivative) -> dict[str,
     return loaded
 
 
-async def process_file(ctx: Context, job: Job) -> dict[str, Any]:
+async def process_file(ctx: JobContext, job: Job) -> dict[str, Any]:
     """Make a file's derivatives and record the outcome. Raises ``ProcessingError``."""
     settings = ctx.settings
     async with ctx.db.session() as session:
@@ -161,7 +177,7 @@ async def process_file(ctx: Context, job: Job) -> dict[str, Any]:
 
 
 async def _finish(
-    ctx: Context, job: Job, file: File, profile: Profile, made_sets: list[Made]
+    ctx: JobContext, job: Job, file: File, profile: Profile, made_sets: list[Made]
 ) -> dict[str, Any]:
     main = made_sets[0]
     warnings = list(main.info.get("warnings") or [])

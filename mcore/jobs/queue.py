@@ -23,6 +23,10 @@ from mcore.jobs.models import Job, JobKind, JobState, Lane
 from mcore.wakeup import JOBS, mark
 
 
+class LeaseLost(Exception):
+    """Another worker took the job over (this one was presumed dead); drop it quietly."""
+
+
 async def enqueue(
     session: AsyncSession,
     *,

@@ -23,10 +23,11 @@ from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
 from mcore.files.models import File, FileStatus
 from mcore.jobs import queue
-from mcore.jobs.errors import LeaseLost, ProcessingError
 from mcore.jobs.models import Job, JobKind, Lane
-from mcore.jobs.process import Context, process_file, remove_stale_work_dirs
-from mcore.jobs.sandbox import Sandbox
+from mcore.jobs.process import JobContext, process_file, remove_stale_work_dirs
+from mcore.jobs.queue import LeaseLost
+from mcore.media.errors import ProcessingError
+from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import BlobStore, open_store
 from mcore.wakeup import JOBS, Bus, acquire_bus, release_bus
@@ -229,7 +230,7 @@ class Worker:
         async def progress(value: int) -> None:
             await self._progress(job, value)
 
-        context = Context(
+        context = JobContext(
             settings=self.settings,
             db=self.db,
             store=self.store,

@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from mcore.access import Actor, Role
 from mcore.db import Database
 from mcore.errors import NotFound
+from mcore.files.derivatives import Derivative
 from mcore.files.zips import plan_zip
-from mcore.jobs.derivatives import Derivative
 from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
 from tests import media
@@ -201,7 +201,7 @@ async def test_zip_refuses_what_cannot_be_read(settings: Settings, db: Database)
 
 async def test_image_cache_report_is_for_admins(settings: Settings, db: Database) -> None:
     from mcore.errors import Forbidden
-    from mcore.jobs.imagecache import CacheStats, cache_report
+    from mcore.media.imagecache import CacheStats, cache_report
 
     with pytest.raises(Forbidden):
         await cache_report(db, settings, CacheStats(), actor=Actor(id="u", role=Role.user))

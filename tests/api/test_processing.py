@@ -12,10 +12,10 @@ from mcore.access import Actor, Role, Visibility
 from mcore.db import Database
 from mcore.errors import Conflict, Forbidden, NotFound
 from mcore.events import Event
+from mcore.files.derivatives import Derivative
 from mcore.files.models import File, FileUpdate, to_read
 from mcore.files.ops import update_file
 from mcore.jobs import ops
-from mcore.jobs.derivatives import Derivative
 from mcore.refs import BlobRef
 from mcore.settings import Settings
 from tests import media

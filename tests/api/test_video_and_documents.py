@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from mcore.db import Database
 from mcore.events import Event
-from mcore.jobs import video
-from mcore.jobs.tools import find_tool
+from mcore.media import video
+from mcore.media.tools import find_tool
 from mcore.settings import Settings
 from tests import media
 from tests.apphelpers import fast, running_app

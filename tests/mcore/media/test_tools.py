@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mcore.jobs.tools import find_tool
+from mcore.media.tools import find_tool
 
 
 def test_the_ffmpeg_wheel_binaries_can_run(tmp_path: Path) -> None:
@@ -17,7 +17,7 @@ def test_the_ffmpeg_wheel_binaries_can_run(tmp_path: Path) -> None:
 
 def test_a_binary_installed_without_its_execute_bit_is_made_runnable(tmp_path: Path) -> None:
     """Wheels drop the execute bit of the binaries they ship; find_tool restores it."""
-    from mcore.jobs.tools import _executable
+    from mcore.media.tools import _executable
 
     script = tmp_path / "tool"
     script.write_text("#!/bin/sh\necho ran\n")

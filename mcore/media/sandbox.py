@@ -1,7 +1,7 @@
 """Untrusted decoding in child processes: a time limit (then a kill), a memory limit.
 
 Python decoders (libvips, PDFium) run in children forked from a fork server that has
-already imported them (``mcore.jobs._zygote``), so a child starts in milliseconds.
+already imported them (``mcore.media._zygote``), so a child starts in milliseconds.
 External tools (ffmpeg, ffprobe, LibreOffice) run as asyncio subprocesses through
 :func:`run_tool`, which applies the same limits. A child that crashes, hangs or balloons
 fails its job with a message and takes nothing else down.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcore.jobs.errors import ProcessingError
+from mcore.media.errors import ProcessingError
 
 log = logging.getLogger("mstack.sandbox")
 
@@ -63,7 +63,7 @@ class Sandbox:
                 self._proc = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "mcore.jobs._zygote",
+                    "mcore.media._zygote",
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     env={**os.environ, "VIPS_BLOCK_UNTRUSTED": "1", "MALLOC_ARENA_MAX": "2"},

@@ -1,6 +1,6 @@
 """The processing steps of each profile: what runs in the sandbox or as a tool, and what
-it produced (files in the work folder, findings). ``mcore.jobs.process`` stages and
-records the results."""
+it produced (files in the work folder, findings). ``mcore.jobs.process`` runs them for a
+job, then stages and records the results."""
 
 from __future__ import annotations
 
@@ -10,27 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcore.db import Database
-from mcore.jobs import video as ffmpeg
-from mcore.jobs.derivatives import Output, Recipe
-from mcore.jobs.document import find_office_converter
-from mcore.jobs.errors import ProcessingError
-from mcore.jobs.profiles import PREVIEW_QUALITY, PREVIEW_SIZES, RENDITION
-from mcore.jobs.sandbox import Sandbox, run_tool
-from mcore.jobs.tools import find_tool
+from mcore.files.derivatives import Output, Recipe
+from mcore.media import video as ffmpeg
+from mcore.media.document import find_office_converter
+from mcore.media.errors import ProcessingError
+from mcore.media.profiles import PREVIEW_QUALITY, PREVIEW_SIZES, RENDITION
+from mcore.media.sandbox import Sandbox, run_tool
+from mcore.media.tools import find_tool
 from mcore.settings import Settings
-from mcore.storage import BlobStore
 
 
 @dataclass
 class Context:
-    """What processing needs: settings, database, store, sandbox and a progress callback."""
+    """What a step needs: the settings, the sandbox and a progress callback (0-100)."""
 
     settings: Settings
-    db: Database
-    store: BlobStore
     sandbox: Sandbox
-    worker_id: str
     progress: Callable[[int], Awaitable[None]]
 
 

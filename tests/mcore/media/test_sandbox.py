@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from mcore.jobs.errors import ProcessingError
-from mcore.jobs.sandbox import Sandbox, run_tool
+from mcore.media.errors import ProcessingError
+from mcore.media.sandbox import Sandbox, run_tool
 from tests import media
 from tests.conftest import wait_for
 

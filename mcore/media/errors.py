@@ -1,4 +1,4 @@
-"""Why processing failed, in words a person can act on."""
+"""Why processing a file failed, in words a person can act on."""
 
 from __future__ import annotations
 
@@ -14,7 +14,3 @@ class ProcessingError(Exception):
 
 class OverLimit(ProcessingError):
     """The file is over a configured limit; it stays stored and downloadable."""
-
-
-class LeaseLost(Exception):
-    """Another worker took the job over (this one was presumed dead); drop it quietly."""

@@ -1,6 +1,6 @@
 """The sandbox's fork server: imports the decoders once, then forks one child per task.
 
-Run as ``python -m mcore.jobs._zygote`` by ``mcore.jobs.sandbox``. It reads one JSON
+Run as ``python -m mcore.media._zygote`` by ``mcore.media.sandbox``. It reads one JSON
 request per line on stdin and answers on stdout with the child's pid and, later, its exit
 status. Each child runs in its own process group with an address-space limit, a CPU
 limit, no core dumps, and dies with the fork server; it writes its result as JSON to the
@@ -20,13 +20,13 @@ import sys
 import traceback
 from typing import Any
 
-from mcore.jobs.errors import ProcessingError
+from mcore.media.errors import ProcessingError
 
 PR_SET_PDEATHSIG = 1
 
 
 def _tasks() -> dict[str, Any]:
-    from mcore.jobs import document, image
+    from mcore.media import document, image
 
     return {
         "image.previews": image.make_previews,

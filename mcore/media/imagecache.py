@@ -20,13 +20,13 @@ from mcore.access import Actor
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.errors import Forbidden, Invalid
+from mcore.files import derivatives
 from mcore.files import ops as file_ops
-from mcore.jobs import derivatives
-from mcore.jobs.derivatives import Derivative, Output, Recipe
-from mcore.jobs.errors import ProcessingError
-from mcore.jobs.image import FITS
-from mcore.jobs.profiles import IMAGE_TYPES
-from mcore.jobs.sandbox import Sandbox
+from mcore.files.derivatives import Derivative, Output, Recipe
+from mcore.media.errors import ProcessingError
+from mcore.media.image import FITS
+from mcore.media.profiles import IMAGE_TYPES
+from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mcore.jobs.errors import OverLimit, ProcessingError
+from mcore.media.errors import OverLimit, ProcessingError
 
 RENDER_EDGE = 2048  # long edge, in pixels, of the rendered first page the previews come from
 
@@ -45,7 +45,7 @@ def render_pdf(
     the first page. Runs in a sandbox child."""
     import pypdfium2 as pdfium
 
-    from mcore.jobs.image import make_previews
+    from mcore.media.image import make_previews
 
     try:
         pdf = pdfium.PdfDocument(src)

@@ -1,7 +1,7 @@
 """Video: ffprobe's JSON, a poster frame, an optional web rendition.
 
 Command lines are built with ffmpeg-python and run as asyncio subprocesses through
-``mcore.jobs.sandbox.run_tool`` (time limit, memory limit, kill). ffmpeg reports progress
+``mcore.media.sandbox.run_tool`` (time limit, memory limit, kill). ffmpeg reports progress
 on ``-progress pipe:1``.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import ffmpeg
 
-from mcore.jobs.errors import OverLimit, ProcessingError
-from mcore.jobs.sandbox import run_tool
+from mcore.media.errors import OverLimit, ProcessingError
+from mcore.media.sandbox import run_tool
 
 RENDITION_HEIGHT = 720
 

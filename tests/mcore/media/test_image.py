@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from mcore.jobs import image, thumbhash
-from mcore.jobs.errors import OverLimit, ProcessingError
+from mcore.media import image, thumbhash
+from mcore.media.errors import OverLimit, ProcessingError
 from tests import media
 
 LIMITS = {"max_pixels": 500_000_000, "max_frames": 1000}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from mcore.jobs.derivatives import Recipe
-from mcore.jobs.document import is_office
+from mcore.files.derivatives import Recipe
+from mcore.media.document import is_office
 from mcore.settings import Settings
 
 PREVIEW_SIZES = [256, 1024]

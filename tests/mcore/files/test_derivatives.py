@@ -8,8 +8,8 @@ from sqlmodel import func, select
 
 from mcore.access import Actor, Role
 from mcore.db import Database
+from mcore.files.derivatives import Derivative, Recipe
 from mcore.files.ops import trash_file
-from mcore.jobs.derivatives import Derivative, Recipe
 from mcore.maintenance import collect_garbage
 from mcore.refs import BlobRef
 from mcore.settings import Settings

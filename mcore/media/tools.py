@@ -9,7 +9,7 @@ import stat
 from functools import cache
 from pathlib import Path
 
-from mcore.jobs.errors import ProcessingError
+from mcore.media.errors import ProcessingError
 
 
 def _wheel_binary(name: str) -> Path | None:

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import blake3
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, exists
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.clock import utcnow
 from mcore.db import UTCDateTime, serialize_on
 from mcore.ids import new_id
-from mcore.refs import RefKind, add_ref, ref_count, remove_refs
+from mcore.refs import BlobRef, RefKind, add_ref, ref_count, remove_refs
 from mcore.storage import BlobStore, StagedBlob
 
 INFO = "info"  # the processor's findings about the source (JSON); never listed or served
@@ -192,10 +192,6 @@ async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative
 async def prune_orphans(session: AsyncSession, store: BlobStore) -> int:
     """Forget derivatives whose source no file or record uses any more (after its last
     file was purged), so garbage collection can take their blobs. Returns how many."""
-    from sqlalchemy import exists
-
-    from mcore.refs import BlobRef
-
     used = exists().where(
         col(BlobRef.cid) == col(Derivative.source_cid), col(BlobRef.kind) != RefKind.derived.value
     )

@@ -16,8 +16,8 @@ from typing import Any
 
 import pyvips
 
-from mcore.jobs import thumbhash
-from mcore.jobs.errors import OverLimit, ProcessingError
+from mcore.media import thumbhash
+from mcore.media.errors import OverLimit, ProcessingError
 
 # libvips loaders we accept (by the "vips-loader" header field); others are refused.
 LOADERS = {
