@@ -30,13 +30,13 @@ from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
 from mcore.auth import Auth
 from mcore.db import Database
-from mcore.eventhub import EventHub
+from mcore.events.hub import EventHub
+from mcore.events.wakeup import acquire_bus, release_bus
 from mcore.jobs.worker import Worker
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import open_store
-from mcore.wakeup import acquire_bus, release_bus
 
 VERSION = "0.1.0"
 

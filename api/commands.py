@@ -192,10 +192,10 @@ def _ingest_staged(
     from mcore.access import SYSTEM, Actor, Role
     from mcore.db import Database
     from mcore.errors import DomainError
+    from mcore.events.wakeup import acquire_bus, release_bus
     from mcore.files.models import FileRead
     from mcore.files.staging import discard_uploads
     from mcore.jobs.ops import record_and_enqueue
-    from mcore.wakeup import acquire_bus, release_bus
 
     failed = 0
     actor = SYSTEM
@@ -300,8 +300,8 @@ def reprocess(ctx: click.Context, file_ids: tuple[str, ...]) -> None:
     from mcore.access import SYSTEM
     from mcore.db import Database
     from mcore.errors import DomainError
+    from mcore.events.wakeup import acquire_bus, release_bus
     from mcore.jobs.ops import reprocess as queue_again
-    from mcore.wakeup import acquire_bus, release_bus
 
     settings = _settings(ctx)
 

@@ -1,7 +1,7 @@
 """Every table mcore declares, imported in one place for Alembic."""
 
 from mcore.auth.models import ApiKey, AuthSession, RefreshToken, User
-from mcore.events import Event
+from mcore.events.log import Event
 from mcore.files.derivatives import Derivative
 from mcore.files.models import File
 from mcore.jobs.models import Job

@@ -23,8 +23,8 @@ from litestar.exceptions import WebSocketDisconnect
 from api import auth
 from mcore.access import Actor
 from mcore.db import Database
-from mcore.eventhub import EventHub, Subscription
 from mcore.events import events_after, first_event_id, last_event_id, message
+from mcore.events.hub import EventHub, Subscription
 from mcore.settings import Settings
 
 CLOSE_UNAUTHENTICATED = 4401

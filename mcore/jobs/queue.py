@@ -18,9 +18,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.clock import utcnow
+from mcore.events.wakeup import JOBS, mark
 from mcore.ids import new_id
 from mcore.jobs.models import Job, JobKind, JobState, Lane
-from mcore.wakeup import JOBS, mark
 
 
 class LeaseLost(Exception):

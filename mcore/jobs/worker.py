@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
+from mcore.events.wakeup import JOBS, Bus, acquire_bus, release_bus
 from mcore.files.models import File, FileStatus
 from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, Lane
@@ -30,7 +31,6 @@ from mcore.media.errors import ProcessingError
 from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import BlobStore, open_store
-from mcore.wakeup import JOBS, Bus, acquire_bus, release_bus
 
 log = logging.getLogger("mstack.worker")
 

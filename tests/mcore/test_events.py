@@ -16,8 +16,8 @@ from mcore.events import (
     prune_events,
     publish,
 )
+from mcore.events.wakeup import EVENTS, Bus, acquire_bus, release_bus
 from mcore.settings import Settings
-from mcore.wakeup import EVENTS, Bus, acquire_bus, release_bus
 from tests.conftest import REQUIRE_TOOLS
 
 

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 
 from mcore.db import Database
-from mcore.events import Event, events_after, last_event_id
-from mcore.wakeup import EVENTS, Bus
+from mcore.events.log import Event, events_after, last_event_id
+from mcore.events.wakeup import EVENTS, Bus
 
 log = logging.getLogger("mstack.events")
 

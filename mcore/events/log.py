@@ -1,8 +1,8 @@
-"""Events: rows whose increasing id is the sequence number a client resumes from.
+"""The event log: rows whose increasing id is the sequence number a client resumes from.
 
 An event is written in the same transaction as the change it reports, so a client never
 hears of a change that was rolled back and never misses one that committed. Any process
-(server or worker) publishes; readers are woken by ``mcore.wakeup``.
+(server or worker) publishes; readers are woken by ``mcore.events.wakeup``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.clock import utcnow
 from mcore.db import UTCDateTime
-from mcore.wakeup import EVENTS, mark
+from mcore.events.wakeup import EVENTS, mark
 
 # Any fixed number: the transaction-scoped advisory lock that orders event ids on PostgreSQL.
 _PG_EVENTS_LOCK = 0x6D73_6576_656E_7473 & 0x7FFF_FFFF_FFFF_FFFF
