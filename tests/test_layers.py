@@ -46,3 +46,107 @@ def test_imports_run_one_way(package: str) -> None:
 def test_the_check_sees_real_imports() -> None:
     assert "mcore" in imported_packages(ROOT / "api" / "app.py")
     assert sources("mcore"), "no sources found: the layer check would pass vacuously"
+
+
+# -- inside mcore ---------------------------------------------------------------------------
+
+# mcore's rooms, lowest first. A room is a module or a package of mcore; a file belongs to
+# the longest room its name starts with, so a package whose modules stand at different
+# heights names its upper modules as rooms of their own (``files`` holds the tables and
+# staging, ``files.ops`` the ops above the access rules). A module may import its own room
+# and the rooms of the rows above it in this table: never a room of its own row or below.
+MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("clock", "errors", "settings"),  # plain values and the configuration
+    ("ids", "cid", "db"),  # identifiers, CIDs, the database engine
+    ("access", "pagination"),  # who is calling and what roles allow; list cursors
+    ("storage", "refs", "events"),  # blob stores; blob references; event log and wake-ups
+    ("files", "records", "auth"),  # tables, staging, blocks, sessions: below the access rules
+    ("access.objects",),  # who may read files, records and blobs (rows and SQL)
+    ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
+    ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media
+    ("jobs",),  # queue, worker, job ops, and the handler that processes a file with media
+    ("maintenance", "models", "migrate", "settings_doc"),  # gc and verify; every table; tools
+    ("migrations",),  # Alembic's environment
+)
+ROOM_ROW = {room: row for row, rooms in enumerate(MCORE_LAYERS) for room in rooms}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def mcore_imports(path: Path) -> set[str]:
+    """The mcore modules a file imports (``from mcore.x import y`` names ``mcore.x.y`` when
+    ``y`` is a module), at the top or inside a function."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path.parent)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, *([base] if base else [])])
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                is_module = (ROOT / sub.replace(".", "/")).is_dir() or (
+                    ROOT / (sub.replace(".", "/") + ".py")
+                ).is_file()
+                found.add(sub if is_module else base)
+    return {name for name in found if name.startswith("mcore.")}
+
+
+def room_of(module: str) -> str | None:
+    """The room of ``mcore.a.b.c``: the longest of ``a.b.c``, ``a.b``, ``a`` in the table."""
+    parts = module.split(".")[1:]
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in ROOM_ROW:
+            return ".".join(parts[:end])
+    return None
+
+
+def wrong_imports_in_mcore(root: Path = ROOT) -> list[str]:
+    wrong = []
+    for path in sorted((root / "mcore").rglob("*.py")):
+        source = module_name(path)
+        room = room_of(source)
+        if room is None:
+            continue  # mcore/__init__.py; a module outside the table is reported apart
+        for target in sorted(mcore_imports(path)):
+            there = room_of(target)
+            if there == room:
+                continue
+            if there is None or ROOM_ROW[there] >= ROOM_ROW[room]:
+                wrong.append(f"{path.relative_to(root)} ({room}) imports {target} ({there})")
+    return wrong
+
+
+def test_mcore_rooms_import_downwards_only() -> None:
+    wrong = wrong_imports_in_mcore()
+    assert not wrong, "\n".join(["upward or sideways imports (see MCORE_LAYERS):", *wrong])
+
+
+def test_every_mcore_module_has_a_room() -> None:
+    homeless = [
+        str(path.relative_to(ROOT))
+        for path in sources("mcore")
+        if path != ROOT / "mcore" / "__init__.py" and room_of(module_name(path)) is None
+    ]
+    assert not homeless, f"give these a room in MCORE_LAYERS: {homeless}"
+    stale = [
+        room
+        for room in ROOM_ROW
+        if not (ROOT / "mcore" / room.replace(".", "/")).is_dir()
+        and not (ROOT / "mcore" / (room.replace(".", "/") + ".py")).is_file()
+    ]
+    assert not stale, f"MCORE_LAYERS names rooms that do not exist: {stale}"
+
+
+def test_the_room_check_sees_real_imports() -> None:
+    zips = ROOT / "mcore" / "files" / "zips.py"
+    assert "mcore.files.derivatives" in mcore_imports(zips)
+    assert room_of("mcore.files.ops") == "files.ops"
+    assert room_of("mcore.files.models") == "files"
+    assert room_of("mcore.records.ops._lists") == "records.ops"

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import (
-    Actor,
-    Visibility,
-    can_read,
-    require_moderate,
-    require_scope,
-    require_write,
-)
+from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
+from mcore.access.objects import blob_type_for, may_read_file, readable_files
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
@@ -23,7 +16,6 @@ from mcore.files.models import File, FilePage, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
-from mcore.records.versions import links_readable_blob
 from mcore.refs import RefKind, remove_refs
 from mcore.settings import Settings
 
@@ -32,25 +24,13 @@ def _not_found(file_id: str) -> NotFound:
     return NotFound(f"no file with id {file_id!r}")
 
 
-def _readable_clause(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition matching the files ``actor`` may read (see ``mcore.access.can_read``)."""
-    if actor.is_moderator:
-        return true()
-    return or_(
-        col(File.owner_id) == actor.id,
-        (col(File.visibility) == Visibility.public) & col(File.hidden).is_(False),
-    )
-
-
 async def get_file(
     session: AsyncSession, *, actor: Actor, file_id: str, trashed: bool = False
 ) -> File:
     """A file the actor may read. Files of others that are not readable are simply not found."""
     require_scope(actor, "files:read")
     file = await session.get(File, file_id) if is_id(file_id) else None
-    if file is None or not can_read(
-        actor, owner_id=file.owner_id, visibility=file.visibility, hidden=file.hidden
-    ):
+    if file is None or not may_read_file(actor, file):
         raise _not_found(file_id)
     if file.deleted_at is not None and not trashed:
         raise NotFound(f"file {file_id!r} is in the trash; restore it to use it")
@@ -81,7 +61,7 @@ async def list_files(
     else:
         query = query.where(col(File.deleted_at).is_(None))
         query = (
-            query.where(File.owner_id == actor.id) if mine else query.where(_readable_clause(actor))
+            query.where(File.owner_id == actor.id) if mine else query.where(readable_files(actor))
         )
     after = decode_cursor(cursor)
     if after is not None:
@@ -166,21 +146,13 @@ async def purge_trash(session: AsyncSession, *, before: datetime) -> list[str]:
 
 async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -> str:
     """The content type of a blob the actor may read (from a live file that references it,
-    or a record the actor may read that links it).
+    or a record the actor may read that links it: ``mcore.access.objects``).
 
     ``NotFound`` when there is no such file or record: a blob is readable only through
     something that references it.
     """
     require_scope(actor, "files:read")
-    query = (
-        select(File.content_type)
-        .where(col(File.cid) == cid, col(File.deleted_at).is_(None), _readable_clause(actor))
-        .limit(1)
-    )
-    found = (await session.exec(query)).first()
+    found = await blob_type_for(session, actor=actor, cid=cid)
     if found is None:
-        if not await links_readable_blob(session, actor=actor, cid=cid):
-            raise NotFound(f"no blob {cid} that you may read")
-        any_file = select(File.content_type).where(col(File.cid) == cid).limit(1)
-        found = (await session.exec(any_file)).first() or "application/octet-stream"
+        raise NotFound(f"no blob {cid} that you may read")
     return found

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, can_read
+from mcore.access import Actor
+from mcore.access.objects import may_read_file, may_read_record
 from mcore.errors import Invalid
 from mcore.files.models import File
 from mcore.files.sniff import is_allowed
 from mcore.records.models import Record
-from mcore.records.versions import may_read
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,13 @@ async def check_links(session: AsyncSession, *, actor: Actor, uses: Sequence[Lin
     if file_cids:
         query = select(File).where(col(File.cid).in_(file_cids), col(File.deleted_at).is_(None))
         for file in await session.exec(query):
-            if can_read(
-                actor, owner_id=file.owner_id, visibility=file.visibility, hidden=file.hidden
-            ):
+            if may_read_file(actor, file):
                 types.setdefault(file.cid, set()).add(file.content_type)
     for use in uses:
         message = None
         if use.type_name is not None:
             record = records.get(use.target)
-            if record is None or not may_read(actor, record):
+            if record is None or not may_read_record(actor, record):
                 message = f"no {use.label} with id {use.target} that you may read"
             elif record.type != use.type_name:
                 article = "an" if use.label[:1] in "aeiou" else "a"

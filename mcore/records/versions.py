@@ -17,18 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, true, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import (
-    Actor,
-    Visibility,
-    can_read,
-    require_moderate,
-    require_scope,
-    require_write,
-)
+from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
+from mcore.access.objects import may_read_record, readable_records
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
@@ -38,7 +32,7 @@ from mcore.records.blocks import get_blocks, put_block
 from mcore.records.encoding import link
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.records.schemas import VersionPage, VersionRead
-from mcore.refs import BlobRef, RefKind, remove_refs
+from mcore.refs import RefKind, remove_refs
 
 VERSION_TYPE = "mstack/version"
 NONCE_SIZE = 16
@@ -50,22 +44,6 @@ class Subject:
 
     type_name: str
     label: str
-
-
-def readable_clause(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition matching the objects ``actor`` may read (see ``mcore.access.can_read``)."""
-    if actor.is_moderator:
-        return true()
-    return or_(
-        col(Record.owner_id) == actor.id,
-        (col(Record.visibility) == Visibility.public) & col(Record.hidden).is_(False),
-    )
-
-
-def may_read(actor: Actor, record: Record) -> bool:
-    return can_read(
-        actor, owner_id=record.owner_id, visibility=record.visibility, hidden=record.hidden
-    )
 
 
 # -- objects --------------------------------------------------------------------------------
@@ -160,7 +138,7 @@ async def find_object(
     record = None
     if is_canonical(object_id, DAG_CBOR):
         record = await session.get(Record, object_id, populate_existing=fresh)
-    if record is None or record.type != subject.type_name or not may_read(actor, record):
+    if record is None or record.type != subject.type_name or not may_read_record(actor, record):
         raise _not_found(subject, object_id)
     return record
 
@@ -387,21 +365,10 @@ async def read_block(session: AsyncSession, *, actor: Actor, cid: str) -> bytes:
     holders = select(RecordVersion.object_id).where(
         or_(col(RecordVersion.cid) == cid, col(RecordVersion.content_cid) == cid)
     )
-    query = select(Record.id).where(col(Record.id).in_(holders), readable_clause(actor)).limit(1)
+    query = select(Record.id).where(col(Record.id).in_(holders), readable_records(actor)).limit(1)
     if (await session.exec(query)).first() is None:
         raise NotFound(f"no record block {cid} that you may read")
     blocks = await get_blocks(session, [cid])
     if cid not in blocks:
         raise NotFound(f"no record block {cid} that you may read")
     return blocks[cid]
-
-
-async def links_readable_blob(session: AsyncSession, *, actor: Actor, cid: str) -> bool:
-    """True when the actor may read an object some version of which links the blob ``cid``
-    (DESIGN.md: a blob is readable by whoever may read a file or record referencing it)."""
-    contents = select(BlobRef.ref_id).where(
-        col(BlobRef.cid) == cid, col(BlobRef.kind) == RefKind.record.value
-    )
-    holders = select(RecordVersion.object_id).where(col(RecordVersion.content_cid).in_(contents))
-    query = select(Record.id).where(col(Record.id).in_(holders), readable_clause(actor)).limit(1)
-    return (await session.exec(query)).first() is not None

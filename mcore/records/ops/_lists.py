@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, require_scope
+from mcore.access.objects import readable_records
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.errors import Invalid
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
@@ -25,9 +26,6 @@ from mcore.records.ops._core import (
     RecordType,
     reads,
     shown_head,
-)
-from mcore.records.versions import (
-    readable_clause,
 )
 
 
@@ -122,7 +120,7 @@ async def list_objects(
         .where(
             col(Record.type) == rt.subject.type_name,
             col(Record.deleted_at).is_(None),
-            col(Record.owner_id) == actor.id if mine else readable_clause(actor),
+            col(Record.owner_id) == actor.id if mine else readable_records(actor),
         )
     )
     for item in filters:

@@ -1,6 +1,8 @@
-"""Who may read and write what: DESIGN.md's table, as plain functions over an ``Actor``.
+"""Who is calling and what their role lets them do: DESIGN.md's table, as plain
+functions over an ``Actor``.
 
-Ops call these; routes only say who is calling.
+Pure: no tables, no database. Every op may import it (through ``mcore.access``); the
+same rules applied to stored rows are in ``mcore.access.objects``.
 """
 
 from __future__ import annotations

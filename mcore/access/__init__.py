@@ -1,0 +1,45 @@
+"""Access: who is calling, and what they may do to what.
+
+- ``roles``: the principal (``Actor``, its ``Role`` and scopes) and the role rules
+  (``can_read``, ``can_write``, ``require_*``), pure functions with no tables. They are
+  re-exported here: ``from mcore.access import Actor, require_scope``. Every op may
+  import them.
+- ``objects``: the same rules applied to stored rows (files, records, and the blobs they
+  reference): a check on one row, and SQL conditions so lists filter in the database.
+  It sits above the tables of files and records and below their ops, so it is not
+  re-exported here: ``from mcore.access.objects import readable_files``.
+
+Ops ask these; routes only say who is calling.
+"""
+
+from mcore.access.roles import (
+    ANONYMOUS,
+    SCOPES,
+    SYSTEM,
+    Actor,
+    Role,
+    Visibility,
+    can_read,
+    can_write,
+    require_create,
+    require_moderate,
+    require_scope,
+    require_write,
+    session_scopes,
+)
+
+__all__ = [
+    "ANONYMOUS",
+    "SCOPES",
+    "SYSTEM",
+    "Actor",
+    "Role",
+    "Visibility",
+    "can_read",
+    "can_write",
+    "require_create",
+    "require_moderate",
+    "require_scope",
+    "require_write",
+    "session_scopes",
+]
