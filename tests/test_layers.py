@@ -65,6 +65,7 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
     ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media
     ("jobs",),  # queue, worker, job ops, and the handler that processes a file with media
+    ("uploads",),  # the upload op (HTTP and `mstack ingest`): files, jobs and events at once
     ("maintenance", "models", "migrate", "settings_doc"),  # gc and verify; every table; tools
     ("migrations",),  # Alembic's environment
 )

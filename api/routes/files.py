@@ -17,8 +17,7 @@ from mcore.access import Actor, Visibility, require_create
 from mcore.db import Database
 from mcore.files import ops
 from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
-from mcore.files.staging import discard_uploads
-from mcore.jobs.ops import record_and_enqueue
+from mcore.uploads.ops import store_uploads
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
 ExpectedCid = Annotated[
@@ -59,15 +58,7 @@ class FilesController(Controller):
         require_create(actor, "files:write")
         uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
         db: Database = state.db
-        try:
-            async with db.session(write=True) as session:
-                files = await record_and_enqueue(
-                    session, store, actor=actor, uploads=uploads, settings=settings
-                )
-        finally:
-            # after the commit: a temp file whose bytes were already stored is removed
-            # without holding the write lock (about 0.2 s per GiB)
-            await discard_uploads(store, uploads)
+        files = await store_uploads(db, store, actor=actor, uploads=uploads, settings=settings)
         return [_read(f, actor) for f in files]
 
     @get("/", summary="List files")

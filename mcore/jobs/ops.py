@@ -1,4 +1,4 @@
-"""Job and derivative ops: enqueue on upload, read and retry jobs, list previews.
+"""Job and derivative ops: queue a file's processing, read and retry jobs, list previews.
 
 Permissions are checked here: a job is visible to the owner of its file and to admins;
 previews to whoever may read the file.
@@ -18,28 +18,13 @@ from mcore.events import EventType, publish
 from mcore.files import derivatives
 from mcore.files import ops as file_ops
 from mcore.files.derivatives import Derivative, DerivativeRead
-from mcore.files.ingest import record_uploads
 from mcore.files.models import File, FileStatus
-from mcore.files.staging import StagedUpload
 from mcore.ids import is_id
 from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, JobPage, JobRead, JobState, Lane
 from mcore.media.profiles import Profile, profile_for
 from mcore.pagination import check_limit, decode_cursor, encode_cursor
 from mcore.settings import Settings
-from mcore.storage import BlobStore
-
-
-def _file_payload(file: File) -> dict[str, object]:
-    return {
-        "file_id": file.id,
-        "cid": file.cid,
-        "filename": file.filename,
-        "content_type": file.content_type,
-        "size": file.size,
-        "status": file.status,
-        "job_id": file.job_id,
-    }
 
 
 async def enqueue_processing(
@@ -61,28 +46,6 @@ async def enqueue_processing(
     file.updated_at = utcnow()
     session.add(file)
     return job
-
-
-async def record_and_enqueue(
-    session: AsyncSession,
-    store: BlobStore,
-    *,
-    actor: Actor,
-    uploads: Sequence[StagedUpload],
-    settings: Settings,
-) -> list[File]:
-    """``record_uploads``, plus a processing job and a ``file.stored`` event per file, all
-    in the caller's transaction: a file is never stored without its job, nor announced
-    before it is."""
-    files = await record_uploads(session, store, actor=actor, uploads=uploads)
-    for file in files:
-        await enqueue_processing(session, file, settings=settings)
-    await session.flush()
-    for file in files:
-        await publish(
-            session, user_id=file.owner_id, type=EventType.file_stored, payload=_file_payload(file)
-        )
-    return files
 
 
 async def reprocess(

@@ -4,7 +4,7 @@ import asyncio
 
 from click.testing import CliRunner
 
-from api.commands import main
+from mstack_client.cli import main
 from tests.conftest import FAST_PASSWORDS, PASSWORD
 
 

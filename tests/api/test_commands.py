@@ -12,10 +12,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from api.commands import main
 from mcore.cid import file_cid
 from mcore.settings import Settings
+from mstack_client.cli import main
 from tests.conftest import blob_files, free_port, temp_files
+
+MSTACK = "from mstack_client._launch import main; main()"  # the `mstack` script
 
 
 @pytest.fixture
@@ -192,7 +194,7 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "MSTACK_DATA_DIR": str(tmp_path / "data"), "MSTACK_CONFIG": ""}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.commands", "serve", "--port", str(port)],
+        [sys.executable, "-c", MSTACK, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -232,9 +234,9 @@ def test_a_full_disk_is_a_clear_507_and_keeps_nothing(tmp_path: Path) -> None:
     env["MSTACK_JOBS__EMBEDDED_WORKER"] = "false"
     env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["*/*"]'
     # files of at most 8 MiB, and a write past that fails (EFBIG) instead of killing
-    limited = 'trap "" XFSZ; ulimit -f 8192; exec "$0" -m api.commands serve --port "$1"'
+    limited = 'trap "" XFSZ; ulimit -f 8192; exec "$0" -c "$2" serve --port "$1"'
     proc = subprocess.Popen(
-        ["bash", "-c", limited, sys.executable, str(port)],
+        ["bash", "-c", limited, sys.executable, str(port), MSTACK],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

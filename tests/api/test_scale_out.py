@@ -58,7 +58,7 @@ async def test_separate_worker_and_server_wake_each_other_through_redis(
         MSTACK_JOBS__POLL_INTERVAL="PT60S",
     )
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from api.commands import main; main()", "worker"],
+        [sys.executable, "-c", "from mstack_client._launch import main; main()", "worker"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

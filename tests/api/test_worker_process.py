@@ -34,7 +34,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def _mstack(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.commands import main; main()", *args]
+    return [sys.executable, "-c", "from mstack_client._launch import main; main()", *args]
 
 
 async def _job(db: Database, job_id: str) -> Job:

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from sqlmodel import SQLModel
 
 from api.app import create_app
-from api.commands import main as mstack
 from codegen.__main__ import main, run
 from mcore.db import Database
 from mcore.errors import Forbidden
 from mcore.settings import Settings
+from mstack_client.cli import main as mstack
 from tests.conftest import sign_in_new_account
 from tests.recordkit import ALICE, BOB, read, write
 

@@ -8,36 +8,27 @@ Passwords are read from a prompt or from standard input, never from the command 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 
+from api.commands._common import run, settings_or_exit
 from mcore.access import SYSTEM, Role
-from mcore.settings import Settings, load_settings
 
 T = TypeVar("T")
 ROLES = click.Choice([r.value for r in Role])
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except Exception as exc:  # settings errors are the user's to fix: say so plainly
-        raise click.ClickException(f"configuration error: {exc}") from None
 
 
 def _with_auth(fn: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run ``fn(session, auth)`` in one write transaction; domain errors become messages."""
     from mcore.auth import Auth
     from mcore.db import Database
-    from mcore.errors import DomainError
 
-    settings = _settings()
+    settings = settings_or_exit()
 
-    async def run() -> T:
+    async def act() -> T:
         db = Database(settings)
         auth = Auth(settings, db)
         try:
@@ -49,10 +40,7 @@ def _with_auth(fn: Callable[[Any, Any], Awaitable[T]]) -> T:
             await auth.close()
             await db.dispose()
 
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        raise click.ClickException(exc.detail) from None
+    return run(act, domain_errors=True)
 
 
 def _describe(user: Any) -> str:

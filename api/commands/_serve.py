@@ -1,0 +1,59 @@
+"""``mstack serve`` and ``mstack db``: the API server, and the database schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from api.commands._common import settings_or_exit
+from mcore.settings import Settings
+
+
+@click.command()
+@click.option("--host", help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default from settings: 8000).")
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the database first.")
+def serve(host: str | None, port: int | None, no_migrate: bool) -> None:
+    """Run the API server (uvicorn, uvloop, httptools), with the job worker inside it
+    unless `MSTACK_JOBS__EMBEDDED_WORKER=false` (then run `mstack worker` beside it)."""
+    import uvicorn
+
+    from api.app import create_app
+    from mcore.migrate import upgrade
+
+    settings = settings_or_exit(host=host, port=port)
+    if not no_migrate:
+        upgrade(settings)
+    app = create_app(settings)
+    click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
+    uvicorn.run(app, loop="uvloop", http="httptools", **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options from the settings (the tests' live servers use them too)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "server_header": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from mcore.migrate import upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings, revision)
+    click.echo(f"database at {revision}")
