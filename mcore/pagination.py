@@ -1,15 +1,40 @@
-"""Opaque cursors for keyset pagination."""
+"""Keyset pagination: opaque cursors, and one page of an ordered query.
+
+A list is ordered by a key that never repeats (a time-sortable id, a version number, a
+sort value then the id); a page is the first ``limit`` rows past the cursor, and the
+next cursor names the last row of the page. :func:`fetch_page` fetches one row more
+than the page to know whether another page follows; :func:`page_by_id` is the whole
+pattern for lists newest first by id.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Mapped
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from mcore.errors import Invalid
+from mcore.ids import is_id
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+
+class HasId(Protocol):
+    id: Any
+
+
+Row = TypeVar("Row")
+IdRow = TypeVar("IdRow", bound=HasId)
+
+
+def unknown_cursor() -> Invalid:
+    """The error for a cursor this server did not give out (or for another list)."""
+    return Invalid("the cursor is not one this server gave out", field="cursor")
 
 
 def encode_cursor(values: dict[str, Any]) -> str:
@@ -25,9 +50,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("the cursor is not one this server gave out", field="cursor") from None
+        raise unknown_cursor() from None
     if not isinstance(values, dict):
-        raise Invalid("the cursor is not one this server gave out", field="cursor")
+        raise unknown_cursor()
     return values
 
 
@@ -35,3 +60,35 @@ def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return limit
+
+
+async def fetch_page(
+    session: AsyncSession, query: SelectOfScalar[Row], *, limit: int
+) -> tuple[list[Row], Row | None]:
+    """The first ``limit`` rows of ``query`` (ordered, and already past the cursor), and
+    the last of them when more rows follow (make the next cursor from it), else None."""
+    rows = list((await session.exec(query.limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    del rows[limit:]
+    return rows, rows[-1]
+
+
+async def page_by_id(
+    session: AsyncSession,
+    query: SelectOfScalar[IdRow],
+    id_column: Mapped[str],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[IdRow], str | None]:
+    """One page of ``query``'s rows newest first by their time-sortable id, after the row
+    the cursor names, and the cursor of the next page (None on the last)."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        last = after.get("id")
+        if not isinstance(last, str) or not is_id(last):
+            raise unknown_cursor()
+        query = query.where(id_column < last)
+    rows, last_row = await fetch_page(session, query.order_by(id_column.desc()), limit=limit)
+    return rows, None if last_row is None else encode_cursor({"id": last_row.id})

@@ -15,7 +15,7 @@ from mcore.errors import Gone, Invalid, NotFound
 from mcore.files.models import File, FilePage, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
-from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.pagination import check_limit, page_by_id
 from mcore.refs import RefKind, remove_refs
 from mcore.settings import Settings
 
@@ -63,18 +63,8 @@ async def list_files(
         query = (
             query.where(File.owner_id == actor.id) if mine else query.where(readable_files(actor))
         )
-    after = decode_cursor(cursor)
-    if after is not None:
-        last = after.get("id")
-        if not isinstance(last, str) or not is_id(last):
-            raise Invalid("the cursor is not one this server gave out", field="cursor")
-        query = query.where(col(File.id) < last)
-    query = query.order_by(col(File.id).desc()).limit(limit + 1)
-    rows = list((await session.exec(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [to_read(row, actor_id=actor.id) for row in rows]
-    return FilePage(items=items, next=encode_cursor({"id": rows[-1].id}) if more else None)
+    rows, next_cursor = await page_by_id(session, query, col(File.id), cursor=cursor, limit=limit)
+    return FilePage(items=[to_read(row, actor_id=actor.id) for row in rows], next=next_cursor)
 
 
 async def update_file(

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, require_scope
 from mcore.clock import utcnow
-from mcore.errors import Conflict, Forbidden, Invalid, NotFound
+from mcore.errors import Conflict, Forbidden, NotFound
 from mcore.events import EventType, publish
 from mcore.files import derivatives
 from mcore.files import ops as file_ops
@@ -23,7 +23,7 @@ from mcore.ids import is_id
 from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, JobPage, JobRead, JobState, Lane
 from mcore.media.profiles import Profile, profile_for
-from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.pagination import check_limit, page_by_id
 from mcore.settings import Settings
 
 
@@ -92,19 +92,8 @@ async def list_jobs(
     query = select(Job)
     if state is not None:
         query = query.where(col(Job.state) == state.value)
-    after = decode_cursor(cursor)
-    if after is not None:
-        last = after.get("id")
-        if not isinstance(last, str) or not is_id(last):
-            raise Invalid("the cursor is not one this server gave out", field="cursor")
-        query = query.where(col(Job.id) < last)
-    rows = list((await session.exec(query.order_by(col(Job.id).desc()).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JobPage(
-        items=[job_read(r) for r in rows],
-        next=encode_cursor({"id": rows[-1].id}) if more else None,
-    )
+    rows, next_cursor = await page_by_id(session, query, col(Job.id), cursor=cursor, limit=limit)
+    return JobPage(items=[job_read(r) for r in rows], next=next_cursor)
 
 
 async def retry_job(session: AsyncSession, *, actor: Actor, job_id: str) -> Job:

@@ -27,7 +27,13 @@ from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
 from mcore.errors import Forbidden, Gone, Invalid, NotFound, PreconditionFailed
-from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.pagination import (
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    unknown_cursor,
+)
 from mcore.records.blocks import get_blocks, put_block
 from mcore.records.encoding import link
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
@@ -290,15 +296,14 @@ async def list_versions(
     if after is not None:
         last = after.get("n")
         if not isinstance(last, int) or isinstance(last, bool):
-            raise Invalid("the cursor is not one this server gave out", field="cursor")
+            raise unknown_cursor()
         query = query.where(col(RecordVersion.n) < last)
-    query = query.order_by(col(RecordVersion.n).desc()).limit(limit + 1)
-    rows = list((await session.exec(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, last_row = await fetch_page(
+        session, query.order_by(col(RecordVersion.n).desc()), limit=limit
+    )
     return VersionPage(
         items=[version_read(v) for v in rows],
-        next=encode_cursor({"n": rows[-1].n}) if more else None,
+        next=None if last_row is None else encode_cursor({"n": last_row.n}),
     )
 
 

@@ -16,9 +16,8 @@ from mcore.auth.ops.sessions import list_sessions
 from mcore.auth.service import Auth
 from mcore.clock import utcnow
 from mcore.db import serialize_on
-from mcore.errors import Conflict, Invalid, NotFound
-from mcore.ids import is_id
-from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.errors import Conflict, NotFound
+from mcore.pagination import check_limit, page_by_id
 
 
 async def list_users(
@@ -35,18 +34,9 @@ async def list_users(
     query = select(User)
     if role is not None:
         query = query.where(col(User.role) == role)
-    after = decode_cursor(cursor)
-    if after is not None:
-        last = after.get("id")
-        if not isinstance(last, str) or not is_id(last):
-            raise Invalid("the cursor is not one this server gave out", field="cursor")
-        query = query.where(col(User.id) < last)
-    rows = list((await session.exec(query.order_by(col(User.id).desc()).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = await page_by_id(session, query, col(User.id), cursor=cursor, limit=limit)
     return UserPage(
-        items=[UserRead.model_validate(u, from_attributes=True) for u in rows],
-        next=encode_cursor({"id": rows[-1].id}) if more else None,
+        items=[UserRead.model_validate(u, from_attributes=True) for u in rows], next=next_cursor
     )
 
 

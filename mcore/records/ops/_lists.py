@@ -14,7 +14,13 @@ from mcore.access import Actor, require_scope
 from mcore.access.objects import readable_records
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.errors import Invalid
-from mcore.pagination import check_limit, decode_cursor, encode_cursor
+from mcore.pagination import (
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    unknown_cursor,
+)
 from mcore.records.encoding import INT_MAX, INT_MIN, fold
 from mcore.records.models import Record, RecordTerm
 from mcore.records.ops._core import (
@@ -46,7 +52,7 @@ def _parse_cursor_value(column: Any, value: Any) -> Any:
         return None
     sql_type = getattr(column.type, "impl", column.type)  # a TypeDecorator's own type
     kind = sql_type.python_type
-    bad = Invalid("the cursor is not one this server gave out", field="cursor")
+    bad = unknown_cursor()
     if kind is datetime or kind is date:
         if not isinstance(value, str):
             raise bad
@@ -131,7 +137,7 @@ async def list_objects(
         if after.get("sort") != sort:
             raise Invalid("the cursor belongs to another sort order", field="cursor")
         if not isinstance(after.get("id"), str) or not is_canonical(after["id"], DAG_CBOR):
-            raise Invalid("the cursor is not one this server gave out", field="cursor")
+            raise unknown_cursor()
         value = _parse_cursor_value(column, after.get("v"))
         last = after["id"]
         ident = col(Record.id)
@@ -142,15 +148,13 @@ async def list_objects(
             beyond = column < value if descending else column > value
             query = query.where(or_(beyond, and_(column == value, next_id), column.is_(None)))
     order = [column.desc(), col(Record.id).desc()] if descending else [column, col(Record.id)]
-    query = query.order_by(column.is_(None), *order).limit(limit + 1)
-    records = list((await session.exec(query)).all())
-    more = len(records) > limit
-    records = records[:limit]
+    records, last_row = await fetch_page(
+        session, query.order_by(column.is_(None), *order), limit=limit
+    )
     items = await reads(session, rt, actor, [shown_head(r) for r in records])
     next_cursor = None
-    if more:
-        last = records[-1]
-        holder = await session.get(rt.table, last.id) if name in rt.sorts else last
+    if last_row is not None:
+        holder = await session.get(rt.table, last_row.id) if name in rt.sorts else last_row
         value = _cursor_value(getattr(holder, name))
-        next_cursor = encode_cursor({"sort": sort, "v": value, "id": last.id})
+        next_cursor = encode_cursor({"sort": sort, "v": value, "id": last_row.id})
     return items, next_cursor
