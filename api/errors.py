@@ -1,8 +1,9 @@
 """One place that turns errors into RFC 9457 problem-details responses.
 
-Domain errors carry their own sentence; Litestar's own (validation, unknown route) are
-reshaped; anything unexpected is logged with its trace and answered with a bare 500
-that reveals nothing.
+Domain errors carry their own sentence, and ``DOMAIN_PROBLEMS`` here alone gives each
+class its status code and title (nothing in ``mcore`` knows HTTP); Litestar's own
+errors (validation, unknown route) are reshaped; anything unexpected is logged with its
+trace and answered with a bare 500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +17,42 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from mcore.errors import ClientGone, DomainError, TooManyRequests, Unauthorized
+from mcore.auth.links import LinkRefused
+from mcore.errors import (
+    BadRequest,
+    ClientGone,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedType,
+)
 
 log = logging.getLogger("mstack.api")
 PROBLEM = "application/problem+json"
+
+# Each domain error's status code and title; a subclass not listed takes its base's.
+DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
+    DomainError: (400, "Bad request"),
+    BadRequest: (400, "Bad request"),
+    Unauthorized: (401, "Not signed in"),
+    Forbidden: (403, "Forbidden"),
+    LinkRefused: (403, "Link refused"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    Gone: (410, "Gone"),
+    PreconditionFailed: (412, "Precondition failed"),
+    TooLarge: (413, "Content too large"),
+    UnsupportedType: (415, "Unsupported media type"),
+    Invalid: (422, "Invalid input"),
+    TooManyRequests: (429, "Too many requests"),
+}
 
 _TITLES = {
     400: "Bad request",
@@ -55,7 +88,16 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def status_and_title(exc: DomainError) -> tuple[int, str]:
+    """The status code and title of a domain error: its class's, or its nearest base's."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_PROBLEMS:
+            return DOMAIN_PROBLEMS[cls]
+    raise AssertionError("DomainError is in the table")
+
+
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status, title = status_and_title(exc)
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
@@ -64,7 +106,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
     extra = dict(exc.extra)
     if exc.field:
         extra.setdefault("errors", [{"field": exc.field, "message": exc.detail}])
-    return problem(exc.status, exc.detail, title=exc.title, headers=headers, **extra)
+    return problem(status, exc.detail, title=title, headers=headers, **extra)
 
 
 def _field_name(key: str | None) -> str | None:

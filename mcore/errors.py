@@ -1,7 +1,7 @@
-"""Domain errors raised by ops. One handler in ``api`` maps them to problem details.
+"""Domain errors raised by ops, each with a sentence a person can act on.
 
-Each carries a sentence a person can act on. Nothing here knows about HTTP; ``status``
-is only the hint the API layer uses.
+Nothing here knows about HTTP: ``api.errors`` alone maps each class to its status code
+and title (RFC 9457 problem details); the shell commands print the sentence.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every error an op raises on purpose."""
-
-    status = 400
-    title = "Bad request"
+    """Base of every error an op raises on purpose. ``field`` names the input at fault;
+    ``extra`` carries more to show (such as every field's error, or the current head)."""
 
     def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -23,64 +21,47 @@ class DomainError(Exception):
 
 
 class Invalid(DomainError):
-    """Input that is well-formed but breaks a rule (422)."""
-
-    status = 422
-    title = "Invalid input"
+    """Input that is well-formed but breaks a rule."""
 
 
 class BadRequest(DomainError):
-    """Input that cannot be parsed at all (400)."""
-
-    status = 400
-    title = "Bad request"
+    """Input that cannot be parsed at all."""
 
 
 class Unauthorized(DomainError):
-    status = 401
-    title = "Not signed in"
+    """No credentials, or credentials that are not (or no longer) valid."""
 
 
 class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
+    """The caller is known but may not do this."""
 
 
 class NotFound(DomainError):
-    status = 404
-    title = "Not found"
+    """Nothing there, or nothing the caller may see (the two are not told apart)."""
 
 
 class Conflict(DomainError):
-    status = 409
-    title = "Conflict"
+    """The change clashes with the current state (a name taken, a job still running)."""
 
 
 class Gone(DomainError):
-    status = 410
-    title = "Gone"
+    """It was there, and is no more (deleted, or past its retention)."""
 
 
 class PreconditionFailed(DomainError):
-    """An ``If-Match`` that no longer holds (412)."""
-
-    status = 412
-    title = "Precondition failed"
+    """An ``If-Match`` that no longer holds: someone changed it since it was read."""
 
 
 class TooLarge(DomainError):
-    status = 413
-    title = "Content too large"
+    """Over a size limit."""
 
 
 class UnsupportedType(DomainError):
-    status = 415
-    title = "Unsupported media type"
+    """Content of a type this server does not accept."""
 
 
 class TooManyRequests(DomainError):
-    status = 429
-    title = "Too many requests"
+    """Too many attempts; ``retry_after`` seconds until the next is counted."""
 
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, **extra)

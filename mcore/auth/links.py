@@ -28,8 +28,6 @@ RESERVED = ("exp", "kid", "sig")
 class LinkRefused(Forbidden):
     """A signed link that is malformed, expired, altered or signed by an unknown key."""
 
-    title = "Link refused"
-
 
 @dataclass(frozen=True)
 class LinkGrant:
