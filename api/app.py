@@ -15,11 +15,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api._generated import CONTROLLERS as RECORD_CONTROLLERS
-from api.auth import authenticate_request, provide_actor, provide_auth
 from api.blobserve import SmallBlobCache
-from api.deps import provide_session, provide_settings, provide_store
+from api.callers import authenticate_request, provide_actor, provide_auth
+from api.deps import provide_app_state, provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
-from api.fastpath import FastPath, ReadGrants
+from api.fastpath import FastPath
+from api.grants import ReadGrants
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
@@ -28,6 +29,7 @@ from api.routes.health import health
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
+from api.state import KEY, AppState
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.events.hub import EventHub
@@ -55,15 +57,25 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         time_limit=settings.jobs.time_limit.total_seconds(),
     )
     run_worker = settings.jobs.embedded_worker if worker is None else worker
+    services = AppState(
+        settings=settings,
+        db=db,
+        store=store,
+        auth=auth,
+        sandbox=sandbox,
+        blob_cache=SmallBlobCache(),
+        read_grants=ReadGrants(settings.read_grant_ttl),
+        image_cache_stats=CacheStats(slots=settings.jobs.concurrency),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await auth.start()
         bus = await acquire_bus(settings)
         hub = EventHub(db, bus, poll_interval=settings.events.poll_interval.total_seconds())
-        app.state.event_hub = hub
+        services.event_hub = hub
         in_process = Worker(settings, db=db, store=store, sandbox=sandbox) if run_worker else None
-        app.state.worker = in_process
+        services.worker = in_process
         try:
             if in_process is not None:
                 await in_process.start()
@@ -98,19 +110,9 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),
             "auth": Provide(provide_auth, sync_to_thread=False),
+            "app_state": Provide(provide_app_state, sync_to_thread=False),
         },
-        state=State(
-            {
-                "settings": settings,
-                "db": db,
-                "store": store,
-                "blob_cache": SmallBlobCache(),
-                "read_grants": ReadGrants(settings.read_grant_ttl),
-                "auth": auth,
-                "sandbox": sandbox,
-                "image_cache_stats": CacheStats(slots=settings.jobs.concurrency),
-            }
-        ),
+        state=State({KEY: services}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=authenticate_request,
         lifespan=[lifespan],

@@ -1,4 +1,5 @@
-"""What route handlers get injected: the session, the blob store, the settings, the actor."""
+"""What route handlers get injected: the session, the blob store, the settings, the actor,
+and the application's state."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.state import AppState, app_state
 from mcore.access import Actor
 from mcore.auth import Auth
-from mcore.db import Database
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 
@@ -24,6 +25,7 @@ Store = NamedDependency[BlobStore]
 AppSettings = NamedDependency[Settings]
 CurrentActor = NamedDependency[Actor]
 AuthService = NamedDependency[Auth]
+App = NamedDependency[AppState]  # the parameter is named app_state
 
 
 async def provide_session(
@@ -34,16 +36,18 @@ async def provide_session(
     Write methods take SQLite's write lock at their first statement, not before: an
     upload streams its bytes first and only then touches the database.
     """
-    db: Database = state.db
+    db = app_state(state).db
     async with db.session(write=request.method not in READ_METHODS) as session:
         yield session
 
 
+def provide_app_state(state: State) -> AppState:
+    return app_state(state)
+
+
 def provide_store(state: State) -> BlobStore:
-    store: BlobStore = state.store
-    return store
+    return app_state(state).store
 
 
 def provide_settings(state: State) -> Settings:
-    settings: Settings = state.settings
-    return settings
+    return app_state(state).settings

@@ -5,7 +5,7 @@ A signed link is checked once (its signature, then in the database that its make
 still read what it points at) and remembered like a read grant: until a write in this
 process, ``read_grant_ttl`` or the link's expiry, whichever comes first. Otherwise the
 read needs two answers: who is calling, and may they read it. The
-first comes from ``api.auth.fast_actor`` (headers only, no database while the credentials
+first comes from ``api.callers.fast_actor`` (headers only, no database while the credentials
 are cached). The second is remembered: the
 slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
 reads of the same blob by the same actor are served from here. Any successful write
@@ -16,17 +16,17 @@ stops being served at once; grants made in other processes' changes expire after
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from typing import cast
 
 from litestar import Litestar
 from litestar.types import HTTPScope, Receive, Scope, Send
 
-from api.auth import fast_actor
 from api.blobserve import BlobMeta, BlobResponse
+from api.callers import fast_actor
 from api.deps import READ_METHODS
+from api.grants import ReadGrants, SignedLinks
 from api.routes.blobs import signed_meta
+from api.state import app_state
 from mcore.auth import is_signed
 from mcore.auth.ops.links import FILE_CONTENT_PATH
 from mcore.cid import is_canonical
@@ -37,79 +37,14 @@ SERVED = frozenset({"GET", "HEAD"})  # what the fast path may answer
 BLOBS = "/blobs/"
 
 
-class ReadGrants:
-    """Recently checked ``(actor id, cid) -> BlobMeta``, bounded and generation-stamped."""
-
-    def __init__(self, ttl: float, capacity: int = 100_000) -> None:
-        self.ttl = ttl
-        self.capacity = capacity
-        self.generation = 0
-        self._items: OrderedDict[tuple[str, str], tuple[BlobMeta, int, float]] = OrderedDict()
-
-    def get(self, actor_id: str, cid: str) -> BlobMeta | None:
-        key = (actor_id, cid)
-        item = self._items.get(key)
-        if item is None:
-            return None
-        meta, generation, expires = item
-        if generation != self.generation or expires < time.monotonic():
-            del self._items[key]
-            return None
-        return meta
-
-    def put(self, actor_id: str, cid: str, meta: BlobMeta, generation: int) -> None:
-        """Remember a grant checked at ``generation`` (dropped if a write happened since)."""
-        if generation != self.generation or self.ttl <= 0:
-            return
-        self._items[(actor_id, cid)] = (meta, generation, time.monotonic() + self.ttl)
-        self._items.move_to_end((actor_id, cid))
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def invalidate(self) -> None:
-        self.generation += 1
-        self._items.clear()
-
-
-class SignedLinks:
-    """Links whose signature has been checked: ``path?query -> (BlobMeta, expiry)``.
-
-    Only the identical URL hits, so a hit carries the signature checked before; the expiry
-    is checked on every hit. Bounded, least recently used first out.
-    """
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, tuple[BlobMeta, float]] = OrderedDict()
-
-    def get(self, url: str) -> BlobMeta | None:
-        item = self._items.get(url)
-        if item is None:
-            return None
-        meta, expires = item
-        if expires <= clock.time():
-            del self._items[url]
-            return None
-        self._items.move_to_end(url)
-        return meta
-
-    def put(self, url: str, meta: BlobMeta, expires: float) -> None:
-        self._items[url] = (meta, expires)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def invalidate(self) -> None:
-        self._items.clear()
-
-
 class FastPath:
     """ASGI wrapper: serves granted blob reads directly and invalidates grants after writes."""
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
-        self.state = app.state
+        self.state = app_state(app.state)
         self.lifespan = app.lifespan  # for tests that run the app in-process
-        self.grants: ReadGrants = app.state.read_grants
+        self.grants: ReadGrants = self.state.read_grants
         self.links = SignedLinks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -160,7 +95,7 @@ class FastPath:
         if cid is not None and not is_canonical(cid):
             return None
         try:
-            signed = await signed_meta(self.state, self.state.store, scope["path"], query, cid=cid)
+            signed = await signed_meta(self.state, scope["path"], query, cid=cid)
         except DomainError:
             return None  # the full route answers with the reason
         if signed is None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
-from api.auth import admin_guard
+from api.callers import admin_guard
 from api.deps import AuthService, CurrentActor, Session
 from mcore.access import Role
 from mcore.auth import ops

@@ -11,23 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, route
-from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
-from api.deps import CurrentActor, Session, Store
-from mcore.auth import Auth, LinkRefused, is_signed
+from api.deps import App, CurrentActor, Session, Store
+from api.state import AppState
+from mcore.auth import LinkRefused, is_signed
 from mcore.auth.ops.links import check_link_maker
 from mcore.cid import parse_cid
-from mcore.db import Database
 from mcore.errors import NotFound
 from mcore.files import ops
-from mcore.storage import BlobStore
 
 
 async def signed_meta(
-    state: State, store: BlobStore, path: str, query: bytes, *, cid: str | None = None
+    app: AppState, path: str, query: bytes, *, cid: str | None = None
 ) -> tuple[BlobMeta, int] | None:
     """What a signed link grants and until when, or None when the URL carries no signature.
     ``LinkRefused`` (403) when it carries a bad or expired one, or its maker may no longer
@@ -35,15 +33,13 @@ async def signed_meta(
     """
     if not is_signed(query):
         return None
-    auth: Auth = state.auth
-    grant = auth.links.verify(path, query)
+    grant = app.auth.links.verify(path, query)
     cid = cid or grant.params.get("cid")
     if cid is None:
         raise LinkRefused("this link does not say which content it grants")
-    db: Database = state.db
-    async with db.session() as session:
+    async with app.db.session() as session:
         await check_link_maker(session, grant=grant, cid=cid)
-    info = await store.stat(cid)
+    info = await app.store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")
     meta = BlobMeta(
@@ -56,13 +52,11 @@ async def signed_meta(
 
 
 async def signed_response(
-    request: Request[Any, Any, Any], state: State, store: BlobStore, *, cid: str | None = None
+    request: Request[Any, Any, Any], app: AppState, *, cid: str | None = None
 ) -> ASGIApp | None:
     """The response for a signed link, or None when the URL carries no signature."""
-    signed = await signed_meta(
-        state, store, request.scope["path"], request.scope["query_string"], cid=cid
-    )
-    return None if signed is None else BlobResponse(signed[0], store, state.blob_cache)
+    signed = await signed_meta(app, request.scope["path"], request.scope["query_string"], cid=cid)
+    return None if signed is None else BlobResponse(signed[0], app.store, app.blob_cache)
 
 
 @route(
@@ -79,13 +73,13 @@ async def get_blob(
     session: Session,
     actor: CurrentActor,
     store: Store,
-    state: State,
+    app_state: App,
 ) -> ASGIApp:
     parse_cid(cid)
-    signed = await signed_response(request, state, store, cid=cid)
+    signed = await signed_response(request, app_state, cid=cid)
     if signed is not None:
         return signed
-    grants = state.read_grants
+    grants = app_state.read_grants
     generation = grants.generation
     content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
     info = await store.stat(cid)
@@ -93,4 +87,4 @@ async def get_blob(
         raise NotFound(f"blob {cid} is not in the store")
     meta = BlobMeta(cid=cid, size=info.size, content_type=content_type)
     grants.put(actor.id, cid, meta, generation)
-    return BlobResponse(meta, store, state.blob_cache)
+    return BlobResponse(meta, store, app_state.blob_cache)

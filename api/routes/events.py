@@ -20,12 +20,12 @@ from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
-from api import auth
+from api import callers
+from api.state import AppState, app_state
 from mcore.access import Actor
 from mcore.db import Database
 from mcore.events import events_after, first_event_id, last_event_id, message
-from mcore.events.hub import EventHub, Subscription
-from mcore.settings import Settings
+from mcore.events.hub import Subscription
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
@@ -33,8 +33,10 @@ CLOSE_TOO_SLOW = 4408
 REPLAY_BATCH = 500
 
 
-async def _authenticate(socket: WebSocket[Any, Any, Any], state: State) -> tuple[Actor, int | None]:
-    settings: Settings = state.settings
+async def _authenticate(
+    socket: WebSocket[Any, Any, Any], app: AppState
+) -> tuple[Actor, int | None]:
+    settings = app.settings
     try:
         raw = await asyncio.wait_for(
             socket.receive_text(), settings.events.auth_timeout.total_seconds()
@@ -50,7 +52,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], state: State) -> tuple
     after = first.get("after")
     if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
         raise _Close(CLOSE_UNAUTHENTICATED, "after must be a sequence number")
-    actor = await auth.authenticate_token(state, token) if isinstance(token, str) else None
+    actor = await callers.authenticate_token(app, token) if isinstance(token, str) else None
     if actor is None:
         raise _Close(CLOSE_UNAUTHENTICATED, "the token is not valid")
     return actor, after
@@ -84,10 +86,9 @@ async def _replay(socket: WebSocket[Any, Any, Any], db: Database, actor: Actor, 
 
 
 async def _follow(
-    socket: WebSocket[Any, Any, Any], state: State, actor: Actor, sub: Subscription, last: int
+    socket: WebSocket[Any, Any, Any], app: AppState, actor: Actor, sub: Subscription, last: int
 ) -> None:
-    settings: Settings = state.settings
-    every = settings.events.liveness_check.total_seconds()
+    every = app.settings.events.liveness_check.total_seconds()
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sub.woken.wait(), every)
@@ -101,7 +102,7 @@ async def _follow(
                 await socket.send_json(message(row))
                 last = row.id
         # after every wake-up and at least every few seconds: is the session still valid?
-        if not await auth.actor_is_live(state, actor):
+        if not await callers.actor_is_live(app, actor):
             raise _Close(CLOSE_SESSION_ENDED, "the session has ended; sign in again")
 
 
@@ -116,15 +117,15 @@ async def _drain_client(socket: WebSocket[Any, Any, Any]) -> None:
 async def events_socket(socket: WebSocket[Any, Any, Any], state: State) -> None:
     """Live events of the signed-in user (see the module's description)."""
     await socket.accept()
-    hub: EventHub = state.event_hub
-    db: Database = state.db
+    app = app_state(state)
+    hub, db = app.hub, app.db
     sub: Subscription | None = None
     try:
-        actor, after = await _authenticate(socket, state)
+        actor, after = await _authenticate(socket, app)
         sub = await hub.subscribe(actor.id)
         last = hub.high if after is None else await _replay(socket, db, actor, after)
         await socket.send_json({"type": "ready", "seq": last})
-        follower = asyncio.create_task(_follow(socket, state, actor, sub, last))
+        follower = asyncio.create_task(_follow(socket, app, actor, sub, last))
         reader = asyncio.create_task(_drain_client(socket))
         try:
             done, _ = await asyncio.wait({follower, reader}, return_when=asyncio.FIRST_COMPLETED)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post, route
-from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
-from api.deps import AppSettings, CurrentActor, Session, Store
+from api.deps import App, AppSettings, CurrentActor, Session, Store
 from api.routes.blobs import signed_response
 from api.upload import stage_request
 from mcore.access import Actor, Visibility, require_create
-from mcore.db import Database
 from mcore.files import ops
 from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
 from mcore.uploads.ops import store_uploads
@@ -48,7 +46,7 @@ class FilesController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        app_state: App,
         store: Store,
         settings: AppSettings,
         actor: CurrentActor,
@@ -57,8 +55,9 @@ class FilesController(Controller):
     ) -> list[FileRead]:
         require_create(actor, "files:write")
         uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
-        db: Database = state.db
-        files = await store_uploads(db, store, actor=actor, uploads=uploads, settings=settings)
+        files = await store_uploads(
+            app_state.db, store, actor=actor, uploads=uploads, settings=settings
+        )
         return [_read(f, actor) for f in files]
 
     @get("/", summary="List files")
@@ -114,10 +113,10 @@ class FilesController(Controller):
         session: Session,
         actor: CurrentActor,
         store: Store,
-        state: State,
+        app_state: App,
         file_id: FileId,
     ) -> ASGIApp:
-        signed = await signed_response(request, state, store)
+        signed = await signed_response(request, app_state)
         if signed is not None:
             return signed
         file = await ops.get_file(session, actor=actor, file_id=file_id)
@@ -128,4 +127,4 @@ class FilesController(Controller):
             filename=file.filename,
             public=file.visibility == Visibility.public and not file.hidden,
         )
-        return BlobResponse(meta, store, state.blob_cache)
+        return BlobResponse(meta, store, app_state.blob_cache)

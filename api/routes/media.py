@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, route
-from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ASGIApp
 from pydantic import BaseModel, Field
 
 from api.blobserve import BlobMeta, BlobResponse
-from api.deps import AppSettings, CurrentActor, Session, Store
+from api.deps import App, AppSettings, CurrentActor, Session, Store
 from mcore.access import Visibility
 from mcore.files.derivatives import DerivativeRead
 from mcore.files.names import content_disposition
@@ -51,7 +50,7 @@ class MediaController(Controller):
         session: Session,
         actor: CurrentActor,
         store: Store,
-        state: State,
+        app_state: App,
         file_id: FileId,
         name: PreviewName,
     ) -> ASGIApp:
@@ -63,7 +62,7 @@ class MediaController(Controller):
             filename=f"{file.filename}.{row.name}",
             public=file.visibility == Visibility.public and not file.hidden,
         )
-        return BlobResponse(meta, store, state.blob_cache)
+        return BlobResponse(meta, store, app_state.blob_cache)
 
     @get(
         "/{file_id:str}/image",
@@ -76,7 +75,7 @@ class MediaController(Controller):
         actor: CurrentActor,
         store: Store,
         settings: AppSettings,
-        state: State,
+        app_state: App,
         file_id: FileId,
         w: Annotated[int | None, QueryParameter(description="Width in pixels")] = None,
         h: Annotated[int | None, QueryParameter(description="Height in pixels")] = None,
@@ -86,18 +85,18 @@ class MediaController(Controller):
     ) -> ASGIApp:
         params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
         row, hit = await imagecache.transformed_image(
-            state.db,
+            app_state.db,
             store,
-            state.sandbox,
+            app_state.sandbox,
             settings,
-            state.image_cache_stats,
+            app_state.image_cache_stats,
             actor=actor,
             file_id=file_id,
             params=params,
         )
         meta = BlobMeta(cid=row.cid, size=row.size, content_type=row.content_type)
         cache = b"hit" if hit else b"miss"
-        return BlobResponse(meta, store, state.blob_cache, [(b"x-cache", cache)])
+        return BlobResponse(meta, store, app_state.blob_cache, [(b"x-cache", cache)])
 
     @post(
         "/zip",
@@ -126,6 +125,8 @@ class MediaController(Controller):
     tags=["files"],
 )
 async def image_cache_report(
-    actor: CurrentActor, settings: AppSettings, state: State
+    actor: CurrentActor, settings: AppSettings, app_state: App
 ) -> dict[str, Any]:
-    return await imagecache.cache_report(state.db, settings, state.image_cache_stats, actor=actor)
+    return await imagecache.cache_report(
+        app_state.db, settings, app_state.image_cache_stats, actor=actor
+    )

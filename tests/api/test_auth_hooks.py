@@ -1,7 +1,7 @@
 """The hooks other parts of the server call: ``authenticate_token`` and ``actor_is_live``
 (the events WebSocket authenticates its first message and re-checks with them)."""
 
-from api.auth import actor_is_live, authenticate_token
+from api.callers import actor_is_live, authenticate_token
 from mcore.access import ANONYMOUS, SYSTEM
 
 

@@ -29,6 +29,7 @@ from litestar.datastructures import State
 from litestar.handlers import BaseRouteHandler
 from litestar.types import HTTPScope
 
+from api.state import AppState, app_state
 from mcore.access import ANONYMOUS, Actor
 from mcore.auth import Auth
 from mcore.errors import DomainError, Forbidden, Unauthorized
@@ -63,7 +64,7 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     token = bearer_token(request.headers)
     actor = ANONYMOUS
     if token is not None:
-        found = await authenticate_token(request.app.state, token)
+        found = await authenticate_token(app_state(request.app.state), token)
         if found is None:
             raise Unauthorized(BAD_CREDENTIALS)
         actor = found
@@ -82,20 +83,18 @@ async def authenticate_request(request: Request[Any, Any, Any]) -> None:
         await provide_actor(request)
 
 
-async def authenticate_token(state: State, token: str) -> Actor | None:
+async def authenticate_token(app: AppState, token: str) -> Actor | None:
     """The actor a bearer token (access token or API key) stands for; None if not valid."""
-    auth: Auth = state.auth
-    return await auth.authenticate(token)
+    return await app.auth.authenticate(token)
 
 
-async def actor_is_live(state: State, actor: Actor) -> bool:
+async def actor_is_live(app: AppState, actor: Actor) -> bool:
     """False once the actor's session or key has been revoked or has expired, or its user
     has been disabled."""
-    auth: Auth = state.auth
-    return await auth.is_live(actor)
+    return await app.auth.is_live(actor)
 
 
-async def fast_actor(state: State, scope: HTTPScope) -> Actor | None:
+async def fast_actor(app: AppState, scope: HTTPScope) -> Actor | None:
     """The caller from the request's headers, without the database while cached; None to let
     the full route decide (and refuse bad credentials with its 401)."""
     header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
@@ -104,9 +103,8 @@ async def fast_actor(state: State, scope: HTTPScope) -> Actor | None:
     scheme, _, token = header.decode("latin-1").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    auth: Auth = state.auth
     try:
-        return await auth.authenticate(token.strip())
+        return await app.auth.authenticate(token.strip())
     except DomainError:
         return None
 
@@ -121,5 +119,4 @@ async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 
 
 def provide_auth(state: State) -> Auth:
-    auth: Auth = state.auth
-    return auth
+    return app_state(state).auth
