@@ -128,18 +128,18 @@ def test_a_stopped_copy_raises_and_leaves_no_temp_file(
 
 
 def test_a_refused_direct_write_goes_through_the_page_cache(tmp_path: Path) -> None:
-    from mcore.storage.local import _open_direct, _write_chunk
+    from mcore.storage.local._direct import open_direct, write_chunk
 
     dst = tmp_path / "dst.bin"
     fd = os.open(dst, os.O_RDWR | os.O_CREAT, 0o600)
-    direct = _open_direct(dst)
+    direct = open_direct(dst)
     assert direct is not None  # ext4, xfs, btrfs; tmpfs too since Linux 6.6
     data = os.urandom(3 * 4096 + 5)
     try:
         # memory one byte off a block boundary: the kernel refuses it for O_DIRECT (EINVAL)
         misaligned = memoryview(bytearray(b"x" + data))[1:]
-        _write_chunk(direct, fd, misaligned, 0)
-        _write_chunk(direct, fd, memoryview(bytearray(b"tail")), len(data))  # not aligned
+        write_chunk(direct, fd, misaligned, 0)
+        write_chunk(direct, fd, memoryview(bytearray(b"tail")), len(data))  # not aligned
     finally:
         os.close(direct)
         os.close(fd)
@@ -150,7 +150,7 @@ def test_a_refused_direct_write_goes_through_the_page_cache(tmp_path: Path) -> N
 def test_copy_in_hashes_the_copy_chunk_by_chunk(
     store: LocalBlobStore, tmp_path: Path, size: int
 ) -> None:
-    from mcore.storage.local import _copy_and_hash
+    from mcore.storage.local._copy import copy_and_hash
 
     data = os.urandom(size)
     src = tmp_path / "src.bin"
@@ -164,7 +164,7 @@ def test_copy_in_hashes_the_copy_chunk_by_chunk(
     for chunk in (1024 * 1024, 1024 * 1024 + 512):
         dst = tmp_path / f"dst-{chunk}.bin"
         with open(src, "rb") as s, open(dst, "w+b") as d:
-            digest = _copy_and_hash(s.fileno(), dst, d.fileno(), chunk=chunk)
+            digest = copy_and_hash(s.fileno(), dst, d.fileno(), chunk=chunk)
         assert digest == digest_of(file_cid(data))
         assert dst.read_bytes() == data
 
