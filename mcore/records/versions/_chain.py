@@ -1,12 +1,7 @@
-"""Versioned objects, like git's trees and commits (DESIGN.md, "Versionable records").
+"""A version chain: an object's first version, finding and locking it, and each new head.
 
-Content blocks carry a record's fields and its ``$type``; version blocks chain them:
-``{$type: "mstack/version", content, prev, by, at, n}``, the first with a random ``nonce``
-and no ``prev``, a deletion with ``deleted: true`` and no ``content``. An object's stable
-id is the CID of its first version; its head moves by compare-and-swap on the previous
-head. Every block is stored as the exact bytes that were hashed.
-
-These functions check who may read and write, and never commit.
+The head moves by compare-and-swap on the previous head, so two concurrent updates never
+both win. Checks who may read and write; never commits.
 """
 
 from __future__ import annotations
@@ -17,28 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, update
-from sqlmodel import col, select
+from sqlalchemy import delete, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
-from mcore.access.objects import may_read_record, readable_records
+from mcore.access.objects import may_read_record
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
-from mcore.errors import Forbidden, Gone, Invalid, NotFound, PreconditionFailed
-from mcore.pagination import (
-    check_limit,
-    decode_cursor,
-    encode_cursor,
-    fetch_page,
-    unknown_cursor,
-)
-from mcore.records.blocks import get_blocks, put_block
+from mcore.errors import Gone, NotFound, PreconditionFailed
+from mcore.records.blocks import put_block
 from mcore.records.encoding import link
-from mcore.records.models import Block, Record, RecordTerm, RecordVersion
-from mcore.records.schemas import VersionPage, VersionRead
-from mcore.refs import RefKind, remove_refs
+from mcore.records.models import Record, RecordTerm, RecordVersion
 
 VERSION_TYPE = "mstack/version"
 NONCE_SIZE = 16
@@ -50,9 +36,6 @@ class Subject:
 
     type_name: str
     label: str
-
-
-# -- objects --------------------------------------------------------------------------------
 
 
 def version_value(
@@ -242,71 +225,6 @@ async def append_version(
     return version
 
 
-async def version_at(
-    session: AsyncSession, record: Record, at: datetime, subject: Subject
-) -> RecordVersion:
-    """The version that was the head at time ``at`` (an aware datetime)."""
-    if at.tzinfo is None:
-        raise Invalid("the time needs a time zone, such as 2026-01-31T12:00:00Z", field="at")
-    query = (
-        select(RecordVersion)
-        .where(col(RecordVersion.object_id) == record.id, col(RecordVersion.at) <= at)
-        .order_by(col(RecordVersion.n).desc())
-        .limit(1)
-    )
-    version = (await session.exec(query)).first()
-    if version is None:
-        raise NotFound(f"{subject.label} {record.id!r} did not exist yet at {at.isoformat()}")
-    return version
-
-
-async def version_by_cid(
-    session: AsyncSession, record: Record, cid: str, subject: Subject
-) -> RecordVersion:
-    """One version of this object by its CID."""
-    if not is_canonical(cid, DAG_CBOR):
-        raise NotFound(f"{cid!r} is not a version CID (bafyr4i...)")
-    query = select(RecordVersion).where(
-        col(RecordVersion.object_id) == record.id, col(RecordVersion.cid) == cid
-    )
-    version = (await session.exec(query)).first()
-    if version is None:
-        raise NotFound(f"{cid!r} is not a version of {subject.label} {record.id!r}")
-    return version
-
-
-def version_read(version: RecordVersion) -> VersionRead:
-    return VersionRead(
-        cid=version.cid,
-        content_cid=version.content_cid,
-        n=version.n,
-        by=version.by,
-        at=version.at,
-        deleted=version.content_cid is None,
-    )
-
-
-async def list_versions(
-    session: AsyncSession, record: Record, *, cursor: str | None, limit: int
-) -> VersionPage:
-    """The object's history, newest first."""
-    check_limit(limit)
-    query = select(RecordVersion).where(col(RecordVersion.object_id) == record.id)
-    after = decode_cursor(cursor)
-    if after is not None:
-        last = after.get("n")
-        if not isinstance(last, int) or isinstance(last, bool):
-            raise unknown_cursor()
-        query = query.where(col(RecordVersion.n) < last)
-    rows, last_row = await fetch_page(
-        session, query.order_by(col(RecordVersion.n).desc()), limit=limit
-    )
-    return VersionPage(
-        items=[version_read(v) for v in rows],
-        next=None if last_row is None else encode_cursor({"n": last_row.n}),
-    )
-
-
 async def replace_terms(
     session: AsyncSession, record_id: str, terms: Iterable[tuple[str, str]]
 ) -> None:
@@ -315,65 +233,3 @@ async def replace_terms(
     for field, value in sorted(set(terms)):
         session.add(RecordTerm(record_id=record_id, field=field, value=value))
     await session.flush()
-
-
-async def purge_object(
-    session: AsyncSession, *, actor: Actor, subject: Subject, object_id: str
-) -> list[str]:
-    """Remove an object, its history and every block no other object shares (admin only).
-
-    Returns the CIDs of the blocks removed. Links from other records to it stay as
-    they were written: history is not rewritten.
-    """
-    if not actor.is_admin:
-        raise Forbidden("only an admin may purge a record; delete it instead")
-    if is_canonical(object_id, DAG_CBOR):
-        await serialize_on(session, f"record:{object_id}")
-    record = await find_object(session, actor=actor, subject=subject, object_id=object_id)
-    versions = list(
-        (
-            await session.exec(
-                select(RecordVersion).where(col(RecordVersion.object_id) == record.id)
-            )
-        ).all()
-    )
-    contents = {v.content_cid for v in versions if v.content_cid is not None}
-    for cid in sorted(contents):
-        await serialize_on(session, f"block:{cid}")
-    await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record.id))
-    await session.exec(delete(RecordVersion).where(col(RecordVersion.object_id) == record.id))
-    await session.exec(delete(Record).where(col(Record.id) == record.id))
-    shared = set(
-        (
-            await session.exec(
-                select(RecordVersion.content_cid).where(
-                    col(RecordVersion.content_cid).in_(sorted(contents))
-                )
-            )
-        ).all()
-    )
-    removable = sorted(contents - shared) + sorted(v.cid for v in versions)
-    await session.exec(delete(Block).where(col(Block.cid).in_(removable)))
-    for cid in removable:
-        await remove_refs(session, RefKind.record, cid)
-    session.expunge(record)
-    for version in versions:
-        session.expunge(version)
-    return removable
-
-
-async def read_block(session: AsyncSession, *, actor: Actor, cid: str) -> bytes:
-    """A content or version block, for a caller who may read an object whose history holds it."""
-    require_scope(actor, "records:read")
-    if not is_canonical(cid, DAG_CBOR):
-        raise NotFound(f"no record block {cid!r}: record blocks have dag-cbor CIDs (bafyr4i...)")
-    holders = select(RecordVersion.object_id).where(
-        or_(col(RecordVersion.cid) == cid, col(RecordVersion.content_cid) == cid)
-    )
-    query = select(Record.id).where(col(Record.id).in_(holders), readable_records(actor)).limit(1)
-    if (await session.exec(query)).first() is None:
-        raise NotFound(f"no record block {cid} that you may read")
-    blocks = await get_blocks(session, [cid])
-    if cid not in blocks:
-        raise NotFound(f"no record block {cid} that you may read")
-    return blocks[cid]
