@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, AppSettings, CurrentActor, Session, Store
 from mcore.access import Visibility
+from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
 from mcore.files.names import content_disposition
 from mcore.files.zips import plan_zip, stream_zip
-from mcore.jobs import ops
 from mcore.media import imagecache
 
 FileId = Annotated[str, PathParameter(description="The file's id")]

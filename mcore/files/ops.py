@@ -1,4 +1,5 @@
-"""File record ops: read, list, rename, trash, restore, purge. Permissions are checked here."""
+"""File record ops: read, list, rename, trash, restore, purge; a file's previews and the
+blobs a caller may read. Permissions are checked here."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from mcore.access.objects import blob_type_for, may_read_file, readable_files
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Gone, Invalid, NotFound
+from mcore.files import derivatives
+from mcore.files.derivatives import Derivative, DerivativeRead
 from mcore.files.models import File, FilePage, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
@@ -146,3 +149,37 @@ async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -
     if found is None:
         raise NotFound(f"no blob {cid} that you may read")
     return found
+
+
+def _derivative_read(file: File, row: Derivative) -> DerivativeRead:
+    return DerivativeRead(
+        name=row.name,
+        cid=row.cid,
+        content_type=row.content_type,
+        size=row.size,
+        width=row.width,
+        height=row.height,
+        processor=row.processor,
+        version=row.version,
+        url=f"/api/v1/files/{file.id}/previews/{row.name}",
+    )
+
+
+async def list_previews(
+    session: AsyncSession, *, actor: Actor, file_id: str
+) -> list[DerivativeRead]:
+    """The previews and other derived files of a file the actor may read."""
+    file = await get_file(session, actor=actor, file_id=file_id)
+    rows = await derivatives.previews_of(session, file.cid)
+    return [_derivative_read(file, row) for row in rows]
+
+
+async def get_preview(
+    session: AsyncSession, *, actor: Actor, file_id: str, name: str
+) -> tuple[File, Derivative]:
+    """One derived file (by name) of a file the actor may read."""
+    file = await get_file(session, actor=actor, file_id=file_id)
+    for row in await derivatives.previews_of(session, file.cid):
+        if row.name == name:
+            return file, row
+    raise NotFound(f"file {file_id!r} has no {name!r} preview (yet)")

@@ -1,7 +1,6 @@
-"""Job and derivative ops: queue a file's processing, read and retry jobs, list previews.
+"""Job ops: queue a file's processing, read, list and retry jobs, re-process files.
 
-Permissions are checked here: a job is visible to the owner of its file and to admins;
-previews to whoever may read the file.
+Permissions are checked here: a job is visible to the owner of its file and to admins.
 """
 
 from __future__ import annotations
@@ -15,9 +14,7 @@ from mcore.access import Actor, require_scope
 from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, NotFound
 from mcore.events import EventType, publish
-from mcore.files import derivatives
 from mcore.files import ops as file_ops
-from mcore.files.derivatives import Derivative, DerivativeRead
 from mcore.files.models import File, FileStatus
 from mcore.ids import is_id
 from mcore.jobs import queue
@@ -120,37 +117,3 @@ async def retry_job(session: AsyncSession, *, actor: Actor, job_id: str) -> Job:
         payload={"job_id": job.id, "file_id": job.file_id, "state": job.state, "progress": 0},
     )
     return job
-
-
-def _derivative_read(file: File, row: Derivative) -> DerivativeRead:
-    return DerivativeRead(
-        name=row.name,
-        cid=row.cid,
-        content_type=row.content_type,
-        size=row.size,
-        width=row.width,
-        height=row.height,
-        processor=row.processor,
-        version=row.version,
-        url=f"/api/v1/files/{file.id}/previews/{row.name}",
-    )
-
-
-async def list_previews(
-    session: AsyncSession, *, actor: Actor, file_id: str
-) -> list[DerivativeRead]:
-    """The previews and other derived files of a file the actor may read."""
-    file = await file_ops.get_file(session, actor=actor, file_id=file_id)
-    rows = await derivatives.previews_of(session, file.cid)
-    return [_derivative_read(file, row) for row in rows]
-
-
-async def get_preview(
-    session: AsyncSession, *, actor: Actor, file_id: str, name: str
-) -> tuple[File, Derivative]:
-    """One derived file (by name) of a file the actor may read."""
-    file = await file_ops.get_file(session, actor=actor, file_id=file_id)
-    for row in await derivatives.previews_of(session, file.cid):
-        if row.name == name:
-            return file, row
-    raise NotFound(f"file {file_id!r} has no {name!r} preview (yet)")

@@ -12,6 +12,7 @@ from mcore.access import Actor, Role, Visibility
 from mcore.db import Database
 from mcore.errors import Conflict, Forbidden, NotFound
 from mcore.events import Event
+from mcore.files import ops as file_ops
 from mcore.files.derivatives import Derivative
 from mcore.files.models import File, FileUpdate, to_read
 from mcore.files.ops import update_file
@@ -167,9 +168,11 @@ async def test_permissions_are_checked_in_ops(settings: Settings, db: Database) 
         with pytest.raises(Forbidden):
             await ops.retry_job(session, actor=OTHER, job_id=job_id)
         with pytest.raises(NotFound):
-            await ops.list_previews(session, actor=OTHER, file_id=record["id"])
+            await file_ops.list_previews(session, actor=OTHER, file_id=record["id"])
         with pytest.raises(NotFound):
-            await ops.get_preview(session, actor=OTHER, file_id=record["id"], name="preview-256")
+            await file_ops.get_preview(
+                session, actor=OTHER, file_id=record["id"], name="preview-256"
+            )
         with pytest.raises(Forbidden):
             await ops.reprocess(session, actor=OTHER, file_ids=[record["id"]], settings=settings)
     owner = Actor(id=app.user_id, role=Role.admin)
@@ -181,7 +184,7 @@ async def test_permissions_are_checked_in_ops(settings: Settings, db: Database) 
             data=FileUpdate(visibility=Visibility.public),
         )
     async with db.session() as session:
-        listed = await ops.list_previews(session, actor=OTHER, file_id=record["id"])
+        listed = await file_ops.list_previews(session, actor=OTHER, file_id=record["id"])
         assert {p.name for p in listed} == {"preview-256", "preview-1024"}
         file = await session.get(File, record["id"])
         assert file is not None
