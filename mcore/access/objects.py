@@ -12,7 +12,10 @@ ask it; it writes nothing and raises nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,23 +39,29 @@ def may_read_record(actor: Actor, record: Record) -> bool:
     )
 
 
-def readable_files(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition matching the file rows ``actor`` may read (as :func:`may_read_file`)."""
+def can_read_clause(
+    actor: Actor, *, owner_id: Mapped[str], visibility: Mapped[Any], hidden: Mapped[bool]
+) -> ColumnElement[bool]:
+    """``mcore.access.can_read`` as an SQL condition over a table's columns."""
     if actor.is_moderator:
         return true()
-    return or_(
-        col(File.owner_id) == actor.id,
-        (col(File.visibility) == Visibility.public) & col(File.hidden).is_(False),
+    return or_(owner_id == actor.id, (visibility == Visibility.public) & hidden.is_(False))
+
+
+def readable_files(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition matching the file rows ``actor`` may read (as :func:`may_read_file`)."""
+    return can_read_clause(
+        actor, owner_id=col(File.owner_id), visibility=col(File.visibility), hidden=col(File.hidden)
     )
 
 
 def readable_records(actor: Actor) -> ColumnElement[bool]:
     """SQL condition matching the objects ``actor`` may read (as :func:`may_read_record`)."""
-    if actor.is_moderator:
-        return true()
-    return or_(
-        col(Record.owner_id) == actor.id,
-        (col(Record.visibility) == Visibility.public) & col(Record.hidden).is_(False),
+    return can_read_clause(
+        actor,
+        owner_id=col(Record.owner_id),
+        visibility=col(Record.visibility),
+        hidden=col(Record.hidden),
     )
 
 
