@@ -1,7 +1,8 @@
 """One object per process that knows how to authenticate: keys, caches, limits, Redis.
 
-The API keeps one in ``app.state.auth``; the shell commands make their own. Ops receive it
-as ``auth=`` when they need to hash a password, issue a token or announce a revocation.
+The API keeps one in its application state; the shell commands make their own. Ops
+receive it as ``auth=`` when they need to hash a password, issue a token or announce a
+revocation.
 """
 
 from __future__ import annotations
