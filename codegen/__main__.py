@@ -15,7 +15,7 @@ from pathlib import Path
 
 from codegen.generate import changes, configured_specs, load_views, render, show_diff, write
 from codegen.render import FormatError
-from mcore.records.spec import SpecInvalid
+from mcore.records.kinds import SpecInvalid
 
 OK, STALE, INVALID, BROKEN = 0, 1, 2, 3
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from codegen.expressions import pascal
 from codegen.view import ModelView, SpecView
-from mcore.records.spec import (
+from mcore.records.kinds import (
     Boolean,
     Date,
     Embedded,

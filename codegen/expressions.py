@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcore.records.spec import (
+from mcore.records.kinds import (
     Boolean,
     Date,
     Embedded,

@@ -22,7 +22,7 @@ from codegen.expressions import (
     term_lines,
 )
 from mcore.records.encoding import FOLD_GROWTH
-from mcore.records.spec import (
+from mcore.records.kinds import (
     Boolean,
     Date,
     Embedded,

@@ -280,7 +280,7 @@ def test_one_bad_field_names_spec_and_field(
 ) -> None:
     (tmp_path / "one_spec.py").write_text(
         "from datetime import datetime\n"
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "SPEC = Spec(domain='one', models=[Model('note', fields=[\n"
         "    Field('title', Text(max_length=5), required=True),\n"
         f"    {spec},\n"
@@ -292,7 +292,7 @@ def test_one_bad_field_names_spec_and_field(
 
 def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys: Any) -> None:
     (tmp_path / "clash_spec.py").write_text(
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "Title = Embedded('Title', fields=[Field('full', Text(max_length=5), required=True)])\n"
         "SPEC = Spec(domain='clash', models=[Model('note', fields=[\n"
         "    Field('title', Title, required=True),\n"
@@ -306,7 +306,7 @@ def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys:
 
 def test_examples_are_checked_against_the_spec(tmp_path: Path, capsys: Any) -> None:
     (tmp_path / "ex_spec.py").write_text(
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "SPEC = Spec(domain='ex', models=[Model('note', fields=[\n"
         "    Field('title', Text(max_length=5), required=True),\n"
         "    Field('count', Integer(le=3)),\n"

@@ -26,8 +26,8 @@ Adding or changing a model: edit the spec, run ``python -m codegen``, then make 
 migration with ``alembic revision --autogenerate`` against an upgraded database.
 """
 
-from mcore.records.spec._check import check_spec
-from mcore.records.spec._kinds import (
+from mcore.records.kinds._check import check_spec
+from mcore.records.kinds._kinds import (
     Boolean,
     Computed,
     Date,

@@ -7,7 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from mcore.records.spec import Spec, SpecError, check_spec
+from mcore.records.kinds import Spec, SpecError, check_spec
 
 
 def load_spec(path: Path, origin: str) -> tuple[Spec | None, list[SpecError]]:

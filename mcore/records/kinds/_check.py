@@ -12,8 +12,7 @@ from typing import Any
 
 from mcore.cid import DAG_CBOR, RAW, is_canonical
 from mcore.records.encoding import FOLD_GROWTH, INT_MAX, INT_MIN
-from mcore.records.models import TERM_LENGTH
-from mcore.records.spec._kinds import (
+from mcore.records.kinds._kinds import (
     DATE,
     FLOAT_MESSAGE,
     FLOAT_NAMES,
@@ -39,6 +38,7 @@ from mcore.records.spec._kinds import (
     param_name,
     resolve_path,
 )
+from mcore.records.models import TERM_LENGTH
 
 # -- checking -------------------------------------------------------------------------------
 
@@ -358,7 +358,7 @@ def check_spec(spec: Any, origin: str) -> tuple[Spec | None, list[SpecError]]:
     the spec with shorthands resolved and sequences frozen."""
     checker = _Checker(origin)
     if not isinstance(spec, Spec):
-        checker.error("spec", "the module's SPEC is not a mcore.records.spec.Spec")
+        checker.error("spec", "the module's SPEC is not a mcore.records.kinds.Spec")
         return None, checker.errors
     if not isinstance(spec.domain, str) or not SNAKE.match(spec.domain):
         checker.error("spec", f"domain {spec.domain!r} is not a snake_case package name")
