@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from codegen.check import SpecInvalid
 from codegen.generate import changes, configured_specs, load_views, render, show_diff, write
 from codegen.render import FormatError
-from mcore.records.kinds import SpecInvalid
 
 OK, STALE, INVALID, BROKEN = 0, 1, 2, 3
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from codegen.check import SpecError, SpecInvalid
 from codegen.loader import load_spec
 from codegen.outputs import OUTPUTS, Output
 from codegen.render import environment, format_python
 from codegen.view import SpecView, spec_view
-from mcore.records.kinds import SpecError, SpecInvalid
 
 
 @dataclass(frozen=True)
