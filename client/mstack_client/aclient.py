@@ -26,7 +26,7 @@ from mstack_client._core import (
     acheck_status,
     segment,
 )
-from mstack_client._generated import AsyncModels
+from mstack_client._generated.sdk import AsyncModels
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,

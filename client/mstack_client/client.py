@@ -24,7 +24,7 @@ from mstack_client._core import (
     check_status,
     segment,
 )
-from mstack_client._generated import Models
+from mstack_client._generated.sdk import Models
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,

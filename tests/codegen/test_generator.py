@@ -35,9 +35,10 @@ OUTPUTS = [
     "api/_generated/__init__.py",
     "api/_generated/tiny_routes.py",
     "client/mstack_client/_generated/__init__.py",
-    "client/mstack_client/_generated/commands.py",
-    "client/mstack_client/_generated/tiny_cli.py",
-    "client/mstack_client/_generated/tiny_sdk.py",
+    "client/mstack_client/_generated/cli/__init__.py",
+    "client/mstack_client/_generated/cli/tiny.py",
+    "client/mstack_client/_generated/sdk/__init__.py",
+    "client/mstack_client/_generated/sdk/tiny.py",
     "tiny/_generated/__init__.py",
     "tiny/_generated/models.py",
     "tiny/_generated/ops.py",
@@ -185,7 +186,7 @@ def test_the_generated_client_module_of_a_spec_works(tiny_root: Path, tmp_path: 
     shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
     script = (
         "import json, sys, datetime\n"
-        "from mstack_client._generated.tiny_sdk import Note, Byline, Notes, NOTE_CALLS\n"
+        "from mstack_client._generated.sdk.tiny import Note, Byline, Notes, NOTE_CALLS\n"
         "from mstack_client import Client\n"
         "meta = dict(id='i', cid='c', content_cid='cc', n=1, owner_id='o', visibility='private',"
         " created_at='2026-01-01T00:00:00+00:00', updated_at='2026-01-01T00:00:00+00:00')\n"
