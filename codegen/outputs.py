@@ -1,4 +1,5 @@
-"""The table of generated outputs: each a template rendered to a destination.
+"""The table of generated outputs: each a template rendered to a destination, or the
+synchronous twin of a hand-written asyncio module.
 
 Adding an output kind (SDK classes, CLI groups, web pages) is adding a template and a row
 here. ``{domain}`` in a destination is the spec's domain. A ``spec`` output is rendered
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from codegen.unasync import Unasync
 
 
 @dataclass(frozen=True)
@@ -34,4 +37,10 @@ OUTPUTS: tuple[Output, ...] = (
     Output("client_sdk_index.py.j2", CLIENT + "sdk/__init__.py", scope="project"),
     Output("client_cli.py.j2", CLIENT + "cli/{domain}.py"),
     Output("client_cli_index.py.j2", CLIENT + "cli/__init__.py", scope="project"),
+)
+
+UNASYNC: tuple[Unasync, ...] = (
+    # the synchronous client, written from the asyncio one (each rendered where its source
+    # is in the project: the generator's own test projects have none)
+    Unasync("client/mstack_client/aclient.py", CLIENT + "sdk/client.py"),
 )

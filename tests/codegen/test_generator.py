@@ -60,6 +60,21 @@ def generated_files(root: Path) -> list[str]:
     )
 
 
+def client_with(tiny_root: Path, tmp_path: Path) -> Path:
+    """A copy of the client package with the tiny spec's generated code in place of the
+    project's (the synchronous client, generated from the client's own source, stays)."""
+    package = tmp_path / "mstack_client"
+    shutil.copytree(
+        PROJECT / "client" / "mstack_client",
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
+    )
+    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    sync_client = "_generated/sdk/client.py"
+    shutil.copy(PROJECT / "client" / "mstack_client" / sync_client, package / sync_client)
+    return package
+
+
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = project_with(tmp_path_factory.mktemp("tiny"), "tiny_spec.py")
@@ -144,13 +159,7 @@ def test_generated_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) ->
 def test_generated_client_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) -> None:
     """The SDK classes and command groups of the tiny spec, checked inside a copy of the
     client package (they import its hand-written modules)."""
-    package = tmp_path / "mstack_client"
-    shutil.copytree(
-        PROJECT / "client" / "mstack_client",
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
-    )
-    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    package = client_with(tiny_root, tmp_path)
     ruff = subprocess.run(
         [
             sys.executable, "-m", "ruff", "check",
@@ -177,13 +186,7 @@ def test_generated_client_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: P
 
 def test_the_generated_client_module_of_a_spec_works(tiny_root: Path, tmp_path: Path) -> None:
     """Import the tiny SDK (in a copy of the client) and read a note from its JSON."""
-    package = tmp_path / "mstack_client"
-    shutil.copytree(
-        PROJECT / "client" / "mstack_client",
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
-    )
-    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    client_with(tiny_root, tmp_path)
     script = (
         "import json, sys, datetime\n"
         "from mstack_client._generated.sdk.tiny import Note, Byline, Notes, NOTE_CALLS\n"
