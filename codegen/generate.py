@@ -1,4 +1,5 @@
-"""Render every output of every spec, then write them or compare them with what is on disk."""
+"""Render every output (of every spec, and each synchronous twin), then write them or compare
+them with what is on disk."""
 
 from __future__ import annotations
 
