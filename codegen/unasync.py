@@ -50,7 +50,8 @@ NAMES = {
 PRAGMA = re.compile(r"^(?P<indent>[ \t]*)# sync:(?: (?P<text>.*?))?(?:\s+# noqa: E501)?$")
 """A ``# sync:`` line; the noqa is for lines the comment marker makes too long."""
 YIELD_LOOP = re.compile(
-    r"^(?P<indent>[ \t]*)for (?P<var>\w+) in (?P<items>.+):\n(?P=indent)[ \t]+yield (?P=var)\n",
+    r"^(?P<indent>[ \t]*)for (?P<var>\w+) in (?P<items>.+):\n(?P=indent)[ \t]+yield (?P=var)\n"
+    r"(?!(?:[ \t]*\n)*(?P=indent)(?:[ \t]+\S|else\b))",  # the loop does nothing else
     re.M,
 )
 

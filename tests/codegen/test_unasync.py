@@ -19,19 +19,19 @@ HERE = Path(__file__).parent
 
 
 def sync_of(source: str) -> str:
+    """The formatted twin of ``source`` without its banner."""
     text = unasync(textwrap.dedent(source), "a.py")
     return format_python(text, "a.py", ["mstack_client"]).split("\n", 2)[2].strip()
 
 
 def test_async_and_await_go_and_threads_become_calls() -> None:
-    assert (
-        sync_of('''
+    source = """
         import asyncio
         import time  # the twin's time.sleep needs it: unused imports go from the twin
 
 
         async def fetch(client: Any, paths: list[str]) -> list[str]:
-            """Fetch them; ``await`` in this text stays."""
+            \"\"\"Fetch them; ``await`` in this text stays.\"\"\"
             await asyncio.sleep(time.monotonic() % 0.1)
             async with client.session() as session:
                 found = [await session.get(p) async for p in session.each(paths)]
@@ -40,26 +40,25 @@ def test_async_and_await_go_and_threads_become_calls() -> None:
                 session.close
             )
             return found + [data]
-    ''')
-        == textwrap.dedent('''
+    """
+    twin = """
         import time  # the twin's time.sleep needs it: unused imports go from the twin
 
 
         def fetch(client: Any, paths: list[str]) -> list[str]:
-            """Fetch them; ``await`` in this text stays."""
+            \"\"\"Fetch them; ``await`` in this text stays.\"\"\"
             time.sleep(time.monotonic() % 0.1)
             with client.session() as session:
                 found = [session.get(p) for p in session.each(paths)]
             data = read(paths[0], mode="rb")
             session.close()
             return found + [data]
-    ''').strip()
-    )
+    """
+    assert sync_of(source) == textwrap.dedent(twin).strip()
 
 
 def test_names_become_their_twins_and_loops_of_yields_yield_from() -> None:
-    assert (
-        sync_of("""
+    source = """
         from collections.abc import AsyncIterator
 
         import httpx
@@ -76,8 +75,14 @@ def test_names_become_their_twins_and_loops_of_yields_yield_from() -> None:
             async def each(self, items: list[int]) -> AsyncIterator[int]:
                 for item in items:
                     yield item
-    """)
-        == textwrap.dedent("""
+
+            async def counted(self, items: list[int]) -> AsyncIterator[int]:
+                for item in items:
+                    yield item
+
+                    self.count += 1
+    """
+    twin = """
         from collections.abc import Iterator
 
         import httpx
@@ -93,34 +98,39 @@ def test_names_become_their_twins_and_loops_of_yields_yield_from() -> None:
 
             def each(self, items: list[int]) -> Iterator[int]:
                 yield from items
-    """).strip()
-    )
+
+            def counted(self, items: list[int]) -> Iterator[int]:
+                for item in items:
+                    yield item
+
+                    self.count += 1
+    """
+    assert sync_of(source) == textwrap.dedent(twin).strip()
 
 
 def test_sync_comments_replace_the_statement_after_them() -> None:
-    assert (
-        sync_of('''
+    source = """
         class AsyncThing:
-            # sync: """A thread-safe thing.
+            # sync: \"\"\"A thread-safe thing.
             # sync:
-            # sync: Use it from any thread."""  # noqa: E501
-            """An asyncio thing,
-            used from one event loop."""
+            # sync: Use it from any thread.\"\"\"  # noqa: E501
+            \"\"\"An asyncio thing,
+            used from one event loop.\"\"\"
 
             # sync: LIMIT = 8
             LIMIT = (
                 4
             )
-    ''')
-        == textwrap.dedent('''
+    """
+    twin = """
         class AsyncThing:
-            """A thread-safe thing.
+            \"\"\"A thread-safe thing.
 
-            Use it from any thread."""
+            Use it from any thread.\"\"\"
 
             LIMIT = 8
-    ''').strip()
-    )
+    """
+    assert sync_of(source) == textwrap.dedent(twin).strip()
 
 
 def test_a_sync_comment_needs_a_statement_to_replace() -> None:
