@@ -2,7 +2,8 @@
 
 Exit codes: 0 up to date (or written), 1 stale (``--check``; the diff is printed),
 2 a spec is invalid (every error is printed, each naming its spec and field), 3 the
-generator cannot run (ruff, from the development extras, is missing; or a template bug).
+generator cannot run (ruff, from the development extras, is missing; a template bug; an
+asyncio module that cannot be turned into its synchronous twin).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from codegen.check import SpecInvalid
 from codegen.generate import changes, configured_specs, load_views, render, show_diff, write
 from codegen.render import FormatError
-from mcore.records.spec import SpecInvalid
+from codegen.unasync import UnasyncError
 
 OK, STALE, INVALID, BROKEN = 0, 1, 2, 3
 
@@ -51,6 +53,9 @@ def run(*, check: bool = False, root: Path | None = None, specs: Sequence[str] =
         return INVALID
     except FormatError as exc:
         print(f"codegen: a template rendered invalid Python:\n{exc}", file=sys.stderr)
+        return BROKEN
+    except UnasyncError as exc:
+        print(f"codegen: no synchronous twin can be written: {exc}", file=sys.stderr)
         return BROKEN
     changed = changes(root, rendered)
     if check:

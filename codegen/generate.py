@@ -1,4 +1,5 @@
-"""Render every output of every spec, then write them or compare them with what is on disk."""
+"""Render every output (of every spec, and each synchronous twin), then write them or compare
+them with what is on disk."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from codegen.outputs import OUTPUTS, Output
+from codegen.check import SpecError, SpecInvalid
+from codegen.loader import load_spec
+from codegen.outputs import OUTPUTS, UNASYNC, Output
 from codegen.render import environment, format_python
-from codegen.spec import load_spec
+from codegen.unasync import Unasync, unasync
 from codegen.view import SpecView, spec_view
-from mcore.records.spec import SpecError, SpecInvalid
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,21 @@ def load_views(root: Path, specs: Sequence[str]) -> list[SpecView]:
 
 
 def render(
-    root: Path, views: Sequence[SpecView], outputs: Sequence[Output] = OUTPUTS
+    root: Path,
+    views: Sequence[SpecView],
+    outputs: Sequence[Output] = OUTPUTS,
+    twins: Sequence[Unasync] = UNASYNC,
 ) -> dict[Path, str]:
-    """Every output, formatted, by absolute destination path."""
+    """Every output, formatted, by absolute destination path: the templates rendered, and
+    the synchronous twins of the asyncio modules the project has."""
     env = environment()
     first_party = ["api", "mcore", "mstack_client", *(v.domain for v in views)]
     rendered: dict[Path, str] = {}
+    for twin in twins:
+        source = root / twin.source
+        if source.is_file():
+            text = unasync(source.read_text(), twin.source)
+            rendered[root / twin.destination] = format_python(text, twin.destination, first_party)
     for output in outputs:
         template = env.get_template(output.template)
         jobs = (

@@ -1,47 +1,20 @@
 """The spec as the templates see it: one view per model and embedded type, worked out once.
 
 Templates lay the files out; the Python snippets that depend on a field's kind come from
-``codegen.expressions``, where they can be read and tested as code.
+the kind's class (``codegen/kinds/``), where they can be read and tested as code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from codegen.expressions import (
-    annotation,
-    article,
-    base_annotation,
-    content_expr,
-    field_call,
-    link_lines,
-    pascal,
-    single_expr,
-    snake,
-    term_lines,
-)
-from mcore.records.encoding import FOLD_GROWTH
-from mcore.records.spec import (
-    Boolean,
-    Date,
-    Embedded,
-    Field,
-    Integer,
-    Link,
-    ListOf,
-    Model,
-    SetOf,
-    Spec,
-    Text,
-    param_name,
-    resolve_path,
-)
+from codegen.check import param_name, resolve_path
+from codegen.expressions import article, kwargs, pascal, single_expr, snake, term_lines
+from codegen.kinds import EmbeddedKind
+from mcore.records.kinds import Field, Model, Spec
 
 GENERIC_SORTS = ("created_at", "updated_at")
-# Longer text is searched by substring (no index helps) and could pass PostgreSQL's
-# limit on the size of an index entry.
-INDEXED_TEXT = 500
 
 
 # -- views ----------------------------------------------------------------------------------
@@ -63,6 +36,7 @@ class EmbeddedView:
     func: str
     description: str
     fields: list[FieldView]
+    kind: EmbeddedKind
 
 
 @dataclass
@@ -122,47 +96,50 @@ class SpecView:
     description: str
     models: list[ModelView]
     embedded: list[EmbeddedView]
-    uses: set[str] = field(default_factory=set)
     spec: Spec | None = None  # the checked spec itself, for views made from it elsewhere
 
 
+def _field_call(f: Field, *, update: bool = False) -> str:
+    """The ``Field(...)`` of a content field in the Base (or, with ``update``, Update) schema."""
+    parts = []
+    if update:
+        parts.append("default=None")
+    elif not f.required:
+        parts.append("default_factory=list" if f.kind.collection else "default=None")
+    extra = kwargs(**f.kind.constraints(required=f.required))
+    if extra:
+        parts.append(extra)
+    if f.description:
+        parts.append(f"description={f.description!r}")
+    return f"Field({', '.join(parts)})"
+
+
 def _field_view(f: Field, var: str = "data") -> FieldView:
+    annotation = f.kind.annotation()
+    optional = not f.required and not f.kind.collection
     return FieldView(
         name=f.name,
-        annotation=base_annotation(f),
-        call=field_call(f),
-        update_annotation=f"{annotation(f.kind)} | None",
-        update_call=field_call(f, update=True),
-        content=content_expr(f.kind, f"{var}.{f.name}", optional=not f.required),
+        annotation=f"{annotation} | None" if optional else annotation,
+        call=_field_call(f),
+        update_annotation=f"{annotation} | None",
+        update_call=_field_call(f, update=True),
+        content=f.kind.content(f"{var}.{f.name}", optional=not f.required),
     )
 
 
 def _column(model: Model, path: str) -> ColumnView:
     info = resolve_path(model, path)
     kind = info.kind
-    name = param_name(path)
     nullable = not info.required
-    kwargs: list[str] = ["default=None"] if nullable else []
-    if isinstance(kind, Text):
-        py = "str"
-        kwargs.append(f"max_length={(kind.max_length or 255) * FOLD_GROWTH}")
-    elif isinstance(kind, Integer):
-        py = "int"
-        kwargs.append("sa_type=BigInteger()")
-    elif isinstance(kind, Date):
-        py = "date"
-    elif isinstance(kind, Boolean):
-        py = "bool"
-    else:
-        py = "str"
-        kwargs.append("max_length=64")
-    if not isinstance(kind, Text) or (kind.max_length or 0) <= INDEXED_TEXT:
-        kwargs.append("index=True")
+    args = ["default=None"] if nullable else []
+    args += kind.column_args()
+    if kind.indexed:
+        args.append("index=True")
     return ColumnView(
-        name=name,
-        annotation=f"{py} | None" if nullable else py,
-        call=f"Field({', '.join(kwargs)})",
-        value=single_expr(model.fields, path.split("."), "data", fold=isinstance(kind, Text)),
+        name=param_name(path),
+        annotation=f"{kind.py_type} | None" if nullable else kind.py_type,
+        call=f"Field({', '.join(args)})",
+        value=single_expr(model.fields, path.split("."), "data", fold=kind.folds),
     )
 
 
@@ -170,31 +147,15 @@ def _filter(model: Model, cls: str, path: str) -> FilterView:
     info = resolve_path(model, path)
     kind = info.kind
     name = param_name(path)
-    if isinstance(kind, Text):
-        py, what = "str", "contains this text (any case)"
-    elif isinstance(kind, Integer):
-        py, what = "int", "equals this"
-    elif isinstance(kind, Date):
-        py, what = "date", "is this date"
-    elif isinstance(kind, Boolean):
-        py, what = "bool", "is this"
-    else:
-        py, what = "str", "links to this id" if isinstance(kind, Link) else "is this file CID"
     if info.multi:
-        value = f"str({name})" if isinstance(kind, Integer) else name
-        if value != name:
-            value = f"None if {name} is None else {value}"
-        build = f"HasTerm({path!r}, {value})"
-        what = "include this id" if isinstance(kind, Link) else "include this value"
-    elif isinstance(kind, Text) and not kind.choices:
-        build = f"Match({cls}.{name}, {name}, contains=True)"
+        build = f"HasTerm({path!r}, {kind.term_param(name)})"
+        what = kind.includes
     else:
-        build = f"Match({cls}.{name}, {name})"
-        if isinstance(kind, Text):
-            what = "equals this"
+        build = kind.match(cls, name)
+        what = kind.matches
     return FilterView(
         param=name,
-        annotation=f"{py} | None",
+        annotation=f"{kind.py_type} | None",
         description=f"Only those whose {path} {what}",
         build=build,
     )
@@ -206,8 +167,8 @@ def model_view(spec: Spec, model: Model) -> ModelView:
     types = {m.name: f"{spec.domain}/{m.name}" for m in spec.models}
     links: list[str] = []
     for f in model.fields:
-        links += link_lines(
-            f.kind, f"data.{f.name}", [f.name], optional=not f.required, depth=0, types=types
+        links += f.kind.link_lines(
+            f"data.{f.name}", [f.name], optional=not f.required, depth=0, types=types
         )
     singles = [p for p in model.search if not resolve_path(model, p).multi]
     column_paths = list(dict.fromkeys([*singles, *model.sort]))
@@ -232,7 +193,7 @@ def model_view(spec: Spec, model: Model) -> ModelView:
         filters=[_filter(model, cls, p) for p in model.search],
         sorts=[*GENERIC_SORTS, *(param_name(p) for p in model.sort)],
         computed=[
-            ComputedView(c.name, f"{annotation(c.kind)} | None", c.description)
+            ComputedView(c.name, f"{c.kind.annotation()} | None", c.description)
             for c in model.computed
         ],
         link_lines=links,
@@ -241,21 +202,13 @@ def model_view(spec: Spec, model: Model) -> ModelView:
     )
 
 
-def _embedded_in_order(spec: Spec) -> list[Embedded]:
+def _embedded_in_order(spec: Spec) -> list[EmbeddedKind]:
     """Embedded types, each after the ones it holds (so classes are defined before use)."""
-    ordered: dict[str, Embedded] = {}
-
-    def visit(kind: Any) -> None:
-        if isinstance(kind, ListOf | SetOf):
-            visit(kind.item)
-        elif isinstance(kind, Embedded) and kind.name not in ordered:
-            for f in kind.fields:
-                visit(f.kind)
-            ordered[kind.name] = kind
-
+    ordered: dict[str, EmbeddedKind] = {}
     for model in spec.models:
         for f in model.fields:
-            visit(f.kind)
+            for embedded in f.kind.embedded_types():
+                ordered.setdefault(embedded.name, embedded)
     return list(ordered.values())
 
 
@@ -267,6 +220,7 @@ def spec_view(spec: Spec, origin: str) -> SpecView:
             func=f"_{snake(e.name)}_content",
             description=e.description,
             fields=[_field_view(f, "value") for f in e.fields],
+            kind=e,
         )
         for e in _embedded_in_order(spec)
     ]

@@ -1,13 +1,13 @@
 """The art models, declared once. ``python -m codegen`` turns them into ``mart/_generated/``
 (tables, schemas, ops) and ``api/_generated/mart_routes.py`` (routes).
 
-Loaded by path by codegen: import nothing here but ``mcore.records.spec``. The examples
+Loaded by path by codegen: import nothing here but ``mcore.records.kinds``. The examples
 are request bodies; tests hash them into golden CIDs, so changing one changes those.
 """
 
 from datetime import date
 
-from mcore.records.spec import (
+from mcore.records.kinds import (
     Computed,
     Embedded,
     Field,

@@ -20,9 +20,9 @@ from mstack_client.errors import __all__ as _errors
 
 if TYPE_CHECKING:
     from mstack_client._core import Call, MemoryTokenStore, TokenStore
+    from mstack_client._generated.sdk.client import Client
     from mstack_client.aclient import AsyncClient
     from mstack_client.cid import file_cid, hash_path, is_cid
-    from mstack_client.client import Client
     from mstack_client.models import (
         DownloadResult,
         Event,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 # server commands start without the clients, httpx or the models.
 _LAZY = {
     "AsyncClient": "mstack_client.aclient",
-    "Client": "mstack_client.client",
+    "Client": "mstack_client._generated.sdk.client",  # generated from aclient.py
     "Call": "mstack_client._core",
     "MemoryTokenStore": "mstack_client._core",
     "TokenStore": "mstack_client._core",

@@ -210,22 +210,6 @@ class Base:
         return "ws" + self.base_url.removeprefix("http") + path
 
 
-def check_status(response: httpx.Response) -> None:
-    """Raise the error of an error response (reading its body first if it was streamed)."""
-    if response.is_error:
-        with contextlib.suppress(httpx.StreamError, httpx.TransportError):
-            response.read()
-        raise error_from_response(response)
-
-
-async def acheck_status(response: httpx.Response) -> None:
-    """``check_status`` for an async streamed response."""
-    if response.is_error:
-        with contextlib.suppress(httpx.StreamError, httpx.TransportError):
-            await response.aread()
-        raise error_from_response(response)
-
-
 __all__ = [
     "DEFAULT_URL",
     "AsyncCaller",
@@ -234,7 +218,6 @@ __all__ = [
     "MemoryTokenStore",
     "SyncCaller",
     "TokenStore",
-    "check_status",
     "params",
     "segment",
 ]

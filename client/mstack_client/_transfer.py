@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +35,9 @@ PART_SUFFIX = ".mstack-part"
 
 Progress = Callable[[int, int | None], None]
 """Called with (bytes done, total bytes or None) as a transfer moves."""
+
+ManyProgress = Callable[[Path, int, int | None], None]
+"""Called with (file, bytes done, file size) as each file of ``upload_many`` moves."""
 
 Source = str | os.PathLike[str] | IO[bytes]
 
@@ -178,14 +181,6 @@ class Reader:
         return MstackError(
             f"{self.prepared.path or self.prepared.filename} changed while it was being uploaded"
         )
-
-    def __iter__(self) -> Iterator[bytes]:
-        self.open()
-        try:
-            while chunk := self.read():
-                yield chunk
-        finally:
-            self.close()
 
 
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -1,6 +1,13 @@
+# sync: """``Client``: the synchronous SDK (``AsyncClient`` has the same methods, awaited)."""
 """``AsyncClient``: the asyncio SDK, with the same methods as ``Client``, awaited.
 
 File reads, hashing and writes run in worker threads so the event loop never waits on disk.
+
+The two clients are written once, here: ``python -m codegen`` writes ``Client``
+(``_generated/sdk/client.py``) from this file by dropping ``async`` and ``await``, calling
+what runs in ``asyncio.to_thread`` directly and giving asyncio names their synchronous
+twins (``codegen/unasync.py``; the steps that truly differ are in ``_twins.py``). A
+``# sync:`` comment gives the line that follows as ``Client`` has it.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
@@ -23,14 +31,14 @@ from mstack_client._core import (
     Base,
     Call,
     TokenStore,
-    acheck_status,
     segment,
 )
-from mstack_client._generated import AsyncModels
+from mstack_client._generated.sdk import AsyncModels
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,
     FileSink,
+    ManyProgress,
     Prepared,
     Progress,
     Reader,
@@ -43,8 +51,8 @@ from mstack_client._transfer import (
     prepare,
     safe_filename,
 )
+from mstack_client._twins import AsyncSinkWriter, acheck_status, alocked, amap_bounded
 from mstack_client.cid import RAW, is_cid
-from mstack_client.client import ManyProgress
 from mstack_client.errors import (
     ConnectionFailed,
     IntegrityError,
@@ -71,6 +79,12 @@ T = TypeVar("T")
 
 
 class AsyncClient(AsyncModels, Base):
+    # sync: """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.  # noqa: E501
+    # sync:
+    # sync: Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
+    # sync: from an earlier session; a ``token_store`` keeps them between runs. Each record model
+    # sync: is an attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    # sync: """
     """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it."""
 
     def __init__(
@@ -90,7 +104,7 @@ class AsyncClient(AsyncModels, Base):
             transport=transport or httpx.AsyncHTTPTransport(retries=2, verify=verify),
             headers={"User-Agent": USER_AGENT},
         )
-        self._refresh_lock: asyncio.Lock | None = None
+        self._refresh_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -107,7 +121,7 @@ class AsyncClient(AsyncModels, Base):
         self,
         call: Call[Any],
         *,
-        content: Callable[[], Any] | None = None,
+        content: Callable[[], AsyncIterator[bytes]] | None = None,
         stream: bool = False,
         replayable: bool = True,
     ) -> httpx.Response:
@@ -138,38 +152,36 @@ class AsyncClient(AsyncModels, Base):
         raise AssertionError("unreachable")
 
     async def _call(self, call: Call[T]) -> T:
-        response = await self._send(call)
-        return self._answer(call, response)
+        return self._answer(call, await self._send(call))
 
     async def _refresh(self, used: str | None) -> Tokens | None:
-        """Swap the refresh token for new tokens, once, whichever task asks first."""
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
+        """Swap the refresh token for new tokens, once, whoever in this process asks first."""
         async with self._refresh_lock:
             tokens = self._tokens
             if tokens is None or tokens.refresh_token is None:
                 return tokens
             if used is not None and tokens.access_token != used:
-                return tokens
-            lock = self.token_store.lock()
-            await asyncio.to_thread(lock.__enter__)
-            try:
+                return tokens  # another caller refreshed while this one waited
+            async with alocked(self.token_store):
                 stored = await asyncio.to_thread(self.token_store.load)
                 if stored is not None and stored.refresh_token != tokens.refresh_token:
-                    self._adopt(stored)
+                    self._adopt(stored)  # another process refreshed: its tokens are current
                     return stored
                 call = self._refresh_call(tokens.refresh_token)
                 try:
                     new = self._answer(call, await self._send(call))
                 except Unauthorized:
+                    # the session is over: its tokens are useless
                     await asyncio.to_thread(self.token_store.save, None)
                     self._adopt(None)
                     raise
                 await asyncio.to_thread(self.token_store.save, new)
                 self._adopt(new)
                 return new
-            finally:
-                lock.__exit__(None, None, None)
+
+    def _store_locked(self, tokens: Tokens | None) -> None:
+        with self.token_store.lock():
+            self.token_store.save(tokens)
 
     # ------------------------------------------------------------------ accounts
 
@@ -187,10 +199,6 @@ class AsyncClient(AsyncModels, Base):
         self._adopt(tokens)
         return tokens
 
-    def _store_locked(self, tokens: Tokens | None) -> None:
-        with self.token_store.lock():
-            self.token_store.save(tokens)
-
     async def refresh(self) -> Tokens:
         """Swap the refresh token for new tokens now (it also happens by itself)."""
         tokens = await self._refresh(self._credential())
@@ -204,7 +212,7 @@ class AsyncClient(AsyncModels, Base):
             if self._tokens is not None:
                 await self._call(_api.logout())
         except Unauthorized:
-            pass
+            pass  # already over
         finally:
             await asyncio.to_thread(self._store_locked, None)
             self._adopt(None)
@@ -288,7 +296,12 @@ class AsyncClient(AsyncModels, Base):
         progress: Progress | None = None,
         skip_existing: bool = False,
     ) -> FileInfo:
-        """Upload a path or a binary stream without reading it into memory (see ``Client``)."""
+        """Upload a path or a binary stream without reading it into memory.
+
+        The bytes are hashed first (paths and seekable streams) and the CID is sent as
+        ``?cid=``, so the server keeps nothing that does not match. With ``skip_existing``
+        a file you already have with the same bytes is returned instead of uploading again.
+        """
         prepared = await asyncio.to_thread(
             prepare, source, filename=filename, cid=cid, content_type=content_type
         )
@@ -326,8 +339,7 @@ class AsyncClient(AsyncModels, Base):
         )
         replayable = prepared.path is not None or prepared.size is not None
         try:
-            response = await self._send(call, content=body, replayable=replayable)
-            files = self._answer(call, response)
+            files = self._answer(call, await self._send(call, content=body, replayable=replayable))
         except Invalid as exc:
             if await asyncio.to_thread(reader.changed):
                 raise MstackError(
@@ -335,6 +347,8 @@ class AsyncClient(AsyncModels, Base):
                     " nothing was kept"
                 ) from exc
             raise
+        finally:
+            reader.close()
         file = files[0]
         if file.cid != reader.cid:
             with contextlib.suppress(MstackError):
@@ -360,32 +374,36 @@ class AsyncClient(AsyncModels, Base):
         Never raises for one file's failure: each result holds its file or its error.
         """
         files = await asyncio.to_thread(collect_files, list(sources))
-        slots = asyncio.Semaphore(max(1, parallel))
+        stop = threading.Event()
 
         async def one(path: Path) -> UploadResult:
             def report(done: int, total: int | None) -> None:
+                if stop.is_set():
+                    raise MstackError("cancelled")
                 if progress:
                     progress(path, done, total)
 
-            async with slots:
-                try:
-                    prepared = await asyncio.to_thread(
-                        prepare, path, filename=None, cid=None, content_type=None
-                    )
-                    if skip_existing and prepared.cid is not None:
-                        existing = await self.find_file(prepared.cid)
-                        if existing is not None:
-                            report(existing.size, existing.size)
-                            return UploadResult(path, existing, skipped=True)
-                    return UploadResult(path, await self._upload(prepared, report))
-                except (MstackError, OSError) as exc:
-                    return UploadResult(path, error=exc)
+            try:
+                if stop.is_set():
+                    raise MstackError("cancelled")
+                prepared = await asyncio.to_thread(
+                    prepare, path, filename=None, cid=None, content_type=None
+                )
+                if skip_existing and prepared.cid is not None:
+                    existing = await self.find_file(prepared.cid)
+                    if existing is not None:
+                        report(existing.size, existing.size)
+                        return UploadResult(path, existing, skipped=True)
+                return UploadResult(path, await self._upload(prepared, report))
+            except (MstackError, OSError) as exc:
+                return UploadResult(path, error=exc)
 
-        return list(await asyncio.gather(*(one(path) for path in files)))
+        return await amap_bounded(one, files, limit=parallel, stop=stop, name="mstack-upload")
 
     # ------------------------------------------------------------------ downloads
 
     async def _resolve(self, ref: str) -> tuple[str, str, str | None]:
+        """(CID, content path, filename) of a file id or a CID."""
         if is_cid(ref, RAW):
             return ref, f"/blobs/{ref}", None
         info = await self.get_file(ref)
@@ -400,7 +418,14 @@ class AsyncClient(AsyncModels, Base):
         overwrite: bool = False,
         retries: int = 5,
     ) -> DownloadResult:
-        """Download a file (by id) or a blob (by CID), checked and resumable (see ``Client``)."""
+        """Download a file (by id) or a blob (by CID) to a path, a folder or a binary stream.
+
+        Every byte is hashed as it arrives. To a path: bytes that do not hash to the CID
+        raise ``IntegrityError`` and leave nothing behind; a broken connection is resumed
+        with ``Range`` (up to ``retries`` times), and if it still fails the partial file is
+        kept so that the next call resumes it. To a stream: a mismatch raises after the
+        bytes were written, so discard them.
+        """
         cid, path, filename = await self._resolve(ref)
         sink: Sink
         target: Path | None = None
@@ -417,7 +442,7 @@ class AsyncClient(AsyncModels, Base):
                 try:
                     sink.verify()
                 except IntegrityError:
-                    await asyncio.to_thread(sink.restart)
+                    await asyncio.to_thread(sink.restart)  # the old partial was bad: start over
                     await self._fetch(path, sink, progress, retries)
             resumed_from = sink.resumed_from
             await asyncio.to_thread(sink.finish)
@@ -432,7 +457,8 @@ class AsyncClient(AsyncModels, Base):
     async def _fetch(self, path: str, sink: Sink, progress: Progress | None, retries: int) -> None:
         failures = 0
         while True:
-            headers = {"Accept-Encoding": "identity"}  # ranges and hashes: the stored bytes
+            # ranges and hashes are over the stored bytes: no content coding in between
+            headers = {"Accept-Encoding": "identity"}
             if sink.offset:
                 headers["Range"] = f"bytes={sink.offset}-"
                 headers["If-Range"] = f'"{sink.cid}"'
@@ -457,10 +483,11 @@ class AsyncClient(AsyncModels, Base):
 
     @staticmethod
     async def _receive(response: httpx.Response, sink: Sink, progress: Progress | None) -> bool:
+        """Write one response's bytes into the sink; True when the blob is complete."""
         if response.status_code == 416 and sink.offset:
             total = (response.headers.get("content-range") or "").rsplit("/", 1)[-1]
             if total.isdigit() and int(total) == sink.offset:
-                return True
+                return True  # the partial already holds every byte
             if isinstance(sink, FileSink):
                 await asyncio.to_thread(sink.restart)
                 return False
@@ -477,27 +504,26 @@ class AsyncClient(AsyncModels, Base):
             if content_range_start(response.headers.get("content-range")) != sink.offset:
                 raise MstackError("the server answered a different range than the one asked for")
         else:
-            skip = sink.offset
+            skip = sink.offset  # the whole body came back: drop what is already here
         total = expected_total(response.headers, response.status_code, sink.offset)
+        reported = sink.offset
         if progress:
-            progress(sink.offset, total)
-        # Written a chunk at a time off the loop; what arrived before a break is still kept.
-        pending = bytearray()
+            progress(reported, total)
+        writer = AsyncSinkWriter(sink)
         try:
-            async for piece in response.aiter_bytes():
+            async for chunk in response.aiter_bytes():  # as it arrives: a break loses nothing
                 if skip:
-                    cut = min(skip, len(piece))
-                    piece, skip = piece[cut:], skip - cut
-                pending += piece
-                if len(pending) >= CHUNK:
-                    await asyncio.to_thread(sink.write, bytes(pending))
-                    pending.clear()
-                    if progress:
-                        progress(sink.offset, total)
+                    cut = min(skip, len(chunk))
+                    chunk, skip = chunk[cut:], skip - cut
+                    if not chunk:
+                        continue
+                await writer.write(chunk)
+                if progress and sink.offset - reported >= CHUNK:  # about once a MiB
+                    reported = sink.offset
+                    progress(reported, total)
         finally:
-            if pending:
-                sink.write(bytes(pending))
-        if progress:
+            writer.close()
+        if progress and reported != sink.offset:
             progress(sink.offset, total)
         return True
 
@@ -536,7 +562,12 @@ class AsyncClient(AsyncModels, Base):
     async def events(
         self, *, after: int | None = None, reconnect: bool = True
     ) -> AsyncIterator[Event]:
-        """Live events of the signed-in user (see ``Client.events``)."""
+        """Live events of the signed-in user from ``WS /api/v1/events``.
+
+        The token goes in the first message, never in the URL. After a broken connection
+        it reconnects and asks for what it missed (``after`` the last sequence number seen).
+        A ``reset`` event means the missed history is gone: reload your state.
+        """
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 

@@ -19,7 +19,7 @@ from mstack_client import (
     PreconditionFailed,
     Tokens,
 )
-from mstack_client._generated.mart_sdk import (
+from mstack_client._generated.sdk.mart import (
     Artist,
     Creator,
     ImageFile,
@@ -206,7 +206,7 @@ def test_a_moderator_hides_and_shows_a_record(live_server: LiveServer, sdk: Clie
 def test_generated_classes_match_between_sync_and_async() -> None:
     import inspect
 
-    from mstack_client._generated import mart_sdk
+    from mstack_client._generated.sdk import mart as mart_sdk
 
     for name in ("Artists", "ImageFiles", "StillImages", "ImageReleases"):
         sync_cls, async_cls = getattr(mart_sdk, name), getattr(mart_sdk, f"Async{name}")

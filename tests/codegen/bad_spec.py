@@ -1,6 +1,6 @@
 """A spec with many mistakes, for the generator's error report."""
 
-from mcore.records.spec import Field, Integer, Link, ListOf, Model, Spec, Text
+from mcore.records.kinds import Field, Integer, Link, ListOf, Model, Spec, Text
 
 SPEC = Spec(
     domain="bad",

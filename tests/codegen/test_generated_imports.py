@@ -30,6 +30,6 @@ def test_generated_code_never_imports_hand_written_code() -> None:
 
 def test_specs_import_only_spec_types() -> None:
     names = imported(PROJECT / "mart" / "specs.py")
-    assert "mcore.records.spec" in names
+    assert "mcore.records.kinds" in names
     for name in names:
-        assert name.split(".")[0] not in OURS or name == "mcore.records.spec", name
+        assert name.split(".")[0] not in OURS or name == "mcore.records.kinds", name

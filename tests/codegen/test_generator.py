@@ -35,9 +35,10 @@ OUTPUTS = [
     "api/_generated/__init__.py",
     "api/_generated/tiny_routes.py",
     "client/mstack_client/_generated/__init__.py",
-    "client/mstack_client/_generated/commands.py",
-    "client/mstack_client/_generated/tiny_cli.py",
-    "client/mstack_client/_generated/tiny_sdk.py",
+    "client/mstack_client/_generated/cli/__init__.py",
+    "client/mstack_client/_generated/cli/tiny.py",
+    "client/mstack_client/_generated/sdk/__init__.py",
+    "client/mstack_client/_generated/sdk/tiny.py",
     "tiny/_generated/__init__.py",
     "tiny/_generated/models.py",
     "tiny/_generated/ops.py",
@@ -57,6 +58,21 @@ def generated_files(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix() for p in root.rglob("*.py") if "_generated" in p.parts
     )
+
+
+def client_with(tiny_root: Path, tmp_path: Path) -> Path:
+    """A copy of the client package with the tiny spec's generated code in place of the
+    project's (the synchronous client, generated from the client's own source, stays)."""
+    package = tmp_path / "mstack_client"
+    shutil.copytree(
+        PROJECT / "client" / "mstack_client",
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
+    )
+    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    sync_client = "_generated/sdk/client.py"
+    shutil.copy(PROJECT / "client" / "mstack_client" / sync_client, package / sync_client)
+    return package
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +159,7 @@ def test_generated_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) ->
 def test_generated_client_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) -> None:
     """The SDK classes and command groups of the tiny spec, checked inside a copy of the
     client package (they import its hand-written modules)."""
-    package = tmp_path / "mstack_client"
-    shutil.copytree(
-        PROJECT / "client" / "mstack_client",
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
-    )
-    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    package = client_with(tiny_root, tmp_path)
     ruff = subprocess.run(
         [
             sys.executable, "-m", "ruff", "check",
@@ -176,16 +186,10 @@ def test_generated_client_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: P
 
 def test_the_generated_client_module_of_a_spec_works(tiny_root: Path, tmp_path: Path) -> None:
     """Import the tiny SDK (in a copy of the client) and read a note from its JSON."""
-    package = tmp_path / "mstack_client"
-    shutil.copytree(
-        PROJECT / "client" / "mstack_client",
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "_generated"),
-    )
-    shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
+    client_with(tiny_root, tmp_path)
     script = (
         "import json, sys, datetime\n"
-        "from mstack_client._generated.tiny_sdk import Note, Byline, Notes, NOTE_CALLS\n"
+        "from mstack_client._generated.sdk.tiny import Note, Byline, Notes, NOTE_CALLS\n"
         "from mstack_client import Client\n"
         "meta = dict(id='i', cid='c', content_cid='cc', n=1, owner_id='o', visibility='private',"
         " created_at='2026-01-01T00:00:00+00:00', updated_at='2026-01-01T00:00:00+00:00')\n"
@@ -280,7 +284,7 @@ def test_one_bad_field_names_spec_and_field(
 ) -> None:
     (tmp_path / "one_spec.py").write_text(
         "from datetime import datetime\n"
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "SPEC = Spec(domain='one', models=[Model('note', fields=[\n"
         "    Field('title', Text(max_length=5), required=True),\n"
         f"    {spec},\n"
@@ -292,7 +296,7 @@ def test_one_bad_field_names_spec_and_field(
 
 def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys: Any) -> None:
     (tmp_path / "clash_spec.py").write_text(
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "Title = Embedded('Title', fields=[Field('full', Text(max_length=5), required=True)])\n"
         "SPEC = Spec(domain='clash', models=[Model('note', fields=[\n"
         "    Field('title', Title, required=True),\n"
@@ -306,7 +310,7 @@ def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys:
 
 def test_examples_are_checked_against_the_spec(tmp_path: Path, capsys: Any) -> None:
     (tmp_path / "ex_spec.py").write_text(
-        "from mcore.records.spec import *\n"
+        "from mcore.records.kinds import *\n"
         "SPEC = Spec(domain='ex', models=[Model('note', fields=[\n"
         "    Field('title', Text(max_length=5), required=True),\n"
         "    Field('count', Integer(le=3)),\n"

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from mcore.records.spec import (
+from mcore.records.kinds import (
     Boolean,
     Embedded,
     Field,

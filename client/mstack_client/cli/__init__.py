@@ -123,7 +123,7 @@ def main(ctx: click.Context, server: str | None) -> None:
 
 
 def _register() -> None:
-    from mstack_client._generated.commands import GROUPS
+    from mstack_client._generated.cli import GROUPS
     from mstack_client.cli import _auth, _files, _jobs, _shell
 
     for module in (_auth, _files, _jobs, _shell):

@@ -6,8 +6,8 @@ import sys
 
 import click
 
+from mstack_client._generated.sdk.client import Client
 from mstack_client.cli._context import json_option, state
-from mstack_client.client import Client
 from mstack_client.config import FileTokenStore
 from mstack_client.errors import MstackError, NotSignedIn, Unauthorized
 from mstack_client.models import User

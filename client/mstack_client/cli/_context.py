@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from mstack_client._core import DEFAULT_URL
-from mstack_client.client import Client
+from mstack_client._generated.sdk.client import Client
 from mstack_client.config import Credentials, FileTokenStore
 from mstack_client.errors import ApiError, MstackError, NotSignedIn, Unauthorized
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from mstack_client._generated.mart_cli import GROUPS as MART_GROUPS
+from mstack_client._generated.cli.mart import GROUPS as MART_GROUPS
 
 GROUPS: list[click.Group] = [
     *MART_GROUPS,

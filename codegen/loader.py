@@ -1,4 +1,5 @@
-"""Loading spec modules by path (they are read, never imported as part of a package)."""
+"""Loading spec modules by path (they are read, never imported as part of a package), then
+checking what they declare."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from mcore.records.spec import Spec, SpecError, check_spec
+from codegen.check import SpecError, check_spec
+from mcore.records.kinds import Spec
 
 
 def load_spec(path: Path, origin: str) -> tuple[Spec | None, list[SpecError]]:

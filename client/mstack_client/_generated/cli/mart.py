@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 
-from mstack_client._generated.mart_sdk import (
+from mstack_client._generated.sdk.mart import (
     ARTIST_CALLS,
     IMAGE_FILE_CALLS,
     IMAGE_RELEASE_CALLS,
