@@ -20,6 +20,7 @@ from api.blobserve import SmallBlobCache
 from api.deps import provide_session, provide_settings, provide_store
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath, ReadGrants
+from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=authenticate_request,
+        middleware=[options_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="mstack",
@@ -136,6 +138,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         ),
         debug=False,
     )
+    record_allowed_methods(app)
     return FastPath(app)
 
 
