@@ -21,7 +21,7 @@ from codegen.expressions import (
     snake,
     term_lines,
 )
-from mcore.records.encoding import FOLD_GROWTH
+from mcore.records.encoding import FOLD_GROWTH, INT_MAX, INT_MIN
 from mcore.records.spec import (
     Boolean,
     Date,
@@ -79,6 +79,7 @@ class FilterView:
     annotation: str
     description: str
     build: str
+    bounds: str = ""  # ", ge=..., le=..." for an integer: out of range is 422, not "no match"
 
 
 @dataclass
@@ -192,11 +193,17 @@ def _filter(model: Model, cls: str, path: str) -> FilterView:
         build = f"Match({cls}.{name}, {name})"
         if isinstance(kind, Text):
             what = "equals this"
+    bounds = ""
+    if isinstance(kind, Integer):
+        low = INT_MIN if kind.ge is None else kind.ge
+        high = INT_MAX if kind.le is None else kind.le
+        bounds = f", ge={low}, le={high}"
     return FilterView(
         param=name,
         annotation=f"{py} | None",
         description=f"Only those whose {path} {what}",
         build=build,
+        bounds=bounds,
     )
 
 

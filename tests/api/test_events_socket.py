@@ -176,6 +176,19 @@ async def test_authentication_comes_first_or_the_socket_closes(
     assert closed.value.rcvd.code == 4401
 
 
+@pytest.mark.parametrize("after", [2**63, 10**30, -1, 1.5, 1e300, True, "5"])
+async def test_after_out_of_range_closes_the_socket_saying_so(
+    server: LiveServer, after: object
+) -> None:
+    ws = await connect(_ws(server))
+    await ws.send(json.dumps({"type": "auth", "token": server.token, "after": after}))
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "after must be a sequence number" in closed.value.rcvd.reason
+
+
 async def test_a_revoked_session_closes_the_socket(server: LiveServer) -> None:
     ws = await _signed_in(server)
     await asyncio.sleep(0.3)
