@@ -229,8 +229,8 @@ class Settings(BaseSettings):
         default=10.0,
         ge=0,
         description="Seconds a checked blob read (or signed link) is remembered by the fast"
-        " read path; changes made by other processes take at most this long to apply (0"
-        " turns the cache off).",
+        " read path; changes made by other processes (a file made private, a sign-out, a"
+        " revoked key) take at most this long to apply (0 turns the cache off).",
     )
     log_level: str = Field(default="info", description="Server log level.")
     access_log: bool = Field(
