@@ -262,6 +262,14 @@ class Settings(BaseSettings):
         default=timedelta(days=30),
         description="Lifetime of a session (and of its refresh tokens) from sign-in.",
     )
+    refresh_grace_period: timedelta = Field(
+        default=timedelta(seconds=30),
+        ge=timedelta(0),
+        le=timedelta(minutes=5),
+        description="A refresh token presented again this soon after it was spent gets the"
+        " same new refresh token (a client that retried, or two tabs at once); later, reuse"
+        " ends the session as a sign of theft. 0: every reuse ends it.",
+    )
     link_ttl: timedelta = Field(
         default=timedelta(hours=1), description="Default lifetime of a signed link."
     )

@@ -87,7 +87,9 @@ class AuthController(Controller):
         "/refresh",
         status_code=200,
         summary="Swap a refresh token for new tokens",
-        description="The refresh token given is spent; presenting it again ends the session.",
+        description="The refresh token given is spent. Presented again within"
+        " `refresh_grace_period` (a retry, two requests at once) it gets the same new refresh"
+        " token; presented later, it ends the session.",
     )
     async def refresh(self, auth: AuthService, data: JSONBody[RefreshRequest]) -> TokenPair:
         return await ops.refresh(auth, token=data.refresh_token.get_secret_value())

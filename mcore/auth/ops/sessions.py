@@ -110,10 +110,18 @@ async def _start_session(
     return await _issue(session, auth, user, row)
 
 
-async def _issue(session: AsyncSession, auth: Auth, user: User, row: AuthSession) -> TokenPair:
-    refresh = new_secret(REFRESH_PREFIX)
+async def _issue(
+    session: AsyncSession, auth: Auth, user: User, row: AuthSession, refresh: str | None = None
+) -> TokenPair:
+    """A new access token and ``refresh`` (a fresh random one at sign-in), stored as its
+    digest."""
+    refresh = refresh or new_secret(REFRESH_PREFIX)
     session.add(RefreshToken(token_hash=digest(refresh), session_id=row.id, created_at=utcnow()))
     await session.flush()
+    return _pair(auth, user, row, refresh)
+
+
+def _pair(auth: Auth, user: User, row: AuthSession, refresh: str) -> TokenPair:
     role = Role(user.role)
     access = auth.tokens.issue(
         user_id=user.id, session_id=row.id, role=role, scopes=session_scopes(role)
@@ -126,6 +134,10 @@ async def refresh(auth: Auth, *, token: str) -> TokenPair:
 
     Presenting a spent refresh token means two parties hold it: the session is revoked.
     That revocation must outlive the refusal, so this op commits its own transaction.
+    Within ``refresh_grace_period`` of its spending, though, a spent token is answered
+    with the refresh token it rotated into (and a fresh access token): a client that
+    retried, or two requests racing, stay signed in. The successor is derived from the
+    spent token under the server's key (``AccessTokens.successors``), never stored.
     """
     async with auth.db.session(write=True) as session:
         outcome = await _rotate(session, auth, token)
@@ -135,8 +147,12 @@ async def refresh(auth: Auth, *, token: str) -> TokenPair:
 
 
 async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | DomainError:
+    # FOR UPDATE (PostgreSQL): a concurrent refresh with the same token waits here, then
+    # sees it spent. SQLite's write transactions are serial already.
     spent = (
-        await session.get(RefreshToken, digest(token)) if token.startswith(REFRESH_PREFIX) else None
+        await session.get(RefreshToken, digest(token), with_for_update=True)
+        if token.startswith(REFRESH_PREFIX)
+        else None
     )
     if spent is None:
         return Unauthorized(BAD_REFRESH)
@@ -146,6 +162,10 @@ async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | 
         return Unauthorized("this session has ended; sign in again")
     now = utcnow()
     if spent.used_at is not None:
+        if now - spent.used_at <= auth.settings.refresh_grace_period:
+            again = await _successor(session, auth, row, token)
+            if again is not None and row.expires_at > now and not user.disabled:
+                return _pair(auth, user, row, again)
         log.warning("a spent refresh token was presented for session %s: revoking it", row.id)
         end_session(session, auth, row, "refresh-reuse")
         return Unauthorized(
@@ -160,7 +180,29 @@ async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | 
     row.refreshed_at = now
     session.add(spent)
     session.add(row)
-    return await _issue(session, auth, user, row)
+    return await _issue(session, auth, user, row, auth.tokens.successors(token)[0])
+
+
+MAX_CHAIN = 8  # rotations followed within one grace period (a client refreshing in a loop)
+
+
+async def _successor(session: AsyncSession, auth: Auth, row: AuthSession, token: str) -> str | None:
+    """The newest unspent refresh token that ``token`` (spent) rotated into in this
+    session, following the chain if its successor was spent too; None if none is found
+    (the key that derived it is gone, or the chain is longer than any retry explains)."""
+    for _ in range(MAX_CHAIN):
+        found = None
+        for candidate in auth.tokens.successors(token):
+            child = await session.get(RefreshToken, digest(candidate))
+            if child is not None and child.session_id == row.id:
+                found = child
+                break
+        if found is None:
+            return None
+        if found.used_at is None:
+            return candidate
+        token = candidate
+    return None
 
 
 async def logout(session: AsyncSession, *, auth: Auth, actor: Actor) -> None:
