@@ -287,6 +287,13 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes.")
     argon2_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
+    password_min_score: int = Field(
+        default=3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn strength score (0-4) a new password needs; 3 resists"
+        " guessing at the rate an attacker with the stolen hashes could reach.",
+    )
     password_hash_concurrency: int = Field(
         default=2, ge=1, description="Password hashes computed at once (threads)."
     )

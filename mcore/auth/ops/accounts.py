@@ -23,7 +23,6 @@ from mcore.auth.models import (
     User,
 )
 from mcore.auth.ops.common import end_sessions_of, load_user, require_session, require_signed_in
-from mcore.auth.passwords import check_password
 from mcore.auth.service import Auth
 from mcore.clock import utcnow
 from mcore.db import serialize_on
@@ -143,7 +142,7 @@ async def create_user(
     username, username_key = normalize_username(username)
     phone = normalize_phone(phone, auth.settings.phone_region)
     display_name = clean_display_name(display_name)
-    check_password(password, email=email, username=username)
+    await auth.passwords.check(password, email=email, username=username)
     hashed = await auth.passwords.hash(password)  # before any statement: no lock held
     await serialize_on(session, "mstack:users")
     await _check_unique(session, email_key=email_key, username_key=username_key, phone=phone)
@@ -262,7 +261,7 @@ async def change_password(
         await auth.limiter.failed([limit_key])
         raise Invalid("the current password is wrong", field="current_password")
     new_password = data.new_password.get_secret_value()
-    check_password(new_password, email=email, username=username, field="new_password")
+    await auth.passwords.check(new_password, email=email, username=username, field="new_password")
     new_hash = await auth.passwords.hash(new_password)
     user = await load_user(session, user_id)
     user.password_hash = new_hash
