@@ -299,13 +299,46 @@ class Settings(BaseSettings):
     )
     login_failure_window: timedelta = Field(
         default=timedelta(minutes=15),
-        description="Window over which failed sign-ins are counted.",
+        description="How long failed sign-ins are remembered: an account's failures from one"
+        " address this long after their last wait ends, an address's failed accounts this"
+        " long after each failure.",
     )
-    login_max_failures_per_account: int = Field(
-        default=5, ge=1, description="Failed sign-ins for one account before it is slowed."
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one account from one address before each further"
+        " attempt from there waits (`login_backoff_base`, doubled per failure). Other"
+        " addresses are not slowed: guessing cannot lock the owner out.",
     )
-    login_max_failures_per_address: int = Field(
-        default=30, ge=1, description="Failed sign-ins from one address before it is slowed."
+    login_backoff_base: timedelta = Field(
+        default=timedelta(seconds=1),
+        gt=timedelta(0),
+        description="The first wait once an account and address have used their free"
+        " failures; doubled after each further failure.",
+    )
+    login_backoff_max: timedelta = Field(
+        default=timedelta(minutes=15),
+        gt=timedelta(0),
+        description="The longest wait between attempts at one account from one address.",
+    )
+    login_max_accounts_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Different accounts one address may fail to sign in to within"
+        " `login_failure_window`; past it, its attempts at other accounts wait (429), so one"
+        " address cannot spray passwords over many accounts.",
+    )
+    login_alert_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins to one account (from any address) within"
+        " `login_failure_window` after which its owner gets an `account.sign_in_failures`"
+        " event.",
+    )
+    login_alert_interval: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        description="At most one `account.sign_in_failures` event per account in this time.",
     )
     registration_window: timedelta = Field(
         default=timedelta(hours=1),

@@ -66,7 +66,10 @@ class AuthController(Controller):
         status_code=200,
         summary="Sign in",
         description="With `email` or `username`, and `password`. Returns a short-lived access"
-        " token and a refresh token. Repeated failures are answered 429 with `Retry-After`.",
+        " token and a refresh token. Repeated failures to one account from one address wait"
+        " longer and longer (429 with `Retry-After`), as do attempts from an address that"
+        " failed on many accounts; the account's owner is told by an"
+        " `account.sign_in_failures` event.",
     )
     async def login(
         self,
@@ -120,12 +123,15 @@ class AuthController(Controller):
     )
     async def change_password(
         self,
+        request: Request[Any, Any, Any],
         session: Session,
         auth: AuthService,
         actor: CurrentActor,
         data: JSONBody[PasswordChange],
     ) -> None:
-        await ops.change_password(session, auth=auth, actor=actor, data=data)
+        await ops.change_password(
+            session, auth=auth, actor=actor, data=data, address=_address(request)
+        )
 
     @get("/sessions", summary="Your live sessions")
     async def sessions(self, session: Session, actor: CurrentActor) -> list[SessionRead]:

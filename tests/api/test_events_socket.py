@@ -241,3 +241,21 @@ async def test_a_client_behind_the_kept_history_is_told_to_reset(
         assert (await _recv(ws))["type"] == "ready"
     finally:
         await ws.close()
+
+
+async def test_guessing_at_the_account_reaches_its_owners_socket(server: LiveServer) -> None:
+    ws = await _signed_in(server)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for i in range(10):  # from ten addresses, behind the trusted proxy on 127.0.0.1
+                reply = await http.post(
+                    "/api/v1/auth/login",
+                    json={"username": "live-user", "password": "a wrong guess"},
+                    headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+                )
+                assert reply.status_code == 401
+        seen = await _until(ws, "account.sign_in_failures")
+        alert = seen[-1]
+        assert alert["data"] == {"failures": 10, "window_seconds": 900, "address": "198.51.100.10"}
+    finally:
+        await ws.close()

@@ -237,15 +237,21 @@ async def update_me(
 
 
 async def change_password(
-    session: AsyncSession, *, auth: Auth, actor: Actor, data: PasswordChange
+    session: AsyncSession,
+    *,
+    auth: Auth,
+    actor: Actor,
+    data: PasswordChange,
+    address: str | None = None,
 ) -> None:
     """Set a new password after checking the current one; every other session of the
     account ends (a thief signed in elsewhere is signed out)."""
     user_id = require_session(actor)
-    limit_key = "password-change:" + user_id
-    limits = [(limit_key, auth.settings.login_max_failures_per_account)]
-    wait = await auth.limiter.retry_after(limits)
-    if wait:
+    # Throttled like sign-in: a thief holding a session cannot guess the password quickly.
+    account, where = "password-change:" + user_id, address or "-"
+    refusal = await auth.throttle.refusal(account, where)
+    if refusal is not None:
+        wait = refusal.wait
         raise TooManyRequests(
             f"too many wrong passwords; try again in {wait} seconds", retry_after=wait
         )
@@ -258,7 +264,7 @@ async def change_password(
     current_hash, email, username = found if found is not None else (None, None, None)
     ok, _ = await auth.passwords.verify(data.current_password.get_secret_value(), current_hash)
     if not ok:
-        await auth.limiter.failed([limit_key])
+        await auth.throttle.failed(account, where)
         raise Invalid("the current password is wrong", field="current_password")
     new_password = data.new_password.get_secret_value()
     await auth.passwords.check(new_password, email=email, username=username, field="new_password")
@@ -268,4 +274,4 @@ async def change_password(
     user.updated_at = utcnow()
     session.add(user)
     await end_sessions_of(session, auth, user_id, "password-changed", keep=actor.session_id)
-    await auth.limiter.clear(limit_key)
+    await auth.throttle.succeeded(account, where)

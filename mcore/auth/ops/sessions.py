@@ -17,6 +17,7 @@ from mcore.auth.service import Auth
 from mcore.auth.tokens import REFRESH_PREFIX, digest, new_secret
 from mcore.clock import utcnow
 from mcore.errors import DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
+from mcore.events import EventType, publish
 from mcore.ids import new_id
 
 log = logging.getLogger("mstack.auth")
@@ -53,28 +54,31 @@ async def login(
     """Check the password and start a session.
 
     A wrong password and an unknown account get the same answer after the same work (an
-    argon2 verification either way). Repeated failures for one account or one address
-    are refused with ``TooManyRequests`` until their window passes.
+    argon2 verification either way). Failures are throttled per account and address, and
+    per address across accounts (``SignInThrottle``): a throttled attempt is refused with
+    ``TooManyRequests`` before any verification. An address that has not failed on an
+    account is never refused it. Once an account has failed ``login_alert_failures`` times
+    within the window, its owner gets an ``account.sign_in_failures`` event (at most once
+    per ``login_alert_interval``).
     """
     column, key = _login_key(data)
-    account_limit = f"account:{column}:{key}"
-    limits = [(account_limit, auth.settings.login_max_failures_per_account)]
-    if address:
-        limits.append((f"address:{address}", auth.settings.login_max_failures_per_address))
-    wait = await auth.limiter.retry_after(limits)
-    if wait:
-        raise TooManyRequests(
-            f"too many failed sign-ins; try again in {wait} seconds", retry_after=wait
-        )
     by = User.email_key if column == "email" else User.username_key
     async with auth.db.session() as reader:  # no write lock is held while hashing
         found = (
             await reader.exec(select(User.id, User.password_hash).where(col(by) == key))
         ).first()
     user_id, stored_hash = found if found is not None else (None, None)
+    # One account whichever name it is given by; unknown names are counted the same way.
+    account = f"user:{user_id}" if user_id is not None else f"{column}:{key}"
+    where = address or "-"
+    refusal = await auth.throttle.refusal(account, where)
+    if refusal is not None:
+        raise TooManyRequests(refusal.detail, retry_after=refusal.wait)
     ok, new_hash = await auth.passwords.verify(data.password.get_secret_value(), stored_hash)
     if not ok or user_id is None:
-        await auth.limiter.failed([name for name, _ in limits])
+        failures = await auth.throttle.failed(account, where)
+        if user_id is not None and failures >= auth.settings.login_alert_failures:
+            await _tell_owner(auth, user_id, account, failures, address)
         raise Unauthorized(WRONG_CREDENTIALS)
     user = await session.get(User, user_id)
     if user is None or user.disabled:
@@ -84,8 +88,30 @@ async def login(
     user.last_login_at = utcnow()
     session.add(user)
     pair = await _start_session(session, auth, user, address=address, user_agent=user_agent)
-    await auth.limiter.clear(account_limit)
+    await auth.throttle.succeeded(account, where)
     return pair
+
+
+async def _tell_owner(
+    auth: Auth, user_id: str, account: str, failures: int, address: str | None
+) -> None:
+    """An ``account.sign_in_failures`` event for the account's owner, at most once per
+    ``login_alert_interval``; in its own transaction, since the failed sign-in's rolls
+    back. A failure to write it never turns the refusal into an error."""
+    settings = auth.settings
+    if not await auth.throttle.claim_alert(account, settings.login_alert_interval.total_seconds()):
+        return
+    payload = {
+        "failures": failures,
+        "window_seconds": int(settings.login_failure_window.total_seconds()),
+        "address": address,
+    }
+    log.warning("%d failed sign-ins to account %s; telling its owner", failures, user_id)
+    try:
+        async with auth.db.session(write=True) as writer:
+            await publish(writer, user_id=user_id, type=EventType.sign_in_failures, payload=payload)
+    except Exception as exc:
+        log.error("could not tell account %s of failed sign-ins: %s", user_id, exc)
 
 
 async def _start_session(
