@@ -29,6 +29,7 @@ from api.routes.health import health
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
+from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.eventhub import EventHub
@@ -114,7 +115,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=authenticate_request,
-        middleware=[options_middleware],
+        middleware=[options_middleware, body_timeout_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="mstack",

@@ -232,6 +232,37 @@ class Settings(BaseSettings):
         " read path; changes made by other processes (a file made private, a sign-out, a"
         " revoked key) take at most this long to apply (0 turns the cache off).",
     )
+    request_header_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="A request's line and headers must arrive within this time of the"
+        " connection opening (or of their first byte on a kept-alive connection); a slower"
+        " client is answered 408 and disconnected.",
+    )
+    request_body_timeout: timedelta = Field(
+        default=timedelta(seconds=30),
+        gt=timedelta(0),
+        description="Each chunk of a request body must arrive within this time of the"
+        " server asking for it; a stalled upload is aborted (408), keeping nothing.",
+    )
+    max_header_size: int = Field(
+        default=64 * 1024,
+        ge=4096,
+        description="Largest request line plus headers, in bytes; a larger one is answered"
+        " 431 and disconnected.",
+    )
+    keep_alive_timeout: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="An idle kept-alive connection is closed after this time.",
+    )
+    max_concurrency: int | None = Field(
+        default=1000,
+        ge=1,
+        description="Connections and requests one server process serves at once; past it,"
+        " new requests are answered 503 at once (uvicorn's `limit_concurrency`). Open event"
+        " sockets count. Unset: no limit.",
+    )
     log_level: str = Field(default="info", description="Server log level.")
     access_log: bool = Field(
         default=False,
