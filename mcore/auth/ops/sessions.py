@@ -188,7 +188,8 @@ async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | 
         return Unauthorized("this session has ended; sign in again")
     now = utcnow()
     if spent.used_at is not None:
-        if now - spent.used_at <= auth.settings.refresh_grace_period:
+        grace = auth.settings.refresh_grace_period
+        if grace and now - spent.used_at <= grace:
             again = await _successor(session, auth, row, token)
             if again is not None and row.expires_at > now and not user.disabled:
                 return _pair(auth, user, row, again)
