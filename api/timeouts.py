@@ -64,14 +64,23 @@ class _GuardedProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
 
+    def _answering(self) -> bool:
+        """Whether a response to an earlier request on this connection is under way (a
+        client pipelining its next request): no refusal may be written into it."""
+        return self.cycle is not None and not self.cycle.response_complete
+
     def _refuse(self, response: bytes) -> None:
         self._disarm()
         if not self.transport.is_closing():
-            self.transport.write(response)
+            if not self._answering():
+                self.transport.write(response)
             self.transport.close()
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
+        if self._in_head and self._answering():
+            self._arm()  # the next head is timed once the server has answered this one
+            return
         if self._in_head:
             seconds = f"{self.header_timeout:g}"
             self._refuse(
