@@ -19,11 +19,9 @@ from mcore.auth.links import LinkSigner
 from mcore.auth.live import Change, CredentialState, StateCache, after_commit
 from mcore.auth.models import ApiKey, AuthSession, User
 from mcore.auth.passwords import Passwords
-from mcore.auth.ratelimit import (
-    FailureLimiter,
-    MemoryLimiter,
+from mcore.auth.ratelimit import FailureLimiter, MemoryLimiter, RedisLimiter
+from mcore.auth.throttle import (
     MemoryThrottleStore,
-    RedisLimiter,
     RedisThrottleStore,
     SignInThrottle,
     ThrottlePolicy,

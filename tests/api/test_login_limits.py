@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from mcore.auth.ratelimit import ThrottlePolicy
+from mcore.auth.throttle import ThrottlePolicy
 from mcore.events import Event
 from mcore.settings import Settings
 from tests.conftest import PASSWORD, LiveServer
