@@ -21,6 +21,7 @@ from api.deps import provide_app_state, provide_session, provide_settings, provi
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath
 from api.grants import ReadGrants
+from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
@@ -30,6 +31,7 @@ from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
 from api.state import KEY, AppState
+from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.events.hub import EventHub
@@ -115,6 +117,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         state=State({KEY: services}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=authenticate_request,
+        middleware=[options_middleware, body_timeout_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="mstack",
@@ -138,6 +141,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         ),
         debug=False,
     )
+    record_allowed_methods(app)
     return FastPath(app)
 
 

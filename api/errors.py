@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from api.timeouts import BodyTimedOut
 from mcore.auth.links import LinkRefused
 from mcore.errors import (
     BadRequest,
@@ -60,6 +61,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Content too large",
     415: "Unsupported media type",
@@ -142,6 +144,15 @@ def client_gone(request: Request[Any, Any, Any], _: ClientGone) -> Response[dict
     return problem(400, "the client closed the connection before the request was complete")
 
 
+def body_timed_out(request: Request[Any, Any, Any], exc: BodyTimedOut) -> Response[dict[str, Any]]:
+    log.info("request body stalled during %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        408,
+        f"{exc}; nothing of this request was kept. Send it again",
+        headers={"Connection": "close"},  # the rest of the body may still be on its way
+    )
+
+
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
@@ -165,5 +176,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: validation_error,
     HTTPException: http_error,
     ClientGone: client_gone,
+    BodyTimedOut: body_timed_out,
     Exception: unexpected,
 }

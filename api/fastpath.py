@@ -2,10 +2,12 @@
 answered without a database round trip.
 
 A signed link is checked once (its signature, then in the database that its maker may
-still read what it points at) and remembered like a read grant: until a write in this
-process, ``read_grant_ttl`` or the link's expiry, whichever comes first. Otherwise the
-read needs two answers: who is calling, and may they read it. The
-first comes from ``api.callers.fast_actor`` (headers only, no database while the credentials
+still read what it points at and that the session or API key it was made with is live)
+and remembered like a read grant: until a write in this process, ``read_grant_ttl`` or
+the link's expiry, whichever comes first. So a sign-out or key revocation made in this
+process ends the link at once, and one made in another process within ``read_grant_ttl``.
+Otherwise the read needs two answers: who is calling, and may they read it. The first
+comes from ``api.callers.fast_actor`` (headers only, no database while the credentials
 are cached). The second is remembered: the
 slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
 reads of the same blob by the same actor are served from here. Any successful write

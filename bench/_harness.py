@@ -109,7 +109,11 @@ def mstack_server(data_dir: Path, **env: str) -> Iterator[Server]:
             proc.kill()
 
 
-BENCH_ACCOUNT = {"email": "bench@example.org", "username": "bench", "password": "a bench password!"}
+BENCH_ACCOUNT = {
+    "email": "bench@example.org",
+    "username": "bench",
+    "password": "quiet harbour at dawn 42",
+}
 
 
 def sign_in(server: Server) -> str:

@@ -53,6 +53,7 @@ class FilterView:
     annotation: str
     description: str
     build: str
+    bounds: str = ""  # ", ge=..., le=..." for an integer: out of range is 422, not "no match"
 
 
 @dataclass
@@ -158,6 +159,7 @@ def _filter(model: Model, cls: str, path: str) -> FilterView:
         annotation=f"{kind.py_type} | None",
         description=f"Only those whose {path} {what}",
         build=build,
+        bounds=kind.filter_bounds,
     )
 
 

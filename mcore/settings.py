@@ -229,8 +229,39 @@ class Settings(BaseSettings):
         default=10.0,
         ge=0,
         description="Seconds a checked blob read (or signed link) is remembered by the fast"
-        " read path; changes made by other processes take at most this long to apply (0"
-        " turns the cache off).",
+        " read path; changes made by other processes (a file made private, a sign-out, a"
+        " revoked key) take at most this long to apply (0 turns the cache off).",
+    )
+    request_header_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="A request's line and headers must arrive within this time of the"
+        " connection opening (or of their first byte on a kept-alive connection); a slower"
+        " client is answered 408 and disconnected.",
+    )
+    request_body_timeout: timedelta = Field(
+        default=timedelta(seconds=30),
+        gt=timedelta(0),
+        description="Each chunk of a request body must arrive within this time of the"
+        " server asking for it; a stalled upload is aborted (408), keeping nothing.",
+    )
+    max_header_size: int = Field(
+        default=64 * 1024,
+        ge=4096,
+        description="Largest request line plus headers, in bytes; a larger one is answered"
+        " 431 and disconnected.",
+    )
+    keep_alive_timeout: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="An idle kept-alive connection is closed after this time.",
+    )
+    max_concurrency: int | None = Field(
+        default=1000,
+        ge=1,
+        description="Connections and requests one server process serves at once; past it,"
+        " new requests are answered 503 at once (uvicorn's `limit_concurrency`). Open event"
+        " sockets count. Unset: no limit.",
     )
     log_level: str = Field(default="info", description="Server log level.")
     access_log: bool = Field(
@@ -262,6 +293,14 @@ class Settings(BaseSettings):
         default=timedelta(days=30),
         description="Lifetime of a session (and of its refresh tokens) from sign-in.",
     )
+    refresh_grace_period: timedelta = Field(
+        default=timedelta(seconds=30),
+        ge=timedelta(0),
+        le=timedelta(minutes=5),
+        description="A refresh token presented again this soon after it was spent gets the"
+        " same new refresh token (a client that retried, or two tabs at once); later, reuse"
+        " ends the session as a sign of theft. 0: every reuse ends it.",
+    )
     link_ttl: timedelta = Field(
         default=timedelta(hours=1), description="Default lifetime of a signed link."
     )
@@ -279,18 +318,58 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes.")
     argon2_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
+    password_min_score: int = Field(
+        default=3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn strength score (0-4) a new password needs; 3 resists"
+        " guessing at the rate an attacker with the stolen hashes could reach.",
+    )
     password_hash_concurrency: int = Field(
         default=2, ge=1, description="Password hashes computed at once (threads)."
     )
     login_failure_window: timedelta = Field(
         default=timedelta(minutes=15),
-        description="Window over which failed sign-ins are counted.",
+        description="How long failed sign-ins are remembered: an account's failures from one"
+        " address this long after their last wait ends, an address's failed accounts this"
+        " long after each failure.",
     )
-    login_max_failures_per_account: int = Field(
-        default=5, ge=1, description="Failed sign-ins for one account before it is slowed."
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one account from one address before each further"
+        " attempt from there waits (`login_backoff_base`, doubled per failure). Other"
+        " addresses are not slowed: guessing cannot lock the owner out.",
     )
-    login_max_failures_per_address: int = Field(
-        default=30, ge=1, description="Failed sign-ins from one address before it is slowed."
+    login_backoff_base: timedelta = Field(
+        default=timedelta(seconds=1),
+        gt=timedelta(0),
+        description="The first wait once an account and address have used their free"
+        " failures; doubled after each further failure.",
+    )
+    login_backoff_max: timedelta = Field(
+        default=timedelta(minutes=15),
+        gt=timedelta(0),
+        description="The longest wait between attempts at one account from one address.",
+    )
+    login_max_accounts_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Different accounts one address may fail to sign in to within"
+        " `login_failure_window`; past it, its attempts at other accounts wait (429), so one"
+        " address cannot spray passwords over many accounts.",
+    )
+    login_alert_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins to one account (from any address) within"
+        " `login_failure_window` after which its owner gets an `account.sign_in_failures`"
+        " event.",
+    )
+    login_alert_interval: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        description="At most one `account.sign_in_failures` event per account in this time.",
     )
     registration_window: timedelta = Field(
         default=timedelta(hours=1),

@@ -343,7 +343,8 @@ class StillImageController(Controller):
             str | None, QueryParameter(description="Only those whose tags include this value")
         ] = None,
         year: Annotated[
-            int | None, QueryParameter(description="Only those whose year equals this")
+            int | None,
+            QueryParameter(description="Only those whose year equals this", ge=-10000, le=9999),
         ] = None,
         medium: Annotated[
             str | None,

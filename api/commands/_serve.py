@@ -27,11 +27,17 @@ def serve(host: str | None, port: int | None, no_migrate: bool) -> None:
         upgrade(settings)
     app = create_app(settings)
     click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
-    uvicorn.run(app, loop="uvloop", http="httptools", **server_options(settings))
+    uvicorn.run(app, loop="uvloop", **server_options(settings))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options from the settings (the tests' live servers use them too)."""
+    """uvicorn's options from the settings (the tests' live servers use them too).
+
+    ``http`` is httptools' protocol with a deadline and a size bound on each request's
+    head (``api.timeouts``); bodies are timed by the app itself.
+    """
+    from api.timeouts import guarded_protocol
+
     return {
         "host": settings.host,
         "port": settings.port,
@@ -40,6 +46,12 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "http": guarded_protocol(
+            settings.request_header_timeout.total_seconds(), settings.max_header_size
+        ),
+        "h11_max_incomplete_event_size": settings.max_header_size,  # should h11 be chosen
+        "timeout_keep_alive": settings.keep_alive_timeout.total_seconds(),
+        "limit_concurrency": settings.max_concurrency,
     }
 
 

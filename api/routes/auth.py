@@ -66,7 +66,10 @@ class AuthController(Controller):
         status_code=200,
         summary="Sign in",
         description="With `email` or `username`, and `password`. Returns a short-lived access"
-        " token and a refresh token. Repeated failures are answered 429 with `Retry-After`.",
+        " token and a refresh token. Repeated failures to one account from one address wait"
+        " longer and longer (429 with `Retry-After`), as do attempts from an address that"
+        " failed on many accounts; the account's owner is told by an"
+        " `account.sign_in_failures` event.",
     )
     async def login(
         self,
@@ -87,7 +90,9 @@ class AuthController(Controller):
         "/refresh",
         status_code=200,
         summary="Swap a refresh token for new tokens",
-        description="The refresh token given is spent; presenting it again ends the session.",
+        description="The refresh token given is spent. Presented again within"
+        " `refresh_grace_period` (a retry, two requests at once) it gets the same new refresh"
+        " token; presented later, it ends the session.",
     )
     async def refresh(self, auth: AuthService, data: JSONBody[RefreshRequest]) -> TokenPair:
         return await ops.refresh(auth, token=data.refresh_token.get_secret_value())
@@ -118,12 +123,15 @@ class AuthController(Controller):
     )
     async def change_password(
         self,
+        request: Request[Any, Any, Any],
         session: Session,
         auth: AuthService,
         actor: CurrentActor,
         data: JSONBody[PasswordChange],
     ) -> None:
-        await ops.change_password(session, auth=auth, actor=actor, data=data)
+        await ops.change_password(
+            session, auth=auth, actor=actor, data=data, address=_address(request)
+        )
 
     @get("/sessions", summary="Your live sessions")
     async def sessions(self, session: Session, actor: CurrentActor) -> list[SessionRead]:

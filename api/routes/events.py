@@ -31,6 +31,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
 CLOSE_TOO_SLOW = 4408
 REPLAY_BATCH = 500
+MAX_SEQ = 2**63 - 1  # event ids are signed 64-bit: a larger `after` is no sequence number
 
 
 async def _authenticate(
@@ -50,7 +51,9 @@ async def _authenticate(
         raise _Close(CLOSE_UNAUTHENTICATED, 'the first message must be {"type": "auth", ...}')
     token = first.get("token")
     after = first.get("after")
-    if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+    if after is not None and (
+        not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ
+    ):
         raise _Close(CLOSE_UNAUTHENTICATED, "after must be a sequence number")
     actor = await callers.authenticate_token(app, token) if isinstance(token, str) else None
     if actor is None:

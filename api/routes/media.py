@@ -22,6 +22,11 @@ from mcore.media import imagecache
 FileId = Annotated[str, PathParameter(description="The file's id")]
 PreviewName = Annotated[str, PathParameter(description="The preview's name, e.g. preview-256")]
 
+# The schema's bound on /image sizes; `media.transform_max_dimension` narrows it (422 past it).
+MAX_PIXELS = 65_535
+WIDTH = "Width in pixels, at most `media.transform_max_dimension` (4096 by default)"
+HEIGHT = "Height in pixels, at most `media.transform_max_dimension` (4096 by default)"
+
 
 class ZipRequest(BaseModel):
     """Which files to put in a zip."""
@@ -77,11 +82,11 @@ class MediaController(Controller):
         settings: AppSettings,
         app_state: App,
         file_id: FileId,
-        w: Annotated[int | None, QueryParameter(description="Width in pixels")] = None,
-        h: Annotated[int | None, QueryParameter(description="Height in pixels")] = None,
+        w: Annotated[int | None, QueryParameter(description=WIDTH, ge=1, le=MAX_PIXELS)] = None,
+        h: Annotated[int | None, QueryParameter(description=HEIGHT, ge=1, le=MAX_PIXELS)] = None,
         fit: Annotated[str | None, QueryParameter(description="contain, cover or fill")] = None,
         format: Annotated[str | None, QueryParameter(description="webp, jpeg, png or avif")] = None,
-        q: Annotated[int | None, QueryParameter(description="Quality, 1-100")] = None,
+        q: Annotated[int | None, QueryParameter(description="Quality, 1-100", ge=1, le=100)] = None,
     ) -> ASGIApp:
         params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
         row, hit = await imagecache.transformed_image(

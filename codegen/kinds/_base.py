@@ -202,6 +202,12 @@ class ScalarKind(Kind):
         return "equals this"
 
     @property
+    def filter_bounds(self) -> str:
+        """Extra ``QueryParameter`` arguments of its list filter (``, ge=.., le=..``): a value
+        out of range is a 422, not a filter that matches nothing."""
+        return ""
+
+    @property
     def includes(self) -> str:
         """What the filter of values in a list asks: "Only those whose <path> <includes>"."""
         return "include this value"

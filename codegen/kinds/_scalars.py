@@ -170,6 +170,12 @@ class IntegerKind(Integer, ScalarKind):
     def constraints(self, *, required: bool) -> dict[str, Any]:
         return {"ge": self.ge, "le": self.le}
 
+    @property
+    def filter_bounds(self) -> str:
+        low = INT_MIN if self.ge is None else self.ge
+        high = INT_MAX if self.le is None else self.le
+        return f", ge={low}, le={high}"
+
     py_type = "int"
 
     def column_args(self) -> list[str]:

@@ -20,6 +20,7 @@ EMAIL_MAX = 254
 USERNAME_MAX = 32
 DISPLAY_NAME_MAX = 100
 KEY_NAME_MAX = 100
+MAX_EXPIRES_IN = 10 * 365 * 86400  # ten years, in seconds: the longest any credential lasts
 
 
 def _when(*, nullable: bool = False) -> Column[datetime]:
@@ -180,7 +181,10 @@ class ApiKeyCreate(SQLModel):
     name: str = Field(min_length=1, max_length=KEY_NAME_MAX)
     scopes: list[str] = Field(min_length=1, max_length=10)
     expires_in: int | None = Field(
-        default=None, gt=0, description="Seconds until the key stops working; none: never."
+        default=None,
+        ge=1,
+        le=MAX_EXPIRES_IN,
+        description="Seconds until the key stops working (at most ten years); none: never.",
     )
 
 
@@ -211,7 +215,11 @@ class LinkRequest(SQLModel):
     file_id: str | None = Field(default=None, max_length=64)
     cid: str | None = Field(default=None, max_length=128)
     expires_in: int | None = Field(
-        default=None, gt=0, description="Seconds; default from settings."
+        default=None,
+        ge=1,
+        le=MAX_EXPIRES_IN,
+        description="Seconds; default `link_ttl`, at most `link_max_ttl` (and never past ten"
+        " years).",
     )
 
 

@@ -2,7 +2,15 @@
 
 Hashing costs tens of milliseconds of CPU and 64 MiB by default, so it runs on a small
 thread pool of its own: the event loop never waits on it, and no more than
-``password_hash_concurrency`` hashes run at once.
+``password_hash_concurrency`` hashes run at once. The strength estimate of a new password
+(zxcvbn, up to 50 ms) runs on the same pool.
+
+The rules, in the order they are checked (NIST SP 800-63B, OWASP's Authentication cheat
+sheet): 10 to 256 characters; no control characters; not on the shipped list of common
+passwords; not the username or email address, nor containing either (names of 4 or more
+characters); and a zxcvbn score of at least ``password_min_score`` (0-4), with the account's
+names counted as known words. No composition rules (a digit, a capital...): length and the
+estimate do that job better.
 """
 
 from __future__ import annotations
@@ -14,12 +22,17 @@ from functools import cache
 from importlib.resources import files
 
 from passlib.context import CryptContext
+from zxcvbn import zxcvbn
 
 from mcore.errors import Invalid
 from mcore.settings import Settings
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+ESTIMATED_LENGTH = 72  # zxcvbn's own limit, which bounds its time: the rest is not scored
+MIN_NAME_IN_PASSWORD = 4  # shorter names are too often parts of ordinary words
+DEFAULT_MIN_SCORE = 3
+ADVICE = "use several uncommon words, or a longer phrase only you would think of"
 
 
 @cache
@@ -37,22 +50,52 @@ def check_password(
     email: str | None = None,
     username: str | None = None,
     field: str = "password",
+    min_score: int = DEFAULT_MIN_SCORE,
 ) -> None:
-    """Refuse a password that breaks a rule, saying which (``Invalid`` on ``field``)."""
+    """Refuse a password that breaks a rule, saying which and what to do instead
+    (``Invalid`` on ``field``). The refused password is never repeated in the message."""
     length = len(password)
     if length < MIN_LENGTH:
         raise Invalid(f"the password must be at least {MIN_LENGTH} characters long", field=field)
     if length > MAX_LENGTH:
         raise Invalid(f"the password must be at most {MAX_LENGTH} characters long", field=field)
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in password):
+        raise Invalid(
+            "the password must not contain control characters (such as NUL, tab or a line"
+            " break); use letters, digits, spaces and punctuation",
+            field=field,
+        )
     folded = unicodedata.normalize("NFKC", password).casefold()
     if folded in common_passwords():
         raise Invalid(
             "the password is on the list of commonly used passwords; choose another",
             field=field,
         )
-    for name, value in (("email address", email), ("username", username)):
-        if value and folded == unicodedata.normalize("NFKC", value).casefold():
+    names = []
+    local_part = email.rpartition("@")[0] if email else None
+    for name, value in (("email address", email), ("username", username), ("email", local_part)):
+        if not value:
+            continue
+        key = unicodedata.normalize("NFKC", value).casefold()
+        names.append(key)
+        if folded == key:
             raise Invalid(f"the password must not be the same as the {name}", field=field)
+        if len(key) >= MIN_NAME_IN_PASSWORD and key in folded:
+            what = "email address" if name == "email" else name
+            raise Invalid(
+                f"the password must not contain the {what}: it is the first thing a guesser"
+                f" tries; {ADVICE}",
+                field=field,
+            )
+    estimate = zxcvbn(password[:ESTIMATED_LENGTH], user_inputs=names)
+    if estimate["score"] < min_score:
+        feedback = estimate.get("feedback") or {}
+        hints = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+        said = " ".join(h.strip() for h in hints if h and h.strip())
+        raise Invalid(
+            f"the password is too easy to guess{f' ({said})' if said else ''}; {ADVICE}",
+            field=field,
+        )
 
 
 class Passwords:
@@ -69,6 +112,7 @@ class Passwords:
         self._pool = ThreadPoolExecutor(
             max_workers=settings.password_hash_concurrency, thread_name_prefix="mstack-argon2"
         )
+        self.min_score = settings.password_min_score
         self._dummy: str | None = None
         # How many verifications ran: lets tests see that a sign-in with an unknown
         # account does the same work as one with a wrong password.
@@ -83,6 +127,21 @@ class Passwords:
         take longer than the others (it would, by one hash)."""
         if self._dummy is None:
             self._dummy = await self.hash("mstack dummy password for unknown accounts")
+
+    async def check(
+        self,
+        password: str,
+        *,
+        email: str | None = None,
+        username: str | None = None,
+        field: str = "password",
+    ) -> None:
+        """``check_password`` with this instance's minimum score, off the event loop."""
+        await self._run(
+            lambda: check_password(
+                password, email=email, username=username, field=field, min_score=self.min_score
+            )
+        )
 
     async def hash(self, password: str) -> str:
         """A new argon2id hash of ``password``."""

@@ -1,9 +1,9 @@
-"""Counting events per key in a window: failed sign-ins per account and per client
-address, to slow guessing down, and registrations per address, to slow account spam.
+"""Counting events per key in a fixed window: registrations per client address, to slow
+account spam. (Sign-in guessing is slowed by ``mcore.auth.throttle``.)
 
-Each key counts failures in a fixed window that starts at its first failure; once a key
-reaches its limit, attempts are refused (429 with ``Retry-After``) until the window ends.
-In memory by default; in Redis when ``redis_url`` is set, so every process shares counts.
+Each key counts events in a window that starts at its first one; once a key reaches its
+limit, attempts are refused (429 with ``Retry-After``) until the window ends. In memory by
+default; in Redis when ``redis_url`` is set, so every process shares counts.
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ from mcore.auth.live import Change, CredentialState, StateCache, after_commit
 from mcore.auth.models import ApiKey, AuthSession, User
 from mcore.auth.passwords import Passwords
 from mcore.auth.ratelimit import FailureLimiter, MemoryLimiter, RedisLimiter
+from mcore.auth.throttle import (
+    MemoryThrottleStore,
+    RedisThrottleStore,
+    SignInThrottle,
+    ThrottlePolicy,
+    ThrottleStore,
+)
 from mcore.auth.tokens import API_KEY_PREFIX, AccessTokens, digest
 from mcore.clock import clock
 from mcore.db import Database
@@ -41,9 +48,8 @@ class Auth:
         self.tokens = AccessTokens(settings)
         self.links = LinkSigner(settings)
         self.cache = StateCache(settings.auth_cache_ttl.total_seconds())
-        window = settings.login_failure_window.total_seconds()
         self.redis: Any = None
-        self.limiter: FailureLimiter = MemoryLimiter(window)
+        throttle_store: ThrottleStore = MemoryThrottleStore()
         registration_window = settings.registration_window.total_seconds()
         self.registrations: FailureLimiter = MemoryLimiter(registration_window)
         self.channel = settings.redis_prefix + "auth-changes"
@@ -51,11 +57,12 @@ class Auth:
             from redis.asyncio import Redis
 
             self.redis = Redis.from_url(settings.redis_url)
-            self.limiter = RedisLimiter(self.redis, settings.redis_prefix, window)
+            throttle_store = RedisThrottleStore(self.redis, settings.redis_prefix)
             self.registrations = RedisLimiter(
                 self.redis, settings.redis_prefix, registration_window, "registrations"
             )
             self.cache.trusted = False  # until subscribed to other processes' changes
+        self.throttle = SignInThrottle(throttle_store, ThrottlePolicy.of(settings))
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()

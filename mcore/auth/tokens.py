@@ -6,6 +6,7 @@ An access token names its session; whether that session still stands is asked of
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,7 @@ from mcore.settings import Settings
 ISSUER = "mstack"
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068's media type)
 REFRESH_PREFIX = "msr_"
+SUCCESSOR_LABEL = b"mstack-refresh-successor-v1\n"
 API_KEY_PREFIX = "msk_"
 # Verified tokens are remembered so a busy client costs a dictionary lookup, not an HMAC.
 VERIFIED_CACHE_SIZE = 10_000
@@ -62,7 +64,29 @@ class AccessTokens:
             kid: OctKey.import_key(secret.get_secret_value().encode(), {"kid": kid})
             for kid, secret in settings.token_keys.items()
         }
+        self._secrets = {
+            kid: secret.get_secret_value().encode() for kid, secret in settings.token_keys.items()
+        }
         self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+
+    def successors(self, refresh_token: str) -> list[str]:
+        """The refresh token that ``refresh_token`` rotates into, under the signing key
+        first, then under each other key still listed (one may have rotated since).
+
+        Derived, not random: a refresh presented again within the grace period is given
+        the same successor without the database ever holding a usable token (only
+        digests are stored). Deriving needs a server key, so a stolen token or database
+        does not tell what a token rotates into.
+        """
+        kids = [self.kid, *(k for k in self._secrets if k != self.kid)]
+        message = SUCCESSOR_LABEL + refresh_token.encode()
+        return [
+            REFRESH_PREFIX
+            + base64.urlsafe_b64encode(hmac.digest(self._secrets[kid], message, "sha256"))
+            .rstrip(b"=")
+            .decode()
+            for kid in kids
+        ]
 
     def issue(self, *, user_id: str, session_id: str, role: str, scopes: frozenset[str]) -> str:
         """A token for this session, valid for ``access_token_ttl``."""

@@ -28,6 +28,7 @@ class EventType(StrEnum):
     job_progress = "job.progress"
     file_ready = "file.ready"
     job_failed = "job.failed"
+    sign_in_failures = "account.sign_in_failures"  # someone is guessing the password
 
 
 class Event(SQLModel, table=True):

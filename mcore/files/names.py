@@ -47,12 +47,23 @@ def _truncate(name: str) -> str:
     return f"{out}.{ext}" if ext else out
 
 
-def content_disposition(disposition: str, filename: str) -> str:
-    """An RFC 6266 header value: an ASCII fallback plus the UTF-8 ``filename*``."""
-    fallback = "".join(
-        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%;' else "_"
+def ascii_fallback(filename: str) -> str:
+    """The name in plain ASCII for ``filename=``: look-alikes folded (NFKD), accents
+    dropped, the rest replaced by ``_``, then cleaned again as an upload's name is.
+
+    Cleaning comes after folding: full-width ``．．／`` folds to ``../``, which must not
+    reach a client that saves under the ASCII name.
+    """
+    folded = "".join(
+        ch if 0x20 <= ord(ch) < 0x7F else "_"
         for ch in unicodedata.normalize("NFKD", filename)
         if not unicodedata.combining(ch)
     )
+    cleaned = sanitize_filename(folded)
+    return "".join("_" if ch in '"%;' else ch for ch in cleaned)
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """An RFC 6266 header value: an ASCII fallback plus the UTF-8 ``filename*``."""
     encoded = quote(filename, safe="")
-    return f"{disposition}; filename=\"{fallback or FALLBACK}\"; filename*=UTF-8''{encoded}"
+    return f"{disposition}; filename=\"{ascii_fallback(filename)}\"; filename*=UTF-8''{encoded}"

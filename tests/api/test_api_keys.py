@@ -164,3 +164,14 @@ async def test_last_used_is_written_at_most_once_a_minute(
     await anon_client.get("/api/v1/files", headers=bearer(created["key"]))
     await server_app.state.auth.flush()
     assert (await last_used()) > first
+
+
+async def test_a_guest_cannot_make_keys(make_client, db) -> None:
+    guest = await make_client("guest")
+    reply = await guest.post("/api/v1/auth/keys", json={"name": "s", "scopes": ["files:read"]})
+    assert reply.status_code == 403
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "guests create nothing" in reply.json()["detail"]
+    async with db.session() as session:
+        assert (await session.exec(select(ApiKey))).all() == []
+    assert (await guest.get("/api/v1/auth/keys")).json() == []

@@ -176,6 +176,19 @@ async def test_authentication_comes_first_or_the_socket_closes(
     assert closed.value.rcvd.code == 4401
 
 
+@pytest.mark.parametrize("after", [2**63, 10**30, -1, 1.5, 1e300, True, "5"])
+async def test_after_out_of_range_closes_the_socket_saying_so(
+    server: LiveServer, after: object
+) -> None:
+    ws = await connect(_ws(server))
+    await ws.send(json.dumps({"type": "auth", "token": server.token, "after": after}))
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "after must be a sequence number" in closed.value.rcvd.reason
+
+
 async def test_a_revoked_session_closes_the_socket(server: LiveServer) -> None:
     ws = await _signed_in(server)
     await asyncio.sleep(0.3)
@@ -226,5 +239,23 @@ async def test_a_client_behind_the_kept_history_is_told_to_reset(
         await ws.send(json.dumps({"type": "auth", "token": server.token, "after": 0}))
         assert (await _recv(ws))["type"] == "reset"
         assert (await _recv(ws))["type"] == "ready"
+    finally:
+        await ws.close()
+
+
+async def test_guessing_at_the_account_reaches_its_owners_socket(server: LiveServer) -> None:
+    ws = await _signed_in(server)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for i in range(10):  # from ten addresses, behind the trusted proxy on 127.0.0.1
+                reply = await http.post(
+                    "/api/v1/auth/login",
+                    json={"username": "live-user", "password": "a wrong guess"},
+                    headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+                )
+                assert reply.status_code == 401
+        seen = await _until(ws, "account.sign_in_failures")
+        alert = seen[-1]
+        assert alert["data"] == {"failures": 10, "window_seconds": 900, "address": "198.51.100.10"}
     finally:
         await ws.close()

@@ -432,6 +432,8 @@ async def test_bad_list_parameters(client: httpx.AsyncClient) -> None:
         {"limit": 0},
         {"limit": 201},
         {"year": "soon"},
+        {"year": "10000"},  # past the spec's range: 422, not "nothing matches"
+        {"year": "99999999999999999999999"},
     ):
         r = await client.get(STILL_IMAGES, params=params)
         assert r.status_code in (400, 422), params
@@ -441,7 +443,6 @@ async def test_bad_list_parameters(client: httpx.AsyncClient) -> None:
 async def test_filters_no_row_could_match_find_nothing(client: httpx.AsyncClient) -> None:
     await create(client, STILL_IMAGES, {"title": {"full": "T"}, "year": 2000, "tags": ["a"]})
     for params in (
-        {"year": "99999999999999999999999"},
         {"title_full": "a\x00b"},
         {"tags": "a\x00"},
         {"creators_artist": "not-an-id"},

@@ -2,7 +2,10 @@
 
 import base64
 import json
+import threading
+from datetime import timedelta
 
+import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
@@ -10,7 +13,7 @@ from sqlmodel import select
 
 from mcore.auth.models import AuthSession, RefreshToken
 from mcore.settings import DEV_TOKEN_KEY
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, LiveServer
 
 PROBLEM = "application/problem+json"
 
@@ -90,12 +93,15 @@ async def test_refresh_rotates(client, anon_client, db) -> None:
     assert pair["refresh_token"] not in stored
 
 
-async def test_refresh_reuse_revokes_the_whole_session(client, anon_client, db) -> None:
+async def test_refresh_reuse_revokes_the_whole_session(
+    client, anon_client, db, frozen_clock
+) -> None:
     rotated = await anon_client.post(
         "/api/v1/auth/refresh", json={"refresh_token": client.refresh_token}
     )
     new_pair = rotated.json()
     assert not await refused(anon_client, new_pair["access_token"])
+    frozen_clock.offset += 31  # past refresh_grace_period
     # Someone replays the first refresh token: two parties hold this session.
     replay = await anon_client.post(
         "/api/v1/auth/refresh", json={"refresh_token": client.refresh_token}
@@ -112,6 +118,75 @@ async def test_refresh_reuse_revokes_the_whole_session(client, anon_client, db) 
     async with db.session() as session:
         row = (await session.exec(select(AuthSession))).one()
         assert row.revoked_reason == "refresh-reuse"
+
+
+async def test_a_retried_refresh_gets_the_same_pair_within_the_grace_period(
+    client, anon_client, db, frozen_clock
+) -> None:
+    """A client that lost the answer to its refresh and asks again is not signed out."""
+    frozen_clock.frozen = frozen_clock.time()
+    first = await anon_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": client.refresh_token}
+    )
+    assert first.status_code == 200
+    frozen_clock.frozen += 29
+    again = await anon_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": client.refresh_token}
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
+    assert not await refused(anon_client, again.json()["access_token"])
+    async with db.session() as session:
+        assert len((await session.exec(select(RefreshToken))).all()) == 2  # nothing new made
+    # The successor is spent once, like any refresh token; the chain goes on.
+    third = await anon_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first.json()["refresh_token"]}
+    )
+    assert third.status_code == 200
+    frozen_clock.frozen += 2  # the first token was spent 31 s ago: a replay now is theft
+    replay = await anon_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": client.refresh_token}
+    )
+    assert replay.status_code == 401
+    assert await refused(anon_client, third.json()["access_token"])
+
+
+@pytest.mark.parametrize("grace", [timedelta(0), timedelta(seconds=30)])
+def test_two_concurrent_refreshes_over_http_keep_the_session(settings, grace) -> None:
+    """Two requests with one refresh token, truly at once on a real server: both get the
+    same new pair and the session lives (with no grace period, the second ends it)."""
+    server = LiveServer(settings.model_copy(update={"refresh_grace_period": grace}))
+    server.start()
+    try:
+        reply = httpx.post(
+            f"{server.url}/api/v1/auth/login",
+            json={"username": "live-user", "password": PASSWORD},
+        )
+        token = reply.json()["refresh_token"]
+        start = threading.Barrier(2)
+        replies: list[httpx.Response] = []
+
+        def refresh() -> None:
+            with httpx.Client(base_url=server.url) as http:
+                start.wait()
+                replies.append(http.post("/api/v1/auth/refresh", json={"refresh_token": token}))
+
+        threads = [threading.Thread(target=refresh) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        codes = sorted(r.status_code for r in replies)
+        if not grace:
+            assert codes == [200, 401]
+            return
+        assert codes == [200, 200], [r.text for r in replies]
+        assert replies[0].json()["refresh_token"] == replies[1].json()["refresh_token"]
+        for r in replies:
+            me = httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer(r.json()["access_token"]))
+            assert me.status_code == 200
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize(

@@ -188,3 +188,107 @@ async def test_a_link_grants_only_what_its_maker_may_still_read(
     reply = await anon_client.get(mine)
     assert reply.status_code == 403
     assert "can no longer share it" in reply.json()["detail"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_link_made_with_an_api_key_ends_when_the_key_is_revoked(
+    client, anon_client
+) -> None:
+    file = await upload(client)
+    made = await client.post("/api/v1/auth/keys", json={"name": "s", "scopes": ["files:read"]})
+    key = made.json()
+    urls = []
+    for body in ({"file_id": file["id"]}, {"cid": file["cid"]}):
+        reply = await anon_client.post("/api/v1/links", json=body, headers=bearer(key["key"]))
+        assert reply.status_code == 201, reply.text
+        urls.append(reply.json()["url"])
+    mine = (await link(client, file_id=file["id"]))["url"]  # made by the session: unaffected
+    for url in [*urls, mine] * 2:  # the second read of each comes from the fast path's memory
+        assert (await anon_client.get(url)).status_code == 200
+    assert (await client.delete(f"/api/v1/auth/keys/{key['id']}")).status_code == 200
+    for url in urls:
+        reply = await anon_client.get(url)
+        assert reply.status_code == 403
+        assert reply.headers["content-type"] == PROBLEM
+        assert "API key this link was made with has ended" in reply.json()["detail"]
+    assert (await anon_client.get(mine)).status_code == 200
+
+
+async def test_a_link_made_by_a_session_ends_at_its_logout(client, make_client, anon_client):
+    file = await upload(client)
+    await client.patch(f"/api/v1/files/{file['id']}", json={"visibility": "public"})
+    other = await make_client(None)  # a second sign-in of the same account
+    signed_in = await other.post(
+        "/api/v1/auth/login", json={"username": client.username, "password": client.password}
+    )
+    other.headers.update(bearer(signed_in.json()["access_token"]))
+    from_other = (await link(other, file_id=file["id"]))["url"]
+    from_first = (await link(client, cid=file["cid"]))["url"]
+    for url in (from_other, from_first) * 2:
+        assert (await anon_client.get(url)).status_code == 200
+    assert (await other.post("/api/v1/auth/logout")).status_code == 204
+    reply = await anon_client.get(from_other)
+    assert reply.status_code == 403
+    assert "signed out, revoked or expired" in reply.json()["detail"]
+    assert (await anon_client.get(from_first)).status_code == 200  # its session goes on
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204
+    assert (await anon_client.get(from_first)).status_code == 403
+
+
+async def test_links_made_before_they_named_their_credential_last_until_they_expire(
+    client, anon_client, server_app, frozen_clock
+) -> None:
+    """Older links carry the maker (``by``) or nothing: honoured, with the maker's check,
+    until their expiry, however the session that made them ends."""
+    file = await upload(client)
+    signer = server_app.state.auth.links
+    expires = int(frozen_clock.time()) + 600
+    path = f"/api/v1/files/{file['id']}/content"
+    params = {"cid": file["cid"], "type": "image/png", "name": "pic.png"}
+    older = signer.sign(path, expires=expires, params=params | {"by": client.user_id})
+    oldest = signer.sign(path, expires=expires, params=params)
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204
+    for url in (older, oldest) * 2:
+        assert (await anon_client.get(url)).status_code == 200
+    frozen_clock.offset += 601
+    for url in (older, oldest):
+        assert (await anon_client.get(url)).status_code == 403
+
+
+async def test_another_process_honours_a_revocation_within_read_grant_ttl(
+    settings, frozen_clock
+) -> None:
+    """Two servers on one database, no Redis: the one that did not see the revocation
+    serves a link it checked for at most read_grant_ttl more seconds."""
+    from contextlib import AsyncExitStack
+
+    from api.app import create_app
+    from tests.conftest import sign_in_new_account
+
+    async with AsyncExitStack() as stack:
+        clients = []
+        apps = []
+        for _ in range(2):
+            app = create_app(settings)
+            await stack.enter_async_context(app.lifespan())
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://mstack.test"
+                )
+            )
+            apps.append(app)
+            clients.append(http)
+        http_a, http_b = clients
+        await sign_in_new_account(apps[0], http_a, role="user", username="ann")
+        file = await upload(http_a)
+        url = (await link(http_a, file_id=file["id"]))["url"]
+        assert (await http_b.get(url)).status_code == 200  # checked by B, and remembered
+        assert (await http_a.post("/api/v1/auth/logout")).status_code == 204
+        del http_a.headers["Authorization"]  # the link alone, as anyone would use it
+        assert (await http_a.get(url)).status_code == 403  # A saw it: at once
+        assert (await http_b.get(url)).status_code == 200  # B: from its memory
+        frozen_clock.offset += settings.read_grant_ttl + 1
+        assert (await http_b.get(url)).status_code == 403

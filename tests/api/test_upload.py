@@ -361,3 +361,23 @@ def test_socket_helper_free_port_is_free() -> None:
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", free_port()))
+
+
+@pytest.mark.parametrize(
+    ("given", "fallback"),
+    [
+        ("\uff0e\uff0e\uff0f\uff0e\uff0e\uff0f.bashrc", "bashrc"),  # ．．／．．／.bashrc
+        ("\uff3c\uff0e\uff0e\uff3cboot.ini", "boot.ini"),  # ＼．．＼boot.ini
+        ("\u2025\uff0freport.pdf", "report.pdf"),  # ‥／report.pdf
+    ],
+)
+async def test_download_name_fallback_folds_no_path(
+    client: httpx.AsyncClient, given: str, fallback: str
+) -> None:
+    r = await client.post(FILES, params={"filename": given}, content=b"look-alike")
+    assert r.status_code == 201, r.text
+    record = r.json()[0]
+    assert record["filename"] == given  # kept as written: the look-alikes are not separators
+    got = await client.get(f"{FILES}/{record['id']}/content")
+    disposition = got.headers["content-disposition"]
+    assert disposition.startswith(f'inline; filename="{fallback}"; filename*=UTF-8')

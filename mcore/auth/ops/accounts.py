@@ -23,7 +23,6 @@ from mcore.auth.models import (
     User,
 )
 from mcore.auth.ops.common import end_sessions_of, load_user, require_session, require_signed_in
-from mcore.auth.passwords import check_password
 from mcore.auth.service import Auth
 from mcore.clock import utcnow
 from mcore.db import serialize_on
@@ -143,7 +142,7 @@ async def create_user(
     username, username_key = normalize_username(username)
     phone = normalize_phone(phone, auth.settings.phone_region)
     display_name = clean_display_name(display_name)
-    check_password(password, email=email, username=username)
+    await auth.passwords.check(password, email=email, username=username)
     hashed = await auth.passwords.hash(password)  # before any statement: no lock held
     await serialize_on(session, "mstack:users")
     await _check_unique(session, email_key=email_key, username_key=username_key, phone=phone)
@@ -238,15 +237,21 @@ async def update_me(
 
 
 async def change_password(
-    session: AsyncSession, *, auth: Auth, actor: Actor, data: PasswordChange
+    session: AsyncSession,
+    *,
+    auth: Auth,
+    actor: Actor,
+    data: PasswordChange,
+    address: str | None = None,
 ) -> None:
     """Set a new password after checking the current one; every other session of the
     account ends (a thief signed in elsewhere is signed out)."""
     user_id = require_session(actor)
-    limit_key = "password-change:" + user_id
-    limits = [(limit_key, auth.settings.login_max_failures_per_account)]
-    wait = await auth.limiter.retry_after(limits)
-    if wait:
+    # Throttled like sign-in: a thief holding a session cannot guess the password quickly.
+    account, where = "password-change:" + user_id, address or "-"
+    refusal = await auth.throttle.refusal(account, where)
+    if refusal is not None:
+        wait = refusal.wait
         raise TooManyRequests(
             f"too many wrong passwords; try again in {wait} seconds", retry_after=wait
         )
@@ -259,14 +264,14 @@ async def change_password(
     current_hash, email, username = found if found is not None else (None, None, None)
     ok, _ = await auth.passwords.verify(data.current_password.get_secret_value(), current_hash)
     if not ok:
-        await auth.limiter.failed([limit_key])
+        await auth.throttle.failed(account, where)
         raise Invalid("the current password is wrong", field="current_password")
     new_password = data.new_password.get_secret_value()
-    check_password(new_password, email=email, username=username, field="new_password")
+    await auth.passwords.check(new_password, email=email, username=username, field="new_password")
     new_hash = await auth.passwords.hash(new_password)
     user = await load_user(session, user_id)
     user.password_hash = new_hash
     user.updated_at = utcnow()
     session.add(user)
     await end_sessions_of(session, auth, user_id, "password-changed", keep=actor.session_id)
-    await auth.limiter.clear(limit_key)
+    await auth.throttle.succeeded(account, where)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import SCOPES, Actor
+from mcore.access import SCOPES, Actor, Role
 from mcore.auth.live import Change
 from mcore.auth.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from mcore.auth.ops.common import require_session
@@ -34,8 +34,16 @@ def key_read(key: ApiKey) -> ApiKeyRead:
 
 
 async def create_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCreate) -> ApiKeyCreated:
-    """A new key for the caller with the scopes asked for (``admin`` only for admins)."""
+    """A new key for the caller with the scopes asked for (``admin`` only for admins).
+
+    Guests create nothing, and a key is something made: a guest reads with its session.
+    """
     user_id = require_session(actor)
+    if actor.role is Role.guest:
+        raise Forbidden(
+            "guests create nothing, API keys included: sign in with your password to read,"
+            " or ask an admin for a user account"
+        )
     unknown = sorted(set(data.scopes) - set(SCOPES))
     if unknown:
         raise Invalid(

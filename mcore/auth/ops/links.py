@@ -1,5 +1,12 @@
 """Signed links: made for callers who may read what a link points at, and honoured only
-while they still may."""
+while they still may, and while the sign-in or API key they made it with lasts.
+
+A link names its maker (``by``, a user id) and the credential it was made with (``via``:
+``s.<session id>`` or ``k.<API key id>``), both signed. Signing out, revoking the key, or
+either expiring ends the link, as the maker losing the right to read does. Links made
+before ``via`` existed carry only ``by`` (or nothing) and are honoured by what they carry
+until they expire, at most ``link_max_ttl`` after they were made.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Role
 from mcore.auth.links import LinkGrant, LinkRefused
-from mcore.auth.models import LinkRequest, SignedLink, User
+from mcore.auth.models import ApiKey, AuthSession, LinkRequest, SignedLink, User
 from mcore.auth.ops.common import require_signed_in
 from mcore.auth.service import Auth
 from mcore.cid import RAW, parse_cid
-from mcore.clock import clock
+from mcore.clock import clock, utcnow
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as files
 
@@ -27,8 +34,9 @@ async def create_link(
     """A URL to a file's content or a blob that works without a session until it expires.
 
     It is made only for a signed-in caller who may read the file (or some file that
-    references the blob) now, and names them (``by``): ``check_link_maker`` refuses it
-    once they no longer may. The content type and name travel signed in the link.
+    references the blob) now, and names them (``by``) and the session or key they used
+    (``via``): ``check_link_maker`` refuses it once they no longer may, or that credential
+    has ended. The content type and name travel signed in the link.
     """
     require_signed_in(actor)
     if (data.file_id is None) == (data.cid is None):
@@ -53,6 +61,10 @@ async def create_link(
         path = f"/blobs/{cid}"
         params = {"type": content_type}
     params["by"] = actor.id
+    if actor.key_id is not None:
+        params["via"] = f"k.{actor.key_id}"
+    elif actor.session_id is not None:
+        params["via"] = f"s.{actor.session_id}"
     url = auth.links.sign(path, expires=expires, params=params)
     return SignedLink(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
 
@@ -60,13 +72,17 @@ async def create_link(
 async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str) -> None:
     """Refuse a valid link (``LinkRefused``) whose maker can no longer read what it points
     at: the file was trashed, made private or hidden, or the maker's account disabled or
-    removed. A link grants what its maker may read, while they may, until it expires."""
+    removed, or the session or API key it was made with ended. A link grants what its
+    maker may read, while they may and their credential lasts, until it expires."""
     maker = grant.params.get("by")
     if maker is None:  # made before links named their maker; expired within link_max_ttl
         return
     user = await session.get(User, maker)
     if user is None or user.disabled:
         raise LinkRefused("the account that shared this link can no longer share it")
+    via = grant.params.get("via")
+    if via is not None:
+        await _check_credential(session, via, maker)
     actor = Actor(id=user.id, role=Role(user.role))
     try:
         match = FILE_CONTENT_PATH.match(grant.path)
@@ -80,3 +96,27 @@ async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str)
         raise LinkRefused(
             "what this link points at was deleted, made private or hidden since it was shared"
         ) from None
+
+
+CREDENTIAL_ENDED = (
+    "the sign-in or API key this link was made with has ended (signed out, revoked or"
+    " expired); ask for a new link"
+)
+
+
+async def _check_credential(session: AsyncSession, via: str, maker: str) -> None:
+    """Refuse unless the session (``s.<id>``) or API key (``k.<id>``) of ``maker`` that
+    made the link is still live. Read from the database, not from a cache."""
+    kind, _, credential_id = via.partition(".")
+    now = utcnow()
+    row: AuthSession | ApiKey | None
+    if kind == "s":
+        row = await session.get(AuthSession, credential_id)
+        live = row is not None and row.expires_at > now
+    elif kind == "k":
+        row = await session.get(ApiKey, credential_id)
+        live = row is not None and (row.expires_at is None or row.expires_at > now)
+    else:
+        raise LinkRefused("this link is malformed: it names no credential it knows")
+    if not live or row is None or row.user_id != maker or row.revoked_at is not None:
+        raise LinkRefused(CREDENTIAL_ENDED)

@@ -17,6 +17,7 @@ from mcore.auth.service import Auth
 from mcore.auth.tokens import REFRESH_PREFIX, digest, new_secret
 from mcore.clock import utcnow
 from mcore.errors import DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
+from mcore.events import EventType, publish
 from mcore.ids import new_id
 
 log = logging.getLogger("mstack.auth")
@@ -53,28 +54,31 @@ async def login(
     """Check the password and start a session.
 
     A wrong password and an unknown account get the same answer after the same work (an
-    argon2 verification either way). Repeated failures for one account or one address
-    are refused with ``TooManyRequests`` until their window passes.
+    argon2 verification either way). Failures are throttled per account and address, and
+    per address across accounts (``SignInThrottle``): a throttled attempt is refused with
+    ``TooManyRequests`` before any verification. An address that has not failed on an
+    account is never refused it. Once an account has failed ``login_alert_failures`` times
+    within the window, its owner gets an ``account.sign_in_failures`` event (at most once
+    per ``login_alert_interval``).
     """
     column, key = _login_key(data)
-    account_limit = f"account:{column}:{key}"
-    limits = [(account_limit, auth.settings.login_max_failures_per_account)]
-    if address:
-        limits.append((f"address:{address}", auth.settings.login_max_failures_per_address))
-    wait = await auth.limiter.retry_after(limits)
-    if wait:
-        raise TooManyRequests(
-            f"too many failed sign-ins; try again in {wait} seconds", retry_after=wait
-        )
     by = User.email_key if column == "email" else User.username_key
     async with auth.db.session() as reader:  # no write lock is held while hashing
         found = (
             await reader.exec(select(User.id, User.password_hash).where(col(by) == key))
         ).first()
     user_id, stored_hash = found if found is not None else (None, None)
+    # One account whichever name it is given by; unknown names are counted the same way.
+    account = f"user:{user_id}" if user_id is not None else f"{column}:{key}"
+    where = address or "-"
+    refusal = await auth.throttle.refusal(account, where)
+    if refusal is not None:
+        raise TooManyRequests(refusal.detail, retry_after=refusal.wait)
     ok, new_hash = await auth.passwords.verify(data.password.get_secret_value(), stored_hash)
     if not ok or user_id is None:
-        await auth.limiter.failed([name for name, _ in limits])
+        failures = await auth.throttle.failed(account, where)
+        if user_id is not None and failures >= auth.settings.login_alert_failures:
+            await _tell_owner(auth, user_id, account, failures, address)
         raise Unauthorized(WRONG_CREDENTIALS)
     user = await session.get(User, user_id)
     if user is None or user.disabled:
@@ -84,8 +88,30 @@ async def login(
     user.last_login_at = utcnow()
     session.add(user)
     pair = await _start_session(session, auth, user, address=address, user_agent=user_agent)
-    await auth.limiter.clear(account_limit)
+    await auth.throttle.succeeded(account, where)
     return pair
+
+
+async def _tell_owner(
+    auth: Auth, user_id: str, account: str, failures: int, address: str | None
+) -> None:
+    """An ``account.sign_in_failures`` event for the account's owner, at most once per
+    ``login_alert_interval``; in its own transaction, since the failed sign-in's rolls
+    back. A failure to write it never turns the refusal into an error."""
+    settings = auth.settings
+    if not await auth.throttle.claim_alert(account, settings.login_alert_interval.total_seconds()):
+        return
+    payload = {
+        "failures": failures,
+        "window_seconds": int(settings.login_failure_window.total_seconds()),
+        "address": address,
+    }
+    log.warning("%d failed sign-ins to account %s; telling its owner", failures, user_id)
+    try:
+        async with auth.db.session(write=True) as writer:
+            await publish(writer, user_id=user_id, type=EventType.sign_in_failures, payload=payload)
+    except Exception as exc:
+        log.error("could not tell account %s of failed sign-ins: %s", user_id, exc)
 
 
 async def _start_session(
@@ -110,10 +136,18 @@ async def _start_session(
     return await _issue(session, auth, user, row)
 
 
-async def _issue(session: AsyncSession, auth: Auth, user: User, row: AuthSession) -> TokenPair:
-    refresh = new_secret(REFRESH_PREFIX)
+async def _issue(
+    session: AsyncSession, auth: Auth, user: User, row: AuthSession, refresh: str | None = None
+) -> TokenPair:
+    """A new access token and ``refresh`` (a fresh random one at sign-in), stored as its
+    digest."""
+    refresh = refresh or new_secret(REFRESH_PREFIX)
     session.add(RefreshToken(token_hash=digest(refresh), session_id=row.id, created_at=utcnow()))
     await session.flush()
+    return _pair(auth, user, row, refresh)
+
+
+def _pair(auth: Auth, user: User, row: AuthSession, refresh: str) -> TokenPair:
     role = Role(user.role)
     access = auth.tokens.issue(
         user_id=user.id, session_id=row.id, role=role, scopes=session_scopes(role)
@@ -126,6 +160,10 @@ async def refresh(auth: Auth, *, token: str) -> TokenPair:
 
     Presenting a spent refresh token means two parties hold it: the session is revoked.
     That revocation must outlive the refusal, so this op commits its own transaction.
+    Within ``refresh_grace_period`` of its spending, though, a spent token is answered
+    with the refresh token it rotated into (and a fresh access token): a client that
+    retried, or two requests racing, stay signed in. The successor is derived from the
+    spent token under the server's key (``AccessTokens.successors``), never stored.
     """
     async with auth.db.session(write=True) as session:
         outcome = await _rotate(session, auth, token)
@@ -135,8 +173,12 @@ async def refresh(auth: Auth, *, token: str) -> TokenPair:
 
 
 async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | DomainError:
+    # FOR UPDATE (PostgreSQL): a concurrent refresh with the same token waits here, then
+    # sees it spent. SQLite's write transactions are serial already.
     spent = (
-        await session.get(RefreshToken, digest(token)) if token.startswith(REFRESH_PREFIX) else None
+        await session.get(RefreshToken, digest(token), with_for_update=True)
+        if token.startswith(REFRESH_PREFIX)
+        else None
     )
     if spent is None:
         return Unauthorized(BAD_REFRESH)
@@ -146,6 +188,11 @@ async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | 
         return Unauthorized("this session has ended; sign in again")
     now = utcnow()
     if spent.used_at is not None:
+        grace = auth.settings.refresh_grace_period
+        if grace and now - spent.used_at <= grace:
+            again = await _successor(session, auth, row, token)
+            if again is not None and row.expires_at > now and not user.disabled:
+                return _pair(auth, user, row, again)
         log.warning("a spent refresh token was presented for session %s: revoking it", row.id)
         end_session(session, auth, row, "refresh-reuse")
         return Unauthorized(
@@ -160,7 +207,29 @@ async def _rotate(session: AsyncSession, auth: Auth, token: str) -> TokenPair | 
     row.refreshed_at = now
     session.add(spent)
     session.add(row)
-    return await _issue(session, auth, user, row)
+    return await _issue(session, auth, user, row, auth.tokens.successors(token)[0])
+
+
+MAX_CHAIN = 8  # rotations followed within one grace period (a client refreshing in a loop)
+
+
+async def _successor(session: AsyncSession, auth: Auth, row: AuthSession, token: str) -> str | None:
+    """The newest unspent refresh token that ``token`` (spent) rotated into in this
+    session, following the chain if its successor was spent too; None if none is found
+    (the key that derived it is gone, or the chain is longer than any retry explains)."""
+    for _ in range(MAX_CHAIN):
+        found = None
+        for candidate in auth.tokens.successors(token):
+            child = await session.get(RefreshToken, digest(candidate))
+            if child is not None and child.session_id == row.id:
+                found = child
+                break
+        if found is None:
+            return None
+        if found.used_at is None:
+            return candidate
+        token = candidate
+    return None
 
 
 async def logout(session: AsyncSession, *, auth: Auth, actor: Actor) -> None:

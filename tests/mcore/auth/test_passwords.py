@@ -18,6 +18,16 @@ from tests.conftest import FAST_PASSWORDS
         ("ann@example.org", "same as the email"),
         ("ANN@EXAMPLE.ORG", "same as the email"),
         ("annie-the-user", "same as the username"),
+        (" " * 12, "too easy to guess"),
+        ("\x00" * 12, "control characters"),
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("abcdefghijkl", "too easy to guess"),
+        ("Password2024!", "too easy to guess"),
+        ("line one\nline two", "control characters"),
+        ("i am annie-the-user!", "contain the username"),
+        ("ANNIE-THE-USER 2024!", "contain the username"),
+        ("ann@example.org forever", "contain the email"),
+        ("a" * 100 + " and then a strong tail q8#Zr!", "too easy to guess"),  # first 72 count
     ],
 )
 def test_each_rule_says_what_it_refuses(password: str, rule: str) -> None:
@@ -31,8 +41,42 @@ def test_each_rule_says_what_it_refuses(password: str, rule: str) -> None:
 def test_good_passwords_pass() -> None:
     check_password("zq3!v8#pm2")
     assert len("zq3!v8#pm2") == MIN_LENGTH
-    check_password("y" * MAX_LENGTH)
+    longest = ("correct horse battery " * 12)[:MAX_LENGTH]
+    check_password(longest)
+    assert len(longest) == MAX_LENGTH
     check_password("correct horse battery", email="ann@example.org", username="ann")
+    # A short name inside a word is no sign of reuse: only names of 4 or more count.
+    check_password("bannister lighthouse", email="ann@example.org", username="ann")
+    check_password("a long test password")  # the tests' own (tests/conftest.py)
+
+
+def test_the_refusal_says_what_to_do() -> None:
+    with pytest.raises(Invalid) as caught:
+        check_password("aaaaaaaaaaaa")
+    detail = caught.value.detail
+    assert detail.startswith("the password is too easy to guess")
+    assert "Repeats like" in detail  # the estimator's own advice
+    assert "several uncommon words" in detail
+
+
+@pytest.mark.parametrize(("score", "passes"), [(0, True), (2, True), (3, False), (4, False)])
+def test_the_minimum_score_is_a_setting(score: int, passes: bool) -> None:
+    weak = "password 0001"  # not on the list, scored 2 by zxcvbn
+    if passes:
+        check_password(weak, min_score=score)
+        return
+    with pytest.raises(Invalid):
+        check_password(weak, min_score=score)
+
+
+async def test_checks_run_off_the_loop_with_the_settings_score(tmp_path) -> None:
+    passwords = Passwords(Settings(data_dir=tmp_path, password_min_score=4, **FAST_PASSWORDS))
+    try:
+        with pytest.raises(Invalid):
+            await passwords.check("a fine password", username="ann")  # scored 3
+        await passwords.check("a long test password", username="ann")
+    finally:
+        passwords.close()
 
 
 def test_common_list_is_shipped_and_sizeable() -> None:

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 import pytest
 
 from mcore.files.names import MAX_NAME_BYTES, content_disposition, sanitize_filename
@@ -37,3 +39,25 @@ def test_content_disposition_rfc6266() -> None:
     header = content_disposition("attachment", 'r\u00e9sum\u00e9 "final".pdf')
     assert header.startswith('attachment; filename="resume _final_.pdf"')
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf" in header
+
+
+@pytest.mark.parametrize(
+    ("given", "fallback"),
+    [
+        ("\uff0e\uff0e\uff0f\uff0e\uff0e\uff0fetc\uff0fpasswd", "passwd"),  # ．．／．．／etc／
+        ("\u2025\uff0fsecret.txt", "secret.txt"),  # ‥／ (two dot leader)
+        ("\uff3c..\uff3cboot.ini", "boot.ini"),  # ＼..＼ (full-width reverse solidus)
+        ("\ufe52\ufe52\uff0fx.png", "x.png"),  # ﹒﹒／ (small full stop)
+        ("\uff0e\uff53\uff53\uff48", "ssh"),  # ．ｓｓｈ: no hidden name either
+        ("\uff0e\uff0e", "untitled"),  # ．． folds to nothing but dots
+        ("a\u2024\u2024b.txt", "a..b.txt"),  # dots inside a name are kept
+    ],
+)
+def test_content_disposition_fallback_is_sanitised_after_folding(given: str, fallback: str) -> None:
+    stored = sanitize_filename(given)  # what an upload keeps: the look-alikes stay
+    header = content_disposition("attachment", stored)
+    assert header.startswith(f'attachment; filename="{fallback}"; ')
+    ascii_part = header.split("filename*=", 1)[0]
+    assert "/" not in ascii_part
+    assert "\\" not in ascii_part
+    assert header.endswith("filename*=UTF-8''" + quote(stored, safe=""))
