@@ -8,9 +8,10 @@ the link's expiry, whichever comes first. So a sign-out or key revocation made i
 process ends the link at once, and one made in another process within ``read_grant_ttl``.
 Otherwise the read needs two answers: who is calling, and may they read it. The first
 comes from ``api.callers.fast_actor`` (headers only, no database while the credentials
-are cached). The second is remembered: the
-slow route (``api.routes.blobs``) checks the database and records a *read grant*; later
-reads of the same blob by the same actor are served from here. Any successful write
+are cached). The second is remembered: the slow route (``api.routes.blobs``) checks the
+database and records a *read grant*; later reads of the same blob with the same
+credential (the same session or API key, with the same role and scopes: never merely the
+same account) are served from here. Any successful write
 request in this process invalidates every grant, so a file trashed or made private here
 stops being served at once; grants made in other processes' changes expire after
 ``read_grant_ttl`` seconds.
@@ -82,7 +83,7 @@ class FastPath:
         elif cid is not None:
             # no need to validate the CID: only a CID the full route checked has a grant
             actor = await fast_actor(self.state, scope)
-            meta = None if actor is None else self.grants.get(actor.id, cid)
+            meta = None if actor is None else self.grants.get(actor, cid)
         if meta is None:
             return False
         await BlobResponse(meta, self.state.store, self.state.blob_cache)(scope, receive, send)

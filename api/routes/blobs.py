@@ -2,7 +2,7 @@
 signed link to them.
 
 This is the full check. It records a read grant so ``api.fastpath`` answers the next
-reads of the same blob by the same caller without the database; signed links need no
+reads of the same blob with the same credential without the database; signed links need no
 database at all and are answered there too.
 """
 
@@ -86,5 +86,5 @@ async def get_blob(
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")
     meta = BlobMeta(cid=cid, size=info.size, content_type=content_type)
-    grants.put(actor.id, cid, meta, generation)
+    grants.put(actor, cid, meta, generation)
     return BlobResponse(meta, store, app_state.blob_cache)

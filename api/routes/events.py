@@ -3,9 +3,11 @@
 The client authenticates in its first message (never in the URL, which gets logged):
 ``{"type": "auth", "token": "...", "after": <last seq seen, optional>}``. The server
 answers ``{"type": "ready", "seq": <n>}``, replays what the client missed, then follows.
-Each event is ``{"type": "file.ready", "seq": 42, "at": "...", "data": {...}}``. A client
-too far behind for the kept history gets ``{"type": "reset"}`` and should reload its
-state. The socket closes (4401) when authentication fails or times out, and (4403) when
+Each event is ``{"type": "file.ready", "seq": 42, "at": "...", "data": {...}}``; a socket
+hears only the kinds its credential's scopes may read (``mcore.events.may_hear``: an API
+key without ``files:read`` hears no file or job events), so sequence numbers may skip.
+A client too far behind for the kept history gets ``{"type": "reset"}`` and should
+reload its state. The socket closes (4401) when authentication fails or times out, and (4403) when
 the session behind it is revoked or expires.
 """
 
@@ -24,7 +26,7 @@ from api import callers
 from api.state import AppState, app_state
 from mcore.access import Actor
 from mcore.db import Database
-from mcore.events import events_after, first_event_id, last_event_id, message
+from mcore.events import events_after, first_event_id, last_event_id, may_hear, message
 from mcore.events.hub import Subscription
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -81,7 +83,8 @@ async def _replay(socket: WebSocket[Any, Any, Any], db: Database, actor: Actor, 
         async with db.session() as session:
             rows = await events_after(session, after=last, user_id=actor.id, limit=REPLAY_BATCH)
         for row in rows:
-            await socket.send_json(message(row))
+            if may_hear(actor, row.type):
+                await socket.send_json(message(row))
             assert row.id is not None
             last = row.id
         if len(rows) < REPLAY_BATCH:
@@ -102,7 +105,8 @@ async def _follow(
             row = sub.queue.get_nowait()
             assert row.id is not None
             if row.id > last:
-                await socket.send_json(message(row))
+                if may_hear(actor, row.type):
+                    await socket.send_json(message(row))
                 last = row.id
         # after every wake-up and at least every few seconds: is the session still valid?
         if not await callers.actor_is_live(app, actor):

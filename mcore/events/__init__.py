@@ -11,22 +11,26 @@ Inside, imports run ``wakeup`` <- ``log`` <- ``hub``.
 """
 
 from mcore.events.log import (
+    EVENT_SCOPES,
     Event,
     EventType,
     events_after,
     first_event_id,
     last_event_id,
+    may_hear,
     message,
     prune_events,
     publish,
 )
 
 __all__ = [
+    "EVENT_SCOPES",
     "Event",
     "EventType",
     "events_after",
     "first_event_id",
     "last_event_id",
+    "may_hear",
     "message",
     "prune_events",
     "publish",

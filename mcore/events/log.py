@@ -15,6 +15,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, delete, func, i
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mcore.access import Actor
 from mcore.clock import utcnow
 from mcore.db import UTCDateTime
 from mcore.events.wakeup import EVENTS, mark
@@ -29,6 +30,25 @@ class EventType(StrEnum):
     file_ready = "file.ready"
     job_failed = "job.failed"
     sign_in_failures = "account.sign_in_failures"  # someone is guessing the password
+
+
+# The scope a credential needs to hear each kind of event. An event tells what reading the
+# thing would (a file's name, CID, state), so a key without `files:read` hears none of
+# them; an account's own alerts reach every credential of it. A kind missing here needs
+# `files:read`. DESIGN.md: what a credential may learn follows its scopes, not its account.
+EVENT_SCOPES: dict[str, str | None] = {
+    EventType.file_stored: "files:read",
+    EventType.job_progress: "files:read",
+    EventType.file_ready: "files:read",
+    EventType.job_failed: "files:read",
+    EventType.sign_in_failures: None,
+}
+
+
+def may_hear(actor: Actor, event_type: str) -> bool:
+    """Whether ``actor``'s credential may receive an event of this kind (of its account)."""
+    scope = EVENT_SCOPES.get(event_type, "files:read")
+    return scope is None or actor.has_scope(scope)
 
 
 class Event(SQLModel, table=True):

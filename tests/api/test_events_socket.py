@@ -153,6 +153,53 @@ async def test_only_the_users_own_events_arrive(server: LiveServer, db_for: Data
         await ws.close()
 
 
+async def _socket_of_key(
+    server: LiveServer, *scopes: str
+) -> tuple[ClientConnection, list[dict[str, Any]]]:
+    """A socket signed in with a new key of these scopes, and what it replayed from 0."""
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as http:
+        made = await http.post("/api/v1/auth/keys", json={"name": "w", "scopes": list(scopes)})
+        assert made.status_code == 201, made.text
+    ws = await connect(_ws(server))
+    await ws.send(json.dumps({"type": "auth", "token": made.json()["key"], "after": 0}))
+    replayed = await _until(ws, "ready")
+    return ws, replayed[:-1]
+
+
+async def test_a_key_hears_only_the_events_its_scopes_may_read(
+    server: LiveServer, db_for: Database
+) -> None:
+    """Events go to the account, but each socket hears what its credential may read: a key
+    without ``files:read`` learns no file's name or CID, live or replayed; the account's
+    own alerts reach it."""
+    kinds = (EventType.file_stored, EventType.sign_in_failures, EventType.job_failed)
+    async with db_for.session(write=True) as session:
+        for kind in kinds:  # before the sockets open: replayed
+            await publish(session, user_id=server.user_id, type=kind, payload={"n": 1})
+    blind, blind_replayed = await _socket_of_key(
+        server, "records:read", "records:write", "files:write"
+    )
+    reader, reader_replayed = await _socket_of_key(server, "files:read")
+    try:
+        async with db_for.session(write=True) as session:
+            for kind in kinds:  # while they are open: followed
+                await publish(session, user_id=server.user_id, type=kind, payload={"n": 2})
+        heard = reader_replayed + [await _recv(reader) for _ in kinds]
+        assert [(m["type"], m["data"]["n"]) for m in heard] == [
+            (k.value, n) for n in (1, 2) for k in kinds
+        ]
+        got = [*blind_replayed, await _recv(blind)]
+        assert [(m["type"], m["data"]["n"]) for m in got] == [
+            ("account.sign_in_failures", 1),
+            ("account.sign_in_failures", 2),
+        ]
+        with pytest.raises(TimeoutError):
+            await _recv(blind, timeout=0.5)
+    finally:
+        await blind.close()
+        await reader.close()
+
+
 @pytest.mark.parametrize(
     "first",
     [

@@ -69,3 +69,22 @@ async def test_a_tampered_copy_of_a_cached_link_is_refused(
     assert (await anonymous.get(link)).status_code == 200
     forged = link.replace(record["cid"], other["cid"])
     assert (await anonymous.get(forged)).status_code == 403
+
+
+async def test_a_key_without_files_read_is_refused_after_its_users_session_read(
+    client: httpx.AsyncClient, make_client: Any
+) -> None:
+    """Grants are the credential's, not the account's: the session's read opens nothing for
+    a key of the same user that lacks ``files:read``."""
+    record = await upload(client, b"the session may, the key may not")
+    made = await client.post(
+        "/api/v1/auth/keys", json={"name": "records only", "scopes": ["records:read"]}
+    )
+    key = {"Authorization": f"Bearer {made.json()['key']}"}
+    script = await make_client(role=None)
+    assert (await script.get(f"/blobs/{record['cid']}", headers=key)).status_code == 403
+    for _ in range(2):
+        assert (await client.get(f"/blobs/{record['cid']}")).status_code == 200
+    refused = await script.get(f"/blobs/{record['cid']}", headers=key)
+    assert refused.status_code == 403
+    assert "files:read" in refused.json()["detail"]

@@ -214,3 +214,104 @@ async def test_only_the_owner_deletes(make_client, db) -> None:
     assert (await owner.delete(f"/api/v1/files/{file['id']}")).status_code == 200
     async with db.session() as session:
         assert (await session.get(File, file["id"])).deleted_at is not None
+
+
+# Every kind of credential a blob read can carry, on the fast path too. The fast path
+# (api.fastpath) remembers a checked read for the credential that made it; each cell
+# first lets the owner's own session read the blob (so a grant per account would leak),
+# then reads twice with the credential: the first read is the full route's answer, the
+# second the fast path's, and both must be what the full rule says.
+CREDENTIALS = (
+    "anonymous",
+    "session",
+    "key-files-read",
+    "key-without-files-read",
+    "signed-link",
+    "revoked-key",
+    "ended-session",
+    "disabled-user",
+)
+ENDED = 401  # a credential that has ended is refused as not valid, before any rule
+
+
+def blob_status(credential: str, visibility: str) -> int:
+    match credential:
+        case "anonymous":
+            return 200 if visibility == "public" else 404
+        case "key-without-files-read":
+            return 403
+        case "revoked-key" | "ended-session" | "disabled-user":
+            return ENDED
+        case _:
+            return 200
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("visibility", VISIBILITIES)
+@pytest.mark.parametrize("credential", CREDENTIALS)
+async def test_blob_reads_by_credential_on_the_fast_path(
+    make_client, server_app, credential: str, visibility: str
+) -> None:
+    owner = await make_client("user", username="owner")
+    file = (await owner.post("/api/v1/files?filename=mine.txt", content=DATA)).json()[0]
+    if visibility == "public":
+        await owner.patch(f"/api/v1/files/{file['id']}", json={"visibility": "public"})
+    url = f"/blobs/{file['cid']}"
+    caller = await make_client(None)
+    headers: dict[str, str] = {}
+
+    async def key(*scopes: str) -> dict[str, str]:
+        made = await owner.post("/api/v1/auth/keys", json={"name": "s", "scopes": list(scopes)})
+        assert made.status_code == 201, made.text
+        return made.json()
+
+    match credential:
+        case "session":
+            signed_in = await caller.post(
+                "/api/v1/auth/login", json={"username": "owner", "password": owner.password}
+            )
+            headers = bearer(signed_in.json()["access_token"])
+        case "key-files-read":
+            headers = bearer((await key("files:read"))["key"])
+        case "key-without-files-read":
+            headers = bearer((await key("records:read", "records:write", "files:write"))["key"])
+        case "signed-link":
+            url = (await owner.post("/api/v1/links", json={"cid": file["cid"]})).json()["url"]
+        case "revoked-key":
+            made = await key("files:read")
+            headers = bearer(made["key"])
+            assert (await caller.get(url, headers=headers)).status_code == 200  # while it lasts
+            assert (await owner.delete(f"/api/v1/auth/keys/{made['id']}")).status_code == 200
+        case "ended-session":
+            signed_in = await caller.post(
+                "/api/v1/auth/login", json={"username": "owner", "password": owner.password}
+            )
+            headers = bearer(signed_in.json()["access_token"])
+            assert (await caller.get(url, headers=headers)).status_code == 200
+            assert (await caller.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+        case "disabled-user":
+            headers = bearer(owner.token or "")
+    # the owner's own session reads first: its grant must open nothing for other credentials
+    for _ in range(2):
+        assert (await owner.get(f"/blobs/{file['cid']}")).status_code == 200
+    if credential == "disabled-user":
+        admin = await make_client("admin")
+        disabled = await admin.post(f"/api/v1/admin/users/{owner.user_id}/disable")
+        assert disabled.status_code == 200
+    grants = len(server_app.grants)
+    status = blob_status(credential, visibility)
+    for turn in ("full route", "fast path"):
+        reply = await caller.get(url, headers=headers)
+        assert reply.status_code == status, f"{turn}: {reply.text}"
+        if status == 200:
+            assert reply.content == DATA
+        else:
+            assert reply.headers["content-type"] == "application/problem+json"
+            assert DATA.decode() not in reply.text
+    # a granted bearer read is remembered for this credential (the second read was the
+    # fast path's); a refusal leaves no grant behind
+    remembered = status == 200 and credential != "signed-link"
+    assert len(server_app.grants) == grants + remembered

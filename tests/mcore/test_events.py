@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 
+from mcore.access import Actor, Role
 from mcore.db import Database
 from mcore.events import (
+    EVENT_SCOPES,
     EventType,
     events_after,
     first_event_id,
     last_event_id,
+    may_hear,
     prune_events,
     publish,
 )
@@ -24,6 +27,17 @@ from tests.conftest import REQUIRE_TOOLS
 async def _publish(db: Database, user: str, n: int) -> None:
     async with db.session(write=True) as session:
         await publish(session, user_id=user, type=EventType.file_stored, payload={"n": n})
+
+
+def test_every_kind_of_event_names_the_scope_that_hears_it() -> None:
+    assert set(EVENT_SCOPES) == set(EventType)
+    key = Actor(id="u", role=Role.user, scopes=frozenset({"records:read"}), key_id="k")
+    session = Actor(id="u", role=Role.user, session_id="s")
+    assert [may_hear(key, kind) for kind in EventType] == [
+        EVENT_SCOPES[kind] is None for kind in EventType
+    ]
+    assert all(may_hear(session, kind) for kind in EventType)
+    assert not may_hear(key, "some.kind.added.later")  # unlisted kinds need files:read
 
 
 async def _publish_then_fail(db: Database) -> None:
