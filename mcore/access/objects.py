@@ -4,7 +4,10 @@ The role rules of ``mcore.access.roles`` applied to rows, in two forms that must
 check on one row already loaded, and an SQL condition, so lists filter in the database by
 the same rule before the page is cut. DESIGN.md, "Who may read and write": a blob is
 readable by whoever may read a live file record of it, or an object some version of
-which links it.
+which links it *while that object's owner can still read a live file of the bytes*
+(:func:`lends_bytes`). So a file made private, trashed or hidden by a moderator stops
+lending its bytes to other people's records at once, and the owner's own upload of the
+same bytes keeps lending them to the owner's records.
 
 This module sits above the tables of files and records and below their ops, which both
 ask it; it writes nothing and raises nothing.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import ColumnElement, exists, or_, true
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +26,6 @@ from mcore.access.roles import Actor, Visibility, can_read
 from mcore.files.models import File
 from mcore.records.models import Record, RecordVersion
 from mcore.refs import BlobRef, RefKind
-
-UNTYPED = "application/octet-stream"
 
 
 def may_read_file(actor: Actor, file: File) -> bool:
@@ -65,33 +66,59 @@ def readable_records(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-async def links_readable_blob(session: AsyncSession, *, actor: Actor, cid: str) -> bool:
-    """True when the actor may read an object some version of which links the blob ``cid``."""
-    contents = select(BlobRef.ref_id).where(
-        col(BlobRef.cid) == cid, col(BlobRef.kind) == RefKind.record.value
+def lends_bytes(file: type[File], *, owner_id: Mapped[str]) -> ColumnElement[bool]:
+    """SQL condition: this file row lends its bytes to the records of ``owner_id``.
+
+    A live file that is not hidden, and is that owner's own or public. This is "the
+    record's owner can still read the linked file", as an owner or as anyone can: a
+    moderator's right to read every file lends nothing, so a moderator's record exposes
+    no private file, and a file a moderator hid lends its bytes to no record, its own
+    owner's included (DESIGN.md: hiding withdraws public reads everywhere).
+    """
+    return (
+        col(file.deleted_at).is_(None)
+        & col(file.hidden).is_(False)
+        & ((col(file.owner_id) == owner_id) | (col(file.visibility) == Visibility.public))
     )
-    holders = select(RecordVersion.object_id).where(col(RecordVersion.content_cid).in_(contents))
-    query = select(Record.id).where(col(Record.id).in_(holders), readable_records(actor)).limit(1)
-    return (await session.exec(query)).first() is not None
+
+
+def lent_by_readable_record(actor: Actor, file: type[File]) -> ColumnElement[bool]:
+    """SQL condition on a file row: some object ``actor`` may read, some version of which
+    links the row's bytes, has an owner to whom this row lends them (:func:`lends_bytes`).
+    Correlated with the enclosing query's ``file``: one query, no lookups per record."""
+    holders = (
+        select(Record.id)
+        .join(RecordVersion, col(RecordVersion.object_id) == col(Record.id))
+        .join(
+            BlobRef,
+            (col(BlobRef.ref_id) == col(RecordVersion.content_cid))
+            & (col(BlobRef.kind) == RefKind.record.value),
+        )
+        .where(
+            col(BlobRef.cid) == col(file.cid),
+            readable_records(actor),
+            lends_bytes(file, owner_id=col(Record.owner_id)),
+        )
+    )
+    return exists(holders)
 
 
 async def blob_type_for(session: AsyncSession, *, actor: Actor, cid: str) -> str | None:
     """The content type under which ``actor`` may read the blob ``cid``; None when they may
-    not.
+    not. One query.
 
-    Readable through a live file record the actor may read (its detected type), or
-    through an object the actor may read that links it (the type of any file record of
-    those bytes). Scopes are the caller's to check.
+    Readable through a live file record the actor may read, or through an object the actor
+    may read that links the bytes, while a live file of them lends them to that object's
+    owner (:func:`lends_bytes`); the type is that file's (detected from the bytes). Scopes
+    are the caller's to check.
     """
     query = (
         select(File.content_type)
-        .where(col(File.cid) == cid, col(File.deleted_at).is_(None), readable_files(actor))
+        .where(
+            col(File.cid) == cid,
+            col(File.deleted_at).is_(None),
+            readable_files(actor) | lent_by_readable_record(actor, File),
+        )
         .limit(1)
     )
-    found = (await session.exec(query)).first()
-    if found is not None:
-        return found
-    if not await links_readable_blob(session, actor=actor, cid=cid):
-        return None
-    any_file = select(File.content_type).where(col(File.cid) == cid).limit(1)
-    return (await session.exec(any_file)).first() or UNTYPED
+    return (await session.exec(query)).first()

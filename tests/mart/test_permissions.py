@@ -4,6 +4,7 @@ explicit actors, and links that point at what the writer may not read."""
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import SQLModel
 
 from mart._generated import ops
@@ -311,3 +312,54 @@ async def test_a_blob_is_readable_through_a_record_that_links_it(
     await write(db, ops.purge_image_file, actor=ADMIN, image_file_id=made.id)
     with pytest.raises(NotFound):
         await read(db, file_ops.readable_blob_type, actor=BOB, cid=private_png.cid)
+
+
+async def test_whether_a_blob_is_readable_is_one_query_however_many_records_link_it(
+    db: Database, store: LocalBlobStore, settings: Settings
+) -> None:
+    """The blob-read rule (files, records linking the bytes, their owners' files) is one
+    SQL statement: no lookup per file or per record."""
+    shared = await upload(db, store, settings, ALICE, png())
+    await write(
+        db,
+        file_ops.update_file,
+        actor=ALICE,
+        file_id=shared.id,
+        data=FileUpdate(visibility="public"),
+    )
+    authors = [Actor(id=f"author{n}", role=Role.user) for n in range(12)]
+    for author in authors:
+        await upload(db, store, settings, author, png())  # another file of the same bytes
+        for _ in range(2):
+            await write(
+                db,
+                ops.create_image_file,
+                actor=author,
+                data=ImageFileCreate.model_validate({"file": shared.cid, "visibility": "public"}),
+            )
+    await write(
+        db,
+        file_ops.update_file,
+        actor=ALICE,
+        file_id=shared.id,
+        data=FileUpdate(visibility="private"),
+    )
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for reader in (BOB, GUEST, ALICE, MODERATOR):
+            statements.clear()
+            found = await read(db, file_ops.readable_blob_type, actor=reader, cid=shared.cid)
+            assert found == "image/png"
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+        statements.clear()
+        unknown = "bafkr4ifpcne3t5pzugtkaqcn5i3nzskjtpfslsnnyejlpte2spfoihzsmi"
+        with pytest.raises(NotFound):
+            await read(db, file_ops.readable_blob_type, actor=BOB, cid=unknown)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
