@@ -37,17 +37,20 @@ from mcore.db import Database
 from mcore.events.hub import EventHub
 from mcore.events.wakeup import acquire_bus, release_bus
 from mcore.jobs.worker import Worker
+from mcore.maintenance import remove_orphaned_temp
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
 from mcore.storage import open_store
 
 VERSION = "0.1.0"
+log = logging.getLogger("mstack.api")
 
 
 def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
     """An app for these settings. The database must already be migrated (``mstack db upgrade``;
-    ``mstack serve`` does it for the embedded default).
+    ``mstack serve`` does it for the embedded default). When it starts, it removes the
+    temp files no live process holds (uploads cut off by a crash).
 
     ``worker`` runs the job worker in this process (default: ``settings.jobs.embedded_worker``).
     """
@@ -72,6 +75,13 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        swept = await remove_orphaned_temp(store)
+        if swept.removed:
+            log.info(
+                "removed %d temp files (%d bytes) of uploads cut off by a crash",
+                len(swept.removed),
+                swept.freed_bytes,
+            )
         await auth.start()
         bus = await acquire_bus(settings)
         hub = EventHub(db, bus, poll_interval=settings.events.poll_interval.total_seconds())

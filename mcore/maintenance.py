@@ -25,8 +25,9 @@ from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore
 
-# A temp file may belong to an upload still waiting for its transaction; never call one
-# stale sooner than this, whatever the grace period.
+# A temp file with no owner marker (left by an older version, or put there by hand) may
+# belong to an upload still waiting for its transaction; never call one stale sooner than
+# this, whatever the grace period. Marked temp files need no age: their lock tells.
 TEMP_MIN_AGE = 3600.0
 
 
@@ -36,9 +37,37 @@ class GcReport:
     removed_blobs: list[str] = field(default_factory=list)
     freed_bytes: int = 0
     removed_temp: list[str] = field(default_factory=list)
+    orphaned_temp: int = 0  # of removed_temp: left by a process that died mid-upload
+    freed_temp_bytes: int = 0
+    live_temp: int = 0  # temp files of uploads in progress (kept, whatever their age)
     kept_young: int = 0
     pruned_derivatives: int = 0
     pruned_sessions: int = 0
+
+
+@dataclass
+class TempSweep:
+    """What :func:`remove_orphaned_temp` found: orphans removed (or, dry, that would be)
+    and the live uploads' temp files it left alone."""
+
+    removed: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+    live: int = 0
+
+
+async def remove_orphaned_temp(store: BlobStore, *, dry_run: bool = False) -> TempSweep:
+    """Remove the temp files no live process holds: uploads, copies and processors' outputs
+    cut off by a crash (``kill -9``, power loss), whatever their age. A temp file a live
+    process holds, in this process or another sharing the data directory, is never
+    touched. Run when a server starts and by ``gc``."""
+    sweep = TempSweep()
+    async for temp in store.iter_temp():
+        if temp.held:
+            sweep.live += 1
+        elif temp.held is False and (dry_run or await store.remove_temp(temp)):
+            sweep.removed.append(temp.path.name)
+            sweep.freed_bytes += temp.size
+    return sweep
 
 
 async def collect_garbage(
@@ -48,7 +77,9 @@ async def collect_garbage(
 
     A blob goes only when no reference names it and its time is older than the grace
     period, both checked again inside the transaction that deletes it, serialized with
-    uploads, so a blob an upload has just matched is never taken.
+    uploads, so a blob an upload has just matched is never taken. A temp file goes when no
+    live process holds it (``remove_orphaned_temp``), whatever its age; one without an
+    owner marker when it is older than the grace period (and ``TEMP_MIN_AGE``).
     """
     report = GcReport()
     now = clock.time()
@@ -83,11 +114,16 @@ async def collect_garbage(
         report.removed_blobs.append(blob.cid)
         report.freed_bytes += blob.size
     temp_cutoff = now - max(settings.gc_grace_period.total_seconds(), TEMP_MIN_AGE)
-    async for path, mtime in store.iter_temp():
-        if mtime < temp_cutoff:
-            if not dry_run:
-                path.unlink(missing_ok=True)
-            report.removed_temp.append(path.name)
+    async for temp in store.iter_temp():
+        if temp.held:
+            report.live_temp += 1
+            continue
+        if temp.held is None and temp.mtime >= temp_cutoff:
+            continue
+        if dry_run or await store.remove_temp(temp):
+            report.removed_temp.append(temp.path.name)
+            report.freed_temp_bytes += temp.size
+            report.orphaned_temp += temp.held is False
     return report
 
 

@@ -223,7 +223,9 @@ class Settings(BaseSettings):
     )
     gc_grace_period: timedelta = Field(
         default=timedelta(hours=24),
-        description="Unreferenced blobs and temp files younger than this are kept by `gc`.",
+        description="Unreferenced blobs younger than this are kept by `gc` (and temp files"
+        " without an owner marker). Temp files of uploads are removed as soon as no live"
+        " process holds them (a crash), whatever their age, and never while one does.",
     )
     read_grant_ttl: float = Field(
         default=10.0,

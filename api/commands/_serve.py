@@ -25,9 +25,30 @@ def serve(host: str | None, port: int | None, no_migrate: bool) -> None:
     settings = settings_or_exit(host=host, port=port)
     if not no_migrate:
         upgrade(settings)
+    raise_open_files_limit()
     app = create_app(settings)
     click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
     uvicorn.run(app, loop="uvloop", **server_options(settings))
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit of open files to its hard limit, and return it.
+
+    Each connection is a descriptor, and each file of an upload keeps its temp file open
+    (holding its lock, ``mcore.storage.local._held``) until the upload is recorded: a form
+    of up to 1000 files and up to ``max_concurrency`` connections need more than the 1024
+    many systems give a process by default. (Go's runtime does the same at start-up.)
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

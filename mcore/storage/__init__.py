@@ -1,9 +1,17 @@
 """Blob stores: immutable bytes addressed by their CID."""
 
-from mcore.storage.base import BlobInfo, BlobStore, BlobWriter, StagedBlob
+from mcore.storage.base import BlobInfo, BlobStore, BlobWriter, StagedBlob, TempFile
 from mcore.storage.local import LocalBlobStore
 
-__all__ = ["BlobInfo", "BlobStore", "BlobWriter", "LocalBlobStore", "StagedBlob", "open_store"]
+__all__ = [
+    "BlobInfo",
+    "BlobStore",
+    "BlobWriter",
+    "LocalBlobStore",
+    "StagedBlob",
+    "TempFile",
+    "open_store",
+]
 
 
 def open_store(settings: object) -> BlobStore:

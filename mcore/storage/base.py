@@ -4,15 +4,28 @@ Writing is two steps so the database can serialize the second: ``writer()`` stre
 into a temp file while hashing them and gives a ``StagedBlob``; ``place()`` moves it under
 its CID (or, when the bytes are already stored, drops the temp file and touches the
 stored blob). Nothing partial ever appears under a CID.
+
+A temp file is held by the process writing it until it is placed or discarded (a lock the
+kernel drops when the process dies): ``iter_temp`` tells which are held, and
+``remove_temp`` removes one only when no live process holds it, so the temp files of an
+upload cut off by a crash go at the next start-up or ``gc``, whatever their age, and a
+live upload's never do.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Event
+from typing import Protocol
+
+
+class Hold(Protocol):
+    """What keeps a temp file marked as owned by a live process, until released."""
+
+    def release(self) -> None: ...
 
 
 @dataclass
@@ -25,6 +38,26 @@ class StagedBlob:
     # True when temp_path is a file adopted in place (``ingest --move``): discarding a
     # staged blob then leaves it alone, placing it still moves it.
     adopted: bool = False
+    # the temp file's owner marker, held until the file is placed or discarded
+    hold: Hold | None = field(default=None, repr=False, compare=False)
+
+    def release(self) -> None:
+        """Let go of the temp file's marker (``place`` and ``discard`` do, once it is gone)."""
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
+
+
+@dataclass(frozen=True)
+class TempFile:
+    """A file in the temp area: ``held`` is True while a live process holds it, False when
+    the process that held it is gone (an orphan of a crash), None when it carries no
+    marker (judge it by its age)."""
+
+    path: Path
+    size: int
+    mtime: float
+    held: bool | None
 
 
 @dataclass(frozen=True)
@@ -103,8 +136,13 @@ class BlobStore(abc.ABC):
         """Every stored blob."""
 
     @abc.abstractmethod
-    def iter_temp(self) -> AsyncIterator[tuple[Path, float]]:
-        """Every temp file with its modification time."""
+    def iter_temp(self) -> AsyncIterator[TempFile]:
+        """Every file in the temp area, and whether a live process holds it."""
+
+    @abc.abstractmethod
+    async def remove_temp(self, temp: TempFile) -> bool:
+        """Remove a temp file unless a live process holds it (checked again as it is
+        removed); True when it was removed."""
 
     def local_path(self, cid: str) -> Path | None:
         """The blob's file when the store is on local disk (lets the server send it directly)."""

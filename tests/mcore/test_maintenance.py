@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -144,6 +145,31 @@ async def test_gc_removes_stale_temp_files_only(
     assert report.removed_temp == ["abandoned.part"]
     assert not stale.exists()
     assert fresh.exists()
+
+
+async def test_gc_removes_temp_files_no_live_upload_holds_whatever_their_age(
+    db: Database, store: LocalBlobStore, settings: Settings
+) -> None:
+    """An orphan (its writer is gone) goes at once; a live upload's temp file stays however
+    old; a dry run counts and removes nothing."""
+    orphaned = store.writer()
+    await orphaned.write(b"its process died")
+    left = await orphaned.finish()
+    left.release()  # as the kernel does when the process dies
+    live = store.writer()
+    await live.write(b"still arriving")
+    ancient = time.time() - 10 * settings.gc_grace_period.total_seconds()
+    os.utime(live.path, (ancient, ancient))
+    dry = await collect_garbage(db, store, settings, dry_run=True)
+    assert dry.removed_temp == [left.temp_path.name]
+    assert (dry.orphaned_temp, dry.freed_temp_bytes, dry.live_temp) == (1, 16, 1)
+    assert left.temp_path.exists()
+    assert live.path.exists()
+    report = await collect_garbage(db, store, settings)
+    assert (report.removed_temp, report.orphaned_temp) == ([left.temp_path.name], 1)
+    assert not left.temp_path.exists()
+    assert live.path.exists()
+    await live.abort()
 
 
 async def test_verify_finds_flipped_byte_and_missing_blob(

@@ -6,17 +6,17 @@ import asyncio
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 from threading import Event
 
 from mcore.cid import RAW, cid_from_digest, digest_of, is_canonical
-from mcore.storage.base import BlobInfo, BlobStore, StagedBlob
+from mcore.storage.base import BlobInfo, BlobStore, StagedBlob, TempFile
 from mcore.storage.local._copy import copy_and_hash, hash_while_syncing
 from mcore.storage.local._direct import fsync_dir
-from mcore.storage.local._writer import TEMP_SUFFIX, LocalBlobWriter
+from mcore.storage.local._held import create_held, held_now, is_held_name, remove_if_unheld
+from mcore.storage.local._writer import LocalBlobWriter
 
 READ_CHUNK = 1024 * 1024
 
@@ -44,19 +44,19 @@ class LocalBlobStore(BlobStore):
         """Copy while hashing (see ``copy_and_hash``), then fsync."""
         if stop is not None and stop.is_set():
             raise InterruptedError(errno.EINTR, "the copy was stopped")
-        temp = self.tmp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
-        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        temp, hold = create_held(self.tmp_dir, os.O_RDWR)
+        fd = hold.fd
         try:
             with open(src, "rb") as source:
                 digest = copy_and_hash(source.fileno(), temp, fd, stop=stop)
             os.fsync(fd)
             size = os.fstat(fd).st_size
         except BaseException:
-            os.close(fd)
             temp.unlink(missing_ok=True)
+            hold.release()
             raise
-        os.close(fd)
-        return StagedBlob(cid=cid_from_digest(digest, RAW), size=size, temp_path=temp)
+        # the descriptor stays open, holding the file, until it is placed or discarded
+        return StagedBlob(cid=cid_from_digest(digest, RAW), size=size, temp_path=temp, hold=hold)
 
     def adopt_sync(self, src: Path) -> StagedBlob | None:
         if os.stat(src).st_dev != os.stat(self.tmp_dir).st_dev:
@@ -85,6 +85,7 @@ class LocalBlobStore(BlobStore):
             fsync_dir(shard.parent.parent)
         os.chmod(staged.temp_path, stat.S_IRUSR | stat.S_IRGRP)
         os.rename(staged.temp_path, target)
+        staged.release()  # no temp file is left to hold
         fsync_dir(shard)
         return True
 
@@ -96,6 +97,7 @@ class LocalBlobStore(BlobStore):
             return
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staged.temp_path)
+        staged.release()  # after the unlink: no sweep ever sees it unheld
 
     async def stat(self, cid: str) -> BlobInfo | None:
         try:
@@ -138,7 +140,27 @@ class LocalBlobStore(BlobStore):
                         st = entry.stat()
                         yield BlobInfo(cid=entry.name, size=st.st_size, mtime=st.st_mtime)
 
-    async def iter_temp(self) -> AsyncIterator[tuple[Path, float]]:
+    async def iter_temp(self) -> AsyncIterator[TempFile]:
         for entry in os.scandir(self.tmp_dir):
-            if entry.is_file():
-                yield Path(entry.path), entry.stat().st_mtime
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # placed or discarded meanwhile
+            path = Path(entry.path)
+            held: bool | None = None
+            if is_held_name(path):
+                held = await asyncio.to_thread(held_now, path)
+                if held is None:
+                    continue
+            yield TempFile(path=path, size=st.st_size, mtime=st.st_mtime, held=held)
+
+    async def remove_temp(self, temp: TempFile) -> bool:
+        if is_held_name(temp.path):
+            return await asyncio.to_thread(remove_if_unheld, temp.path)
+        try:
+            os.unlink(temp.path)
+        except FileNotFoundError:
+            return False
+        return True

@@ -1,12 +1,12 @@
 """An upload's bytes into the temp area: received on the event loop while one thread
-hashes and writes them."""
+hashes and writes them, into a temp file this process holds (``_held``) until it is placed
+or discarded."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import secrets
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -16,10 +16,10 @@ import blake3
 from mcore.cid import RAW, cid_from_digest
 from mcore.storage.base import BlobWriter, StagedBlob
 from mcore.storage.local._direct import DiskWriter
+from mcore.storage.local._held import create_held
 
 CHUNK = 1024 * 1024  # bytes handed to the writing thread at a time
 MAX_PENDING = 4  # chunks in flight; with the disk buffer, about 9 MiB per upload
-TEMP_SUFFIX = ".part"
 
 
 class LocalBlobWriter(BlobWriter):
@@ -30,8 +30,8 @@ class LocalBlobWriter(BlobWriter):
     """
 
     def __init__(self, tmp_dir: Path) -> None:
-        self.path = tmp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        self.path, self._hold = create_held(tmp_dir)
+        self._fd = self._hold.fd
         self._hasher = blake3.blake3()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-writer")
         self._pending: deque[Future[None]] = deque()
@@ -89,14 +89,14 @@ class LocalBlobWriter(BlobWriter):
             raise
         self._close()
         cid = cid_from_digest(self._hasher.digest(), RAW)
-        return StagedBlob(cid=cid, size=self.size, temp_path=self.path)
+        # the descriptor stays open, holding the file, until it is placed or discarded
+        return StagedBlob(cid=cid, size=self.size, temp_path=self.path, hold=self._hold)
 
     def _close(self) -> None:
         if not self._closed:
             self._closed = True
             if self._disk is not None:
                 self._disk.close()
-            os.close(self._fd)
             self._pool.shutdown(wait=False)
 
     async def abort(self) -> None:
@@ -109,3 +109,4 @@ class LocalBlobWriter(BlobWriter):
         self._close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+        self._hold.release()  # after the unlink: no sweep ever sees it unheld
