@@ -231,8 +231,9 @@ class Settings(BaseSettings):
         default=10.0,
         ge=0,
         description="Seconds a checked blob read (or signed link) is remembered by the fast"
-        " read path; changes made by other processes (a file made private, a sign-out, a"
-        " revoked key) take at most this long to apply (0 turns the cache off).",
+        " read path, for the credential that made it (never for the whole account); changes"
+        " made by other processes (a file made private, a sign-out, a revoked key) take at"
+        " most this long to apply (0 turns the cache off).",
     )
     request_header_timeout: timedelta = Field(
         default=timedelta(seconds=10),
