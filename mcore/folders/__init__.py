@@ -1,0 +1,1 @@
+"""Folders (issue #15): spaces, a materialised path per folder, breadcrumbs in one query."""
