@@ -60,12 +60,8 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("ids", "cid", "db"),  # identifiers, CIDs, the database engine
     ("access", "pagination"),  # who is calling and what roles allow; list cursors
     ("storage", "refs", "events"),  # blob stores; blob references; event log and wake-ups
-    (
-        "files",
-        "records",
-        "auth",
-        "folders",
-    ),  # tables, staging, blocks, sessions: below the access rules
+    # tables, staging, blocks, sessions, folder paths: below the access rules
+    ("files", "records", "auth", "folders"),
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
     ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media
