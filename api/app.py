@@ -34,10 +34,11 @@ from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
 from mcore.db import Database
+from mcore.errors import Unavailable
 from mcore.events.hub import EventHub
 from mcore.events.wakeup import acquire_bus, release_bus
 from mcore.jobs.worker import Worker
-from mcore.maintenance import remove_orphaned_temp
+from mcore.maintenance import TempSweep, remove_orphaned_temp
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
@@ -75,7 +76,13 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        swept = await remove_orphaned_temp(store)
+        try:
+            swept = await remove_orphaned_temp(store)
+        except Unavailable:
+            # serve anyway: reads of the database work, and writes answer 503 until the
+            # store is back; the next start or gc sweeps
+            log.warning("the blob store is not answering at start-up; serving regardless")
+            swept = TempSweep()
         if swept.removed:
             log.info(
                 "removed %d temp files (%d bytes) of uploads cut off by a crash",

@@ -26,12 +26,14 @@ from mcore.errors import (
     DomainError,
     Forbidden,
     Gone,
+    InsufficientStorage,
     Invalid,
     NotFound,
     PreconditionFailed,
     TooLarge,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
     UnsupportedType,
 )
 
@@ -53,6 +55,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
     UnsupportedType: (415, "Unsupported media type"),
     Invalid: (422, "Invalid input"),
     TooManyRequests: (429, "Too many requests"),
+    Unavailable: (503, "Service unavailable"),
+    InsufficientStorage: (507, "Insufficient storage"),
 }
 
 _TITLES = {
@@ -101,7 +105,7 @@ def status_and_title(exc: DomainError) -> tuple[int, str]:
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status, title = status_and_title(exc)
     headers = None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
