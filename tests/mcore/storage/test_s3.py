@@ -3,7 +3,6 @@ checked from outside with boto3."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -117,18 +116,6 @@ async def test_a_finished_upload_failing_its_check_is_removed(
             expected_cid=file_cid(b"something else"),
         )
     assert bucket_keys(s3_settings) == []
-
-
-async def test_copy_in_from_a_local_file(
-    s3store: S3BlobStore, s3_settings: Settings, tmp_path: Path
-) -> None:
-    src = tmp_path / "big.bin"
-    src.write_bytes(b"ab" * (3 * MiB))
-    staged = await asyncio.to_thread(s3store.copy_in_sync, src)
-    assert staged.cid == file_cid(src.read_bytes())
-    assert await s3store.place(staged)
-    await s3store.discard(staged)
-    assert bucket_keys(s3_settings) == ["archive/" + S3BlobStore.key_for(staged.cid)]
 
 
 async def test_gc_and_verify_work_on_the_bucket(
