@@ -26,7 +26,7 @@ from api.routes.auth import AdminUsersController, AuthController, LinksControlle
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
-from api.routes.health import health
+from api.routes.health import health, ready
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
@@ -111,6 +111,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
     app = Litestar(
         route_handlers=[
             health,
+            ready,
             FilesController,
             MediaController,
             JobsController,
