@@ -21,6 +21,7 @@ from api.deps import provide_app_state, provide_session, provide_settings, provi
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath
 from api.grants import ReadGrants
+from api.metrics import metrics_route
 from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
@@ -112,6 +113,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         route_handlers=[
             health,
             ready,
+            metrics_route,
             FilesController,
             MediaController,
             JobsController,

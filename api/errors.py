@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from api.timeouts import BodyTimedOut
+from mcore import metrics
 from mcore.auth.links import LinkRefused
 from mcore.errors import (
     BadRequest,
@@ -107,6 +108,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
     headers = None
     if isinstance(exc, TooManyRequests | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unavailable | InsufficientStorage):
+        metrics.blob_store_errors.labels("full" if status == 507 else "unavailable").inc()
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
     extra = dict(exc.extra)
@@ -162,6 +165,7 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        metrics.blob_store_errors.labels("full").inc()
         log.error("no room to store on %s %s: %s", request.method, request.url.path, exc)
         return problem(
             507,

@@ -459,6 +459,11 @@ class Settings(BaseSettings):
         " made in the same process (or announced over Redis) take effect at once; this only"
         " bounds changes made by another process when Redis is not configured.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token `GET /metrics` requires. Unset: `/metrics` answers only"
+        " to callers on this machine (loopback).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for several processes: session revocation, sign-in rate limits and"

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mcore import metrics
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
@@ -81,6 +82,7 @@ class Worker:
         limit = self.settings.jobs.video_time_limit.total_seconds() * 2
         await asyncio.to_thread(remove_stale_work_dirs, self.settings, limit)
         self._loop_task = asyncio.create_task(self._loop(), name="mstack-worker")
+        metrics.worker_slots.set(self.settings.jobs.concurrency)
 
     async def stop(self) -> None:
         """Stop claiming; hand running jobs back to the queue so they resume at once on the
@@ -204,11 +206,13 @@ class Worker:
             )
         item = _Running(job=job, task=asyncio.create_task(self._run(job), name=f"job-{job.id}"))
         self.running[job.id] = item
+        metrics.worker_busy.set(len(self.running))
         item.task.add_done_callback(lambda _: self._done(job.id))
         return True
 
     def _done(self, job_id: str) -> None:
         self.running.pop(job_id, None)
+        metrics.worker_busy.set(len(self.running))
         self._kick.set()
 
     async def _maybe_prune(self) -> None:

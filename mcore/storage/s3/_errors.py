@@ -6,12 +6,14 @@ its retries. The message names the store, never its credentials."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from obstore.exceptions import BaseError, NotFoundError
 
+from mcore import metrics
 from mcore.errors import InsufficientStorage, Unavailable
 
 log = logging.getLogger("mcore.storage.s3")
@@ -47,14 +49,19 @@ def first_line(exc: BaseException | str) -> str:
 def guarded(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn obstore's errors (other than not-found) into the domain's 503/507 errors."""
 
+    timer = metrics.blob_store_latency.labels(fn.__name__)
+
     @wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
         try:
             return await fn(*args, **kwargs)
         except (NotFoundError, FileNotFoundError):
             raise
         except BaseError as exc:
             raise translate(exc) from exc
+        finally:
+            timer.observe(time.perf_counter() - started)
 
     return wrapper
 
