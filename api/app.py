@@ -158,6 +158,11 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
             log_exceptions="debug",
+            formatters={
+                "standard": {"()": "mcore.logs.JsonFormatter"}
+                if settings.log_format == "json"
+                else {"format": "%(levelname)s - %(asctime)s - %(name)s - %(module)s - %(message)s"}
+            },
         ),
         debug=False,
     )

@@ -20,8 +20,9 @@ from sqlmodel import col, select
 
 from api.deps import App
 from api.errors import problem
-from mcore import metrics
+from mcore import logs, metrics
 from mcore.jobs.models import Job, JobState
+from mcore.logs import accept_request_id
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 BLOB_ROUTE = "/blobs/{cid}"  # as Litestar writes its path_template
@@ -41,8 +42,16 @@ def _route_of(scope: Any) -> str:
     return "unmatched"
 
 
+def _header(scope: Any, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 class MetricsMiddleware:
-    """Counts, times and measures every HTTP request (the outermost ASGI layer)."""
+    """Counts, times and measures every HTTP request (the outermost ASGI layer), and
+    gives it its request id (``mcore.logs``), returned as ``X-Request-ID``."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -54,6 +63,9 @@ class MetricsMiddleware:
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before starting a reply
         sent = received = 0
+        rid = accept_request_id(_header(scope, b"x-request-id"))
+        token = logs.request_id.set(rid)
+        rid_header = (b"x-request-id", rid.encode())
 
         async def counting_receive() -> Any:
             nonlocal received
@@ -66,6 +78,7 @@ class MetricsMiddleware:
             nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), rid_header]}
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
@@ -73,6 +86,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, counting_receive, counting_send)
         finally:
+            logs.request_id.reset(token)
             route, method = _route_of(scope), scope["method"]
             metrics.http_requests.labels(route, method, str(status)).inc()
             metrics.http_latency.labels(route, method).observe(time.perf_counter() - started)

@@ -332,6 +332,11 @@ class Settings(BaseSettings):
         " sockets count. Unset: no limit.",
     )
     log_level: str = Field(default="info", description="Server log level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object a line (time, level, logger, message,"
+        " request_id, job_id), as ELK or Loki ingest them.",
+    )
     access_log: bool = Field(
         default=False,
         description="Log every request (off by default: it halves small-read throughput,"

@@ -58,11 +58,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
     head (``api.timeouts``); bodies are timed by the app itself.
     """
     from api.timeouts import guarded_protocol
+    from mcore.logs import uvicorn_log_config
 
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "log_config": uvicorn_log_config(settings.log_level, settings.log_format),
         "access_log": settings.access_log,
         "server_header": False,
         "proxy_headers": True,

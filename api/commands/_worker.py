@@ -32,6 +32,9 @@ def worker(drain: bool, metrics_port: int | None, metrics_host: str) -> None:
     from mcore.jobs.worker import Worker
 
     settings = settings_or_exit()
+    from mcore.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

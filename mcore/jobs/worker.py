@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mcore import metrics
+from mcore import logs, metrics
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
@@ -229,6 +229,9 @@ class Worker:
     # -- one job ------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
+        # this task's own context: its log lines carry the job and its request's id
+        logs.job_id.set(job.id)
+        logs.request_id.set(str(job.params.get("request_id") or "") or None)
         heartbeat = asyncio.create_task(self._heartbeat(job))
 
         async def progress(value: int) -> None:
@@ -245,8 +248,10 @@ class Worker:
         try:
             if job.kind != JobKind.process_file:
                 raise ProcessingError(f"unknown job kind {job.kind!r}")
+            started = time.monotonic()
             await process_file(context, job)
             self.completed += 1
+            log.info("job %s (%s) done in %.2fs", job.id, job.kind, time.monotonic() - started)
         except LeaseLost:
             log.warning("job %s was taken over by another worker", job.id)
         except asyncio.CancelledError:
