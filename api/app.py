@@ -31,6 +31,7 @@ from api.routes.health import health, ready
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
+from api.routes.settings import RuntimeSettingsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
@@ -42,6 +43,7 @@ from mcore.jobs.worker import Worker
 from mcore.maintenance import TempSweep, remove_orphaned_temp
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
+from mcore.runtime import RuntimeSettings
 from mcore.settings import Settings
 from mcore.storage import open_store
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         blob_cache=SmallBlobCache(),
         read_grants=ReadGrants(settings.read_grant_ttl),
         image_cache_stats=CacheStats(slots=settings.jobs.concurrency),
+        runtime=RuntimeSettings(settings, db),
     )
 
     @asynccontextmanager
@@ -107,6 +110,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             await sandbox.close()
             await release_bus(bus)
             await auth.close()
+            await services.runtime.close()
             await db.dispose()
 
     app = Litestar(
@@ -123,13 +127,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             AuthController,
             LinksController,
             AdminUsersController,
+            RuntimeSettingsController,
             get_object,
             *RECORD_CONTROLLERS,
         ],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
+            "settings": Provide(provide_settings),
             "actor": Provide(provide_actor),
             "auth": Provide(provide_auth, sync_to_thread=False),
             "app_state": Provide(provide_app_state, sync_to_thread=False),

@@ -1,5 +1,5 @@
 """The server's commands: serve, db, ingest, worker, reprocess, verify, gc, backup, admin,
-storage.
+storage, settings.
 
 The client distribution owns the ``mstack`` command; these plug into it through the
 ``mstack.commands`` entry points in pyproject.toml, one per name in :data:`COMMANDS`, so
@@ -11,6 +11,7 @@ from api.commands._admin import admin
 from api.commands._ingest import ingest
 from api.commands._maintenance import backup, gc, verify
 from api.commands._serve import db, serve, server_options
+from api.commands._settings import settings_group
 from api.commands._storage import storage
 from api.commands._worker import reprocess, worker
 
@@ -26,6 +27,7 @@ COMMANDS = {
     "backup": backup,
     "admin": admin,
     "storage": storage,
+    "settings": settings_group,
 }
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "reprocess",
     "serve",
     "server_options",
+    "settings_group",
     "storage",
     "verify",
     "worker",
