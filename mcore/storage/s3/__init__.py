@@ -36,6 +36,9 @@ __all__ = ["S3BlobStore"]
 
 log = logging.getLogger("mcore.storage.s3")
 
+# S3's CopyObject takes objects up to 5 GiB; a larger one is copied by streaming it from
+# its temporary key into a multipart upload under its CID (complete or not at all)
+COPY_LIMIT = 5 * 1024**3
 BLOBS = "blobs/"
 TEMP = "tmp/"
 COPY_CHUNK = 8 * 1024 * 1024
@@ -56,12 +59,14 @@ class S3BlobStore(BlobStore):
         concurrency: int = 4,
         presign_from: int | None = None,
         presign_ttl: timedelta = timedelta(minutes=5),
+        copy_limit: int = COPY_LIMIT,
     ) -> None:
         self.store = store
         self.part_size = part_size
         self.concurrency = concurrency
         self.presign_from = presign_from
         self.presign_ttl = presign_ttl
+        self.copy_limit = copy_limit
 
     @staticmethod
     def key_for(cid: str) -> str:
@@ -122,7 +127,18 @@ class S3BlobStore(BlobStore):
             # no time to refresh on S3 without rewriting the object; gc re-checks
             # references in its deleting transaction, which is what keeps this blob
             return False
-        await obstore.copy_async(self.store, str(staged.temp_path), target)
+        if staged.size <= self.copy_limit:
+            await obstore.copy_async(self.store, str(staged.temp_path), target)
+            return True
+        source = await obstore.get_async(self.store, str(staged.temp_path))
+        await obstore.put_async(
+            self.store,
+            target,
+            source.stream(min_chunk_size=self.part_size),
+            use_multipart=True,
+            chunk_size=self.part_size,
+            max_concurrency=self.concurrency,
+        )
         return True
 
     async def discard(self, staged: StagedBlob) -> None:

@@ -3,6 +3,7 @@ checked from outside with boto3."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,17 @@ def test_credentials_file(tmp_path: Path) -> None:
         read_credentials_file(path)
     with pytest.raises(Invalid, match="cannot be read"):
         read_credentials_file(tmp_path / "missing")
+
+
+async def test_a_blob_over_the_copy_limit_is_copied_by_streaming(
+    s3store: S3BlobStore, s3_settings: Settings
+) -> None:
+    big = S3BlobStore(s3store.store, part_size=5 * MiB, copy_limit=1 * MiB)
+    data = os.urandom(7 * MiB)
+    writer = big.writer()
+    await writer.write(data)
+    staged = await writer.finish()
+    assert await big.place(staged) is True
+    await big.discard(staged)
+    assert bucket_keys(s3_settings) == ["archive/" + S3BlobStore.key_for(staged.cid)]
+    assert b"".join([c async for c in big.read(staged.cid)]) == data
