@@ -21,25 +21,29 @@ from api.deps import provide_app_state, provide_session, provide_settings, provi
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath
 from api.grants import ReadGrants
+from api.metrics import metrics_route
 from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
-from api.routes.health import health
+from api.routes.health import health, ready
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
+from api.routes.settings import RuntimeSettingsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
 from mcore.db import Database
+from mcore.errors import Unavailable
 from mcore.events.hub import EventHub
 from mcore.events.wakeup import acquire_bus, release_bus
 from mcore.jobs.worker import Worker
-from mcore.maintenance import remove_orphaned_temp
+from mcore.maintenance import TempSweep, remove_orphaned_temp
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
+from mcore.runtime import RuntimeSettings
 from mcore.settings import Settings
 from mcore.storage import open_store
 
@@ -71,11 +75,18 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         blob_cache=SmallBlobCache(),
         read_grants=ReadGrants(settings.read_grant_ttl),
         image_cache_stats=CacheStats(slots=settings.jobs.concurrency),
+        runtime=RuntimeSettings(settings, db),
     )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        swept = await remove_orphaned_temp(store)
+        try:
+            swept = await remove_orphaned_temp(store)
+        except Unavailable:
+            # serve anyway: reads of the database work, and writes answer 503 until the
+            # store is back; the next start or gc sweeps
+            log.warning("the blob store is not answering at start-up; serving regardless")
+            swept = TempSweep()
         if swept.removed:
             log.info(
                 "removed %d temp files (%d bytes) of uploads cut off by a crash",
@@ -99,11 +110,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             await sandbox.close()
             await release_bus(bus)
             await auth.close()
+            await services.runtime.close()
             await db.dispose()
 
     app = Litestar(
         route_handlers=[
             health,
+            ready,
+            metrics_route,
             FilesController,
             MediaController,
             JobsController,
@@ -113,13 +127,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             AuthController,
             LinksController,
             AdminUsersController,
+            RuntimeSettingsController,
             get_object,
             *RECORD_CONTROLLERS,
         ],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
+            "settings": Provide(provide_settings),
             "actor": Provide(provide_actor),
             "auth": Provide(provide_auth, sync_to_thread=False),
             "app_state": Provide(provide_app_state, sync_to_thread=False),
@@ -148,6 +163,11 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
             log_exceptions="debug",
+            formatters={
+                "standard": {"()": "mcore.logs.JsonFormatter"}
+                if settings.log_format == "json"
+                else {"format": "%(levelname)s - %(asctime)s - %(name)s - %(module)s - %(message)s"}
+            },
         ),
         debug=False,
     )

@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from api.timeouts import BodyTimedOut
+from mcore import metrics
 from mcore.auth.links import LinkRefused
 from mcore.errors import (
     BadRequest,
@@ -26,12 +27,14 @@ from mcore.errors import (
     DomainError,
     Forbidden,
     Gone,
+    InsufficientStorage,
     Invalid,
     NotFound,
     PreconditionFailed,
     TooLarge,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
     UnsupportedType,
 )
 
@@ -53,6 +56,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
     UnsupportedType: (415, "Unsupported media type"),
     Invalid: (422, "Invalid input"),
     TooManyRequests: (429, "Too many requests"),
+    Unavailable: (503, "Service unavailable"),
+    InsufficientStorage: (507, "Insufficient storage"),
 }
 
 _TITLES = {
@@ -101,8 +106,10 @@ def status_and_title(exc: DomainError) -> tuple[int, str]:
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status, title = status_and_title(exc)
     headers = None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unavailable | InsufficientStorage):
+        metrics.blob_store_errors.labels("full" if status == 507 else "unavailable").inc()
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
     extra = dict(exc.extra)
@@ -158,6 +165,7 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        metrics.blob_store_errors.labels("full").inc()
         log.error("no room to store on %s %s: %s", request.method, request.url.path, exc)
         return problem(
             507,
