@@ -17,7 +17,7 @@ from typing import Any
 import pyvips
 
 from mcore.media import thumbhash
-from mcore.media.errors import OverLimit, ProcessingError
+from mcore.media.errors import OverLimit, ProcessingError, pixels
 
 # libvips loaders we accept (by the "vips-loader" header field); others are refused.
 LOADERS = {
@@ -67,8 +67,8 @@ def _check_limits(image: pyvips.Image, *, max_pixels: int, max_frames: int) -> t
     width = image.width
     if width * height > max_pixels:
         raise OverLimit(
-            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} MP); this server"
-            f" processes at most {max_pixels / 1e6:.0f} MP. The original is kept."
+            f"the image is {width}x{height} pixels ({pixels(width * height)}); this server"
+            f" processes at most {pixels(max_pixels)}. The original is kept."
         )
     if pages > max_frames:
         raise OverLimit(

@@ -67,6 +67,8 @@ async def test_upload_answers_at_once_then_previews_follow(
         assert response.status_code == 200
         assert response.headers["content-type"] == "image/webp"
         assert response.headers["etag"] == f'"{by_name["preview-256"]["cid"]}"'
+        disposition = response.headers["content-disposition"]
+        assert 'filename="paris.preview-256.webp"' in disposition
         preview = pyvips.Image.new_from_buffer(response.content, "")
         assert (preview.width, preview.height) == (192, 256)
         assert b"Canon" not in response.content
@@ -135,7 +137,11 @@ async def test_jobs_routes_not_found_and_admin_list(settings: Settings) -> None:
         none = (await app.http.get("/api/v1/jobs", params={"state": "failed"})).json()
         assert none["items"] == []
         bad = await app.http.get("/api/v1/jobs", params={"state": "sleeping"})
-        assert bad.status_code == 400 or bad.status_code == 422
+        assert bad.status_code == 422
+        problem = bad.json()
+        assert [e["field"] for e in problem["errors"]] == ["state"]
+        assert "job_state" not in bad.text
+        assert problem["detail"].startswith("state: ")
 
 
 async def test_admin_retries_a_failed_job(settings: Settings) -> None:
