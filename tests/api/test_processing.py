@@ -118,6 +118,31 @@ async def test_other_types_are_stored_without_a_job(settings: Settings) -> None:
         assert (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json() == []
 
 
+async def test_tiff_libvips_cannot_decode_gets_pillow_previews_with_a_warning(
+    settings: Settings,
+) -> None:
+    """A multi-page ZSTD TIFF: libvips reads its header but not its pixels; the previews
+    come through the Pillow fallback in the sandbox and the file record says so."""
+    data = media.tiff_pages([(200, 30, 40), (0, 200, 0)], size=(400, 300))
+    async with running_app(fast(settings)) as app:
+        record = await app.upload(data, "scan.tif")
+        assert record["content_type"] == "image/tiff"
+        job = await app.finished(record["job_id"])
+        assert job["state"] == "succeeded", job
+        file = await app.file(record["id"])
+        assert file["status"] == "ready"
+        (warning,) = file["processing"]["warnings"]
+        assert "made with Pillow" in warning
+        assert (file["media"]["width"], file["media"]["frames"]) == (400, 2)
+        previews = (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
+        large = next(p for p in previews if p["name"] == "preview-1024")
+        got = await app.http.get(large["url"])
+        assert 'filename="scan.preview-1024.webp"' in got.headers["content-disposition"]
+        preview = pyvips.Image.new_from_buffer(got.content, "")
+        assert (preview.width, preview.height) == (400, 300)
+        assert preview.getpoint(300, 200) == pytest.approx([200, 30, 40], abs=4)  # not black
+
+
 async def test_jobs_routes_not_found_and_admin_list(settings: Settings) -> None:
     async with running_app(fast(settings)) as app:
         assert (await app.http.get("/api/v1/jobs/01m8632vvw85bf92ebzhdaefd9")).status_code == 404
