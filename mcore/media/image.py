@@ -272,6 +272,10 @@ def _pillow_to_8bit(picture: Any, bits: int) -> Any:
     return picture.convert("RGB")
 
 
+class PillowTooBig(ProcessingError):
+    """The TIFF would need more memory decoded whole than the sandbox allows."""
+
+
 def _pillow_over(size: str, max_pixels: int) -> OverLimit:
     return OverLimit(
         f"the image is {size}; this server processes at most {pixels(max_pixels)}."
@@ -303,16 +307,16 @@ def _pillow_open(src: str, *, max_pixels: int, max_frames: int) -> Any:
             " The original is kept."
         )
     if width * height * _pillow_bytes_per_pixel(picture.mode) > _memory_budget():
-        raise ProcessingError(
+        raise PillowTooBig(
             f"libvips cannot decode this TIFF, and decoding its {width}x{height} pixels whole"
             " with Pillow needs more memory than the sandbox allows. The original is kept."
         )
     return picture
 
 
-def _pillow_base(picture: Any, size: int) -> pyvips.Image:
-    """Decode the first page with Pillow, turn it upright, shrink it to ``size``, and hand
-    it to libvips (8-bit sRGB or grey)."""
+def _pillow_image(picture: Any, box: tuple[int, int]) -> pyvips.Image:
+    """Decode the first page with Pillow, turn it upright, shrink it to fit ``box`` (never
+    enlarged), and hand it to libvips (8-bit sRGB or grey)."""
     from PIL import Image as PILImage
     from PIL import ImageOps
 
@@ -321,10 +325,30 @@ def _pillow_base(picture: Any, size: int) -> pyvips.Image:
     depth = picture.tag_v2.get(258) or (16,)
     upright = ImageOps.exif_transpose(picture)  # a copy, without the TIFF tags
     small = _pillow_to_8bit(upright, int(depth[0]))
-    small.thumbnail((size, size), PILImage.Resampling.LANCZOS)
+    small.thumbnail(box, PILImage.Resampling.LANCZOS)
     bands = len(small.getbands())
     image = pyvips.Image.new_from_memory(small.tobytes(), small.width, small.height, bands, "uchar")
     return image.copy(interpretation="srgb" if bands >= 3 else "b-w").copy_memory()
+
+
+def _pillow_decoded(picture: Any, box: tuple[int, int]) -> pyvips.Image | None:
+    """What Pillow decodes of the first page; None if it cannot (damaged: libvips then
+    shows what it could read)."""
+    if picture is None:
+        return None
+    try:
+        return _pillow_image(picture, box)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None
+
+
+def _pillow_if_it_fits(src: str, limits: dict[str, int]) -> Any:
+    """For a TIFF whose header libvips read: Pillow's view of it, or None when Pillow
+    cannot read it or it is too large to decode whole (libvips then shows what it can)."""
+    try:
+        return _pillow_open(src, **limits)
+    except PillowTooBig:
+        return None
 
 
 def _pillow_info(picture: Any) -> dict[str, Any]:
@@ -381,7 +405,7 @@ def make_previews(
         header = _open_header(src)
     except ProcessingError as refused:
         picture = _pillow_open(src, **limits) if _is_tiff(src) else None
-        base = _pillow_decoded(picture, largest)
+        base = _pillow_decoded(picture, (largest, largest))
         if base is None:
             raise
         capture, gps = _capture(_pillow_exif(picture))
@@ -404,8 +428,8 @@ def make_previews(
             raise ProcessingError(
                 f"decoding this image needs more memory than the sandbox allows ({message})"
             ) from None
-        picture = _pillow_open(src, **limits) if tiff else None
-        base = _pillow_decoded(picture, largest)
+        picture = _pillow_if_it_fits(src, limits) if tiff else None
+        base = _pillow_decoded(picture, (largest, largest))
         if base is not None:
             warnings.append(_fallback_warning(message))
         else:
@@ -431,17 +455,6 @@ def make_previews(
     }
     capture, gps = _capture(_get(header, "exif-data"))
     return _finish_previews(base, info, capture, gps, warnings, out_dir, sizes, quality)
-
-
-def _pillow_decoded(picture: Any, size: int) -> pyvips.Image | None:
-    """What Pillow decodes of the first page; None if it cannot (damaged: libvips then
-    shows what it could read)."""
-    if picture is None:
-        return None
-    try:
-        return _pillow_base(picture, size)
-    except (OSError, ValueError, SyntaxError):
-        return None
 
 
 def _finish_previews(
@@ -492,8 +505,6 @@ def transform(
     max_frames: int,
 ) -> dict[str, Any]:
     """One resized, converted copy (``/image?w=&h=&fit=&format=&q=``), metadata stripped."""
-    header = _open_header(src)
-    _check_limits(header, max_pixels=max_pixels, max_frames=max_frames)
     if fit not in FITS:
         raise ProcessingError(f"unknown fit {fit!r}")
     box_w = width or 10_000_000
@@ -503,12 +514,51 @@ def transform(
         options["crop"] = "centre"
     elif fit == "fill" and width and height:
         options["size"] = "force"
+    limits = {"max_pixels": max_pixels, "max_frames": max_frames}
     try:
-        image = pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
-        image = _to_srgb(image)
+        image = _to_srgb(_transformed(src, box_w, options, limits))
         if fmt == "jpeg" and image.hasalpha():
             image = image.flatten(background=[255, 255, 255])
         _save(image, Path(out), fmt, quality)
     except pyvips.Error as exc:
         raise ProcessingError(f"the image could not be decoded: {_vips_message(exc)}") from None
     return {"width": image.width, "height": image.height, "content_type": CONTENT_TYPES[fmt]}
+
+
+def _pillow_box(size: tuple[int, int], box_w: int, box_h: int) -> tuple[int, int]:
+    """How far Pillow may shrink before libvips fits, covers or fills the box: to the
+    size at which the image still covers the box (so every fit has the pixels it needs)."""
+    width, height = size
+    scale = min(1.0, max(box_w / width, box_h / height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def _transformed(
+    src: str, box_w: int, options: dict[str, Any], limits: dict[str, int]
+) -> pyvips.Image:
+    """The source shrunk for ``transform``: by libvips, or through Pillow for a TIFF
+    libvips cannot decode (as for previews)."""
+    box_h = int(options["height"])
+    try:
+        header = _open_header(src)
+    except ProcessingError:
+        picture = _pillow_open(src, **limits) if _is_tiff(src) else None
+        decoded = (
+            _pillow_decoded(picture, _pillow_box(picture.size, box_w, box_h)) if picture else None
+        )
+        if decoded is None:
+            raise
+        return decoded.thumbnail_image(box_w, **options)
+    _check_limits(header, **limits)
+    if LOADERS[header.get("vips-loader")] != "tiff":
+        return pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
+    try:  # decoded here, so libtiff's errors show now rather than as a black image
+        return pyvips.Image.thumbnail(src, box_w, fail_on="error", **options).copy_memory()
+    except pyvips.Error:
+        picture = _pillow_if_it_fits(src, limits)
+        decoded = (
+            _pillow_decoded(picture, _pillow_box(picture.size, box_w, box_h)) if picture else None
+        )
+        if decoded is None:
+            return pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
+        return decoded.thumbnail_image(box_w, **options)

@@ -141,6 +141,13 @@ async def test_tiff_libvips_cannot_decode_gets_pillow_previews_with_a_warning(
         preview = pyvips.Image.new_from_buffer(got.content, "")
         assert (preview.width, preview.height) == (400, 300)
         assert preview.getpoint(300, 200) == pytest.approx([200, 30, 40], abs=4)  # not black
+        small = await app.http.get(
+            f"/api/v1/files/{record['id']}/image", params={"w": 80, "format": "png"}
+        )
+        assert small.status_code == 200
+        resized = pyvips.Image.new_from_buffer(small.content, "")
+        assert (resized.width, resized.height) == (80, 60)
+        assert resized.getpoint(60, 40) == pytest.approx([200, 30, 40], abs=4)
 
 
 async def test_jobs_routes_not_found_and_admin_list(settings: Settings) -> None:

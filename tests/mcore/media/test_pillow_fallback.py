@@ -105,6 +105,17 @@ async def test_fallback_stays_within_the_sandbox_memory_limit(tmp_path: Path) ->
         )
         assert "made with Pillow" in made["warnings"][0]
         assert _pixel(made["outputs"][0]["path"], 45, 45) == pytest.approx([255] * 3, abs=2)
+        # a ZSTD TIFF too large for Pillow here, whose header libvips reads: libvips shows
+        # what it can, and the warning names why
+        wide = _write(tmp_path, "wide.tif", media.tiff_pages([RED], size=(6000, 6000)))
+        made = await box.run(
+            "image.previews",
+            {**args, "src": wide, "max_pixels": 10**9, "max_frames": 10},
+            result_path=tmp_path / "result.json",
+        )
+        (warning,) = made["warnings"]
+        assert "damaged or cut short" in warning
+        assert "ZSTD compression support is not configured" in warning
     finally:
         await box.close()
 
@@ -140,3 +151,34 @@ def test_other_formats_never_reach_pillow(tmp_path: Path) -> None:
         with pytest.raises(ProcessingError, match=message) as caught:
             image.make_previews(src, str(tmp_path), [256], 80, **LIMITS)
         assert "Pillow" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fit", "box", "expected"),
+    [
+        ("contain", (100, 100), (100, 75)),
+        ("cover", (100, 100), (100, 100)),
+        ("fill", (50, 100), (50, 100)),
+        ("contain", (None, 60), (80, 60)),
+        ("contain", (4000, 4000), (640, 480)),  # never enlarged
+    ],
+)
+def test_transform_of_a_tiff_libvips_cannot_decode(
+    tmp_path: Path, fit: str, box: tuple[int | None, int | None], expected: tuple[int, int]
+) -> None:
+    src = _write(tmp_path, "pages.tif", media.tiff_pages([RED, GREEN]))
+    out = tmp_path / "out.png"
+    made = image.transform(src, str(out), box[0], box[1], fit, "png", 100, **LIMITS)
+    assert (made["width"], made["height"]) == expected
+    centre = _pixel(str(out), expected[0] // 2, expected[1] // 2)
+    assert centre == pytest.approx(RED, abs=4)  # not black
+
+
+def test_transform_of_a_tiff_libvips_refuses(tmp_path: Path) -> None:
+    src = _write(tmp_path, "scan.tif", media.tiff_12bit(300, 200, 4095))
+    out = tmp_path / "out.jpg"
+    made = image.transform(src, str(out), 150, None, "contain", "jpeg", 90, **LIMITS)
+    assert (made["width"], made["height"]) == (150, 100)
+    assert _pixel(str(out), 75, 50) == pytest.approx([255], abs=3)  # a grey JPEG
+    with pytest.raises(OverLimit):
+        image.transform(src, str(out), 150, None, "contain", "jpeg", 90, 1000, 10)
