@@ -18,6 +18,8 @@ class OverLimit(ProcessingError):
 
 def pixels(count: int | float) -> str:
     """A pixel count for a message, never rounded to zero: ``268.4 MP``, ``40,000 pixels``."""
+    if count >= 1e9:
+        return f"{count / 1e6:,.0f} MP"
     if count >= 100_000:
         return f"{count / 1e6:.4g} MP"
     whole = int(count)

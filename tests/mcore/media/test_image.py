@@ -80,7 +80,7 @@ def test_exif_orientation_is_applied_and_metadata_stripped(tmp_path: Path) -> No
 
 def test_png_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
     src = _write(tmp_path, "bomb.png", media.png_bomb())
-    with pytest.raises(OverLimit, match="100000x100000"):
+    with pytest.raises(OverLimit, match=r"100000x100000 pixels \(10,000 MP\)"):
         image.make_previews(src, str(tmp_path), [256, 1024], 80, **LIMITS)
 
 

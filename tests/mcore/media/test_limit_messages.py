@@ -34,7 +34,13 @@ def test_small_frame_limit_is_printed_in_pixels() -> None:
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [(1, "1 pixel"), (40_000, "40,000 pixels"), (250_000, "0.25 MP"), (268_435_456, "268.4 MP")],
+    [
+        (1, "1 pixel"),
+        (40_000, "40,000 pixels"),
+        (250_000, "0.25 MP"),
+        (268_435_456, "268.4 MP"),
+        (10_000_000_000, "10,000 MP"),
+    ],
 )
 def test_pixels(count: int, text: str) -> None:
     assert pixels(count) == text
