@@ -288,7 +288,8 @@ def _pillow_open(src: str, *, max_pixels: int, max_frames: int) -> Any:
     and the memory it would take decoded; None if Pillow cannot read it either."""
     from PIL import Image as PILImage
 
-    PILImage.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, on the header
+    before = PILImage.MAX_IMAGE_PIXELS
+    PILImage.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, made on the header
     try:
         with catch_warnings():  # over the limit but not twice: checked below
             simplefilter("ignore", PILImage.DecompressionBombWarning)
@@ -297,6 +298,8 @@ def _pillow_open(src: str, *, max_pixels: int, max_frames: int) -> Any:
         raise _pillow_over(f"more than {pixels(2 * max_pixels)}", max_pixels) from None
     except Exception:
         return None
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = before  # it is only checked by open()
     width, height = picture.size
     if width * height > max_pixels:
         raise _pillow_over(f"{width}x{height} pixels ({pixels(width * height)})", max_pixels)

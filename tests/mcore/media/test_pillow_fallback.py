@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import pyvips
+from PIL import Image
 
 from mcore.media import image
 from mcore.media.errors import OverLimit, ProcessingError
@@ -182,3 +183,11 @@ def test_transform_of_a_tiff_libvips_refuses(tmp_path: Path) -> None:
     assert _pixel(str(out), 75, 50) == pytest.approx([255], abs=3)  # a grey JPEG
     with pytest.raises(OverLimit):
         image.transform(src, str(out), 150, None, "contain", "jpeg", 90, 1000, 10)
+
+
+def test_pillow_bomb_limit_is_set_for_the_open_only(tmp_path: Path) -> None:
+    before = Image.MAX_IMAGE_PIXELS
+    src = _write(tmp_path, "claims.tif", media.tiff_12bit(60_000, 60_000, 7, rows=1))
+    with pytest.raises(OverLimit, match="more than 2,000 pixels"):
+        image.make_previews(src, str(tmp_path), [256], 80, max_pixels=1000, max_frames=10)
+    assert before == Image.MAX_IMAGE_PIXELS
