@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import ParameterKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -118,19 +119,30 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
     return problem(status, exc.detail, title=title, headers=headers, **extra)
 
 
-def _field_name(key: str | None) -> str | None:
-    return key if key else None
+def _field_name(request: Request[Any, Any, Any], key: str | None) -> str | None:
+    """The name the client used: a parameter's declared name (``?state=``), not the
+    handler's Python argument (``job_state``, as ``state`` is reserved by Litestar)."""
+    if not key:
+        return None
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except (AttributeError, KeyError):  # no route handler yet: keep the key as it is
+        return key
+    declared = getattr(parameter, "kwarg_definition", None)
+    if isinstance(declared, ParameterKwarg) and declared.name:
+        return declared.name
+    return key
 
 
 def validation_error(
-    _: Request[Any, Any, Any], exc: ValidationException
+    request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
     errors = []
     if isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
                 errors.append(
-                    {"field": _field_name(item.get("key")), "message": item.get("message")}
+                    {"field": _field_name(request, item.get("key")), "message": item.get("message")}
                 )
     fields = ", ".join(e["field"] for e in errors if e["field"])
     detail = f"invalid value for {fields}" if fields else exc.detail

@@ -15,7 +15,7 @@ from api.deps import App, AppSettings, CurrentActor, Session, Store
 from mcore.access import Visibility
 from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
-from mcore.files.names import content_disposition
+from mcore.files.names import content_disposition, derived_filename
 from mcore.files.zips import plan_zip, stream_zip
 from mcore.media import imagecache
 
@@ -64,7 +64,7 @@ class MediaController(Controller):
             cid=row.cid,
             size=row.size,
             content_type=row.content_type,
-            filename=f"{file.filename}.{row.name}",
+            filename=derived_filename(file.filename, row.name, row.content_type),
             public=file.visibility == Visibility.public and not file.hidden,
         )
         return BlobResponse(meta, store, app_state.blob_cache)
