@@ -126,6 +126,7 @@ class Doc:
     request_examples: tuple[Mapping[str, Any], ...] = ()
     success_media_types: Mapping[str, Any] = field(default_factory=dict)
     sort_enum: str | None = None  # the component name of the `sort` parameter's values
+    guests: bool = False  # a caller without credentials may use it too (public content)
 
 
 def doc(
@@ -137,6 +138,7 @@ def doc(
     request_examples: Iterable[Mapping[str, Any]] = (),
     success_media_types: Mapping[str, Any] | None = None,
     sort_enum: str | None = None,
+    guests: bool = False,
 ) -> dict[str, Doc]:
     """A route's ``opt``: its operation id and the errors it can answer besides those that
     follow from its signature (see the module's description)."""
@@ -150,6 +152,7 @@ def doc(
             request_examples=tuple(to_jsonable_python(e) for e in request_examples),
             success_media_types=dict(success_media_types or {}),
             sort_enum=sort_enum,
+            guests=guests,
         )
     }
 
@@ -216,10 +219,24 @@ def _declared(handler: Any) -> Doc | None:
     return found if isinstance(found, Doc) else None
 
 
+def _takes_caller(handler: Any) -> bool:
+    guarded = admin_guard in handler.resolve_guards()
+    return guarded or "actor" in handler.parsed_fn_signature.parameters
+
+
+def _security(handler: Any, spec: Doc | None) -> list[dict[str, list[str]]]:
+    """None needed (the route never looks at credentials), optional (guests may use it), or
+    the document's default, a bearer token."""
+    if not _takes_caller(handler):
+        return []
+    if spec is not None and spec.guests:
+        return [{"bearer": []}, {}]
+    return [{"bearer": []}]
+
+
 def _automatic_errors(handler: Any, operation: Mapping[str, Any], path: str) -> set[int]:
     statuses: set[int] = set()
-    guarded = admin_guard in handler.resolve_guards()
-    if guarded or "actor" in handler.parsed_fn_signature.parameters:
+    if _takes_caller(handler):
         statuses.update({401, 403})  # bad credentials; a role or an API key's scopes
     if "{" in path:
         statuses.add(404)
@@ -346,6 +363,7 @@ def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
         if head:
             base = base.removesuffix("_get") + "_head"
         operation["operationId"] = base
+        operation["security"] = _security(handler, spec)
         if spec and spec.upload:
             _refine_upload(operation)
         if spec and spec.request_examples and "requestBody" in operation:

@@ -70,7 +70,7 @@ class ArtistController(Controller):
         read = await ops.create_artist(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List artists", opt=doc("artists_list", sort_enum="ArtistSort"))
+    @get("/", summary="List artists", opt=doc("artists_list", sort_enum="ArtistSort", guests=True))
     async def list_artists(
         self,
         session: Session,
@@ -104,7 +104,7 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}",
         summary="Read an artist (its head, or its head at a time)",
-        opt=doc("artists_get", 410, etag=True),
+        opt=doc("artists_get", 410, etag=True, guests=True),
     )
     async def get_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId, at: At = None
@@ -151,7 +151,7 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}/versions",
         summary="The history of an artist, newest first",
-        opt=doc("artists_versions"),
+        opt=doc("artists_versions", guests=True),
     )
     async def artist_versions(
         self,
@@ -169,7 +169,7 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}/versions/{version_cid:str}",
         summary="One version of an artist",
-        opt=doc("artists_version_get", 410, etag=True),
+        opt=doc("artists_version_get", 410, etag=True, guests=True),
     )
     async def get_artist_version(
         self,
@@ -246,7 +246,11 @@ class ImageFileController(Controller):
         read = await ops.create_image_file(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List image files", opt=doc("image_files_list", sort_enum="ImageFileSort"))
+    @get(
+        "/",
+        summary="List image files",
+        opt=doc("image_files_list", sort_enum="ImageFileSort", guests=True),
+    )
     async def list_image_files(
         self,
         session: Session,
@@ -279,7 +283,7 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}",
         summary="Read an image file (its head, or its head at a time)",
-        opt=doc("image_files_get", 410, etag=True),
+        opt=doc("image_files_get", 410, etag=True, guests=True),
     )
     async def get_image_file(
         self, session: Session, actor: CurrentActor, image_file_id: ImageFileId, at: At = None
@@ -338,7 +342,7 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}/versions",
         summary="The history of an image file, newest first",
-        opt=doc("image_files_versions"),
+        opt=doc("image_files_versions", guests=True),
     )
     async def image_file_versions(
         self,
@@ -356,7 +360,7 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}/versions/{version_cid:str}",
         summary="One version of an image file",
-        opt=doc("image_files_version_get", 410, etag=True),
+        opt=doc("image_files_version_get", 410, etag=True, guests=True),
     )
     async def get_image_file_version(
         self,
@@ -446,7 +450,11 @@ class StillImageController(Controller):
         read = await ops.create_still_image(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List still images", opt=doc("still_images_list", sort_enum="StillImageSort"))
+    @get(
+        "/",
+        summary="List still images",
+        opt=doc("still_images_list", sort_enum="StillImageSort", guests=True),
+    )
     async def list_still_images(
         self,
         session: Session,
@@ -503,7 +511,7 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}",
         summary="Read a still image (its head, or its head at a time)",
-        opt=doc("still_images_get", 410, etag=True),
+        opt=doc("still_images_get", 410, etag=True, guests=True),
     )
     async def get_still_image(
         self, session: Session, actor: CurrentActor, still_image_id: StillImageId, at: At = None
@@ -562,7 +570,7 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}/versions",
         summary="The history of a still image, newest first",
-        opt=doc("still_images_versions"),
+        opt=doc("still_images_versions", guests=True),
     )
     async def still_image_versions(
         self,
@@ -580,7 +588,7 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}/versions/{version_cid:str}",
         summary="One version of a still image",
-        opt=doc("still_images_version_get", 410, etag=True),
+        opt=doc("still_images_version_get", 410, etag=True, guests=True),
     )
     async def get_still_image_version(
         self,
@@ -668,7 +676,7 @@ class ImageReleaseController(Controller):
     @get(
         "/",
         summary="List image releases",
-        opt=doc("image_releases_list", sort_enum="ImageReleaseSort"),
+        opt=doc("image_releases_list", sort_enum="ImageReleaseSort", guests=True),
     )
     async def list_image_releases(
         self,
@@ -717,7 +725,7 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}",
         summary="Read an image release (its head, or its head at a time)",
-        opt=doc("image_releases_get", 410, etag=True),
+        opt=doc("image_releases_get", 410, etag=True, guests=True),
     )
     async def get_image_release(
         self, session: Session, actor: CurrentActor, image_release_id: ImageReleaseId, at: At = None
@@ -785,7 +793,7 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}/versions",
         summary="The history of an image release, newest first",
-        opt=doc("image_releases_versions"),
+        opt=doc("image_releases_versions", guests=True),
     )
     async def image_release_versions(
         self,
@@ -803,7 +811,7 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}/versions/{version_cid:str}",
         summary="One version of an image release",
-        opt=doc("image_releases_version_get", 410, etag=True),
+        opt=doc("image_releases_version_get", 410, etag=True, guests=True),
     )
     async def get_image_release_version(
         self,

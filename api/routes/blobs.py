@@ -68,7 +68,7 @@ async def signed_response(
     " link (`POST /api/v1/links`). A malformed CID is 422. Answers `Range`, `If-Range`,"
     " `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
     tags=["files"],
-    opt=doc("blobs_get", 422, bytes=Bytes()),
+    opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
 )
 async def get_blob(
     cid: FromPath[str],

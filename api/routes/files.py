@@ -64,7 +64,7 @@ class FilesController(Controller):
         )
         return [_read(f, actor) for f in files]
 
-    @get("/", summary="List files", opt=doc("files_list"))
+    @get("/", summary="List files", opt=doc("files_list", guests=True))
     async def list_files(
         self,
         session: Session,
@@ -83,7 +83,7 @@ class FilesController(Controller):
             session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine, cid=cid
         )
 
-    @get("/{file_id:str}", summary="Read a file record", opt=doc("files_get"))
+    @get("/{file_id:str}", summary="Read a file record", opt=doc("files_get", guests=True))
     async def get_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
         """A file's record: its CID, name, size, type, visibility and processing status."""
         return _read(await ops.get_file(session, actor=actor, file_id=file_id), actor)
@@ -129,7 +129,7 @@ class FilesController(Controller):
         "/{file_id:str}/content",
         http_method=["GET", "HEAD"],
         summary="The file's bytes",
-        opt=doc("files_content", bytes=Bytes()),
+        opt=doc("files_content", bytes=Bytes(), guests=True),
         description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID."
         " Works without a session through a signed link (`POST /api/v1/links`).",
     )

@@ -43,7 +43,7 @@ class MediaController(Controller):
     @get(
         "/{file_id:str}/previews",
         summary="A file's previews and other derived files",
-        opt=doc("files_previews"),
+        opt=doc("files_previews", guests=True),
     )
     async def list_previews(
         self, session: Session, actor: CurrentActor, file_id: FileId
@@ -56,7 +56,7 @@ class MediaController(Controller):
         "/{file_id:str}/previews/{name:str}",
         http_method=["GET", "HEAD"],
         summary="The bytes of one preview",
-        opt=doc("files_preview", bytes=Bytes(media_types=("image/webp", "*/*"))),
+        opt=doc("files_preview", bytes=Bytes(media_types=("image/webp", "*/*")), guests=True),
     )
     async def preview(
         self,
@@ -88,6 +88,7 @@ class MediaController(Controller):
         opt=doc(
             "files_image",
             507,
+            guests=True,
             bytes=Bytes(media_types=("image/webp", "image/jpeg", "image/png", "image/avif")),
         ),
     )
@@ -124,7 +125,12 @@ class MediaController(Controller):
         status_code=200,
         summary="A zip of files, streamed as it is built",
         response_description="application/zip",
-        opt=doc("files_zip", 404, success_media_types={"application/zip": {"schema": BINARY}}),
+        opt=doc(
+            "files_zip",
+            404,
+            guests=True,
+            success_media_types={"application/zip": {"schema": BINARY}},
+        ),
     )
     async def zip(
         self, session: Session, actor: CurrentActor, store: Store, data: JSONBody[ZipRequest]

@@ -30,6 +30,7 @@ BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr
     opt=doc(
         "objects_get",
         422,
+        guests=True,
         etag=True,
         success_media_types={
             JSON: {

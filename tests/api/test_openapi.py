@@ -236,3 +236,29 @@ def test_the_problem_schema_rejects_litestars_default_shape(live_server: LiveSer
     schema = doc["components"]["schemas"][PROBLEM_SCHEMA]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"status_code": 400, "detail": "Bad Request", "extra": {}}, schema)
+
+
+async def test_security_says_who_may_call(
+    doc: dict[str, Any], anon_client: httpx.AsyncClient
+) -> None:
+    """Every GET: a guest gets past the credentials check where the document says guests
+    may call, and is refused where it says a bearer token is needed."""
+    checked = 0
+    for method, path, o in operations(doc):
+        if method != "get" or path.startswith("/schema"):
+            continue
+        url = re.sub(r"\{[^}]+\}", "nope", path)
+        r = await anon_client.get(url)
+        security = o["security"]
+        if security == []:
+            assert r.status_code == 200, (path, r.status_code)
+        elif {} in security:
+            assert r.status_code not in (401, 403), (path, r.status_code, r.text)
+        else:
+            assert security == [{"bearer": []}], path
+            # a job a guest asks for by id is one it may not see: 404 before any 401
+            allowed = (401, 403, 404) if "{" in path else (401, 403)
+            assert r.status_code in allowed, (path, r.status_code, r.text)
+        assert str(r.status_code) in o["responses"], (path, r.status_code, r.text)
+        checked += 1
+    assert checked > 20
