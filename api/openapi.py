@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from api.callers import admin_guard
@@ -127,6 +128,8 @@ class Doc:
     success_media_types: Mapping[str, Any] = field(default_factory=dict)
     sort_enum: str | None = None  # the component name of the `sort` parameter's values
     guests: bool = False  # a caller without credentials may use it too (public content)
+    response_example: Any = None  # the success response's body, as JSON
+    param_examples: Mapping[str, Any] = field(default_factory=dict)
 
 
 def doc(
@@ -139,6 +142,8 @@ def doc(
     success_media_types: Mapping[str, Any] | None = None,
     sort_enum: str | None = None,
     guests: bool = False,
+    response_example: Any = None,
+    param_examples: Mapping[str, Any] | None = None,
 ) -> dict[str, Doc]:
     """A route's ``opt``: its operation id and the errors it can answer besides those that
     follow from its signature (see the module's description)."""
@@ -153,8 +158,52 @@ def doc(
             success_media_types=dict(success_media_types or {}),
             sort_enum=sort_enum,
             guests=guests,
+            response_example=to_jsonable_python(response_example),
+            param_examples=dict(param_examples or {}),
         )
     }
+
+
+# What the examples of record reads show besides a spec's example content.
+EXAMPLE_VERSION = "bafyr4ihpzogbh7z3ecnd2d5wxzm2mtbduapfdiuwcucbcaqz2pyxk3rm6i"
+EXAMPLE_CONTENT = "bafyr4igq2dqkyc6vlclzygovu4x3dvetbdcr2u2f3c5hdrr3g7jmjnd6wq"
+EXAMPLE_RECORD = "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u"
+EXAMPLE_USER = "01JH5Y3Q9X4V8K2M6N7P0R1S2T"
+EXAMPLE_AT = "2026-01-15T08:00:00Z"
+VERSION_EXAMPLE = {
+    "cid": EXAMPLE_VERSION,
+    "content_cid": EXAMPLE_CONTENT,
+    "n": 1,
+    "by": EXAMPLE_USER,
+    "at": EXAMPLE_AT,
+    "deleted": False,
+}
+VERSIONS_EXAMPLE = {"items": [VERSION_EXAMPLE], "next": None}
+REVERT_EXAMPLE = {"to": EXAMPLE_VERSION}
+
+
+def read_example(model: type[BaseModel], examples: Sequence[Mapping[str, Any]]) -> Any:
+    """A record read with the first of a spec's examples as its content (checked by the
+    read model itself), or None when the spec gives none."""
+    if not examples:
+        return None
+    meta = {
+        "id": EXAMPLE_RECORD,
+        "cid": EXAMPLE_VERSION,
+        "content_cid": EXAMPLE_CONTENT,
+        "n": 1,
+        "owner_id": EXAMPLE_USER,
+        "visibility": "private",
+        "hidden": False,
+        "created_at": EXAMPLE_AT,
+        "updated_at": EXAMPLE_AT,
+    }
+    return model.model_validate({**examples[0], **meta}).model_dump(mode="json")
+
+
+def page_example(read: Any) -> Any:
+    """A one-item page of a read example (None without one)."""
+    return None if read is None else {"items": [read], "next": None}
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -344,8 +393,8 @@ def _refine_upload(operation: dict[str, Any]) -> None:
     }
 
 
-def _examples(examples: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    return {f"example{i}": {"value": dict(e)} for i, e in enumerate(examples, 1)}
+def _examples(examples: Iterable[Any]) -> dict[str, Any]:
+    return {f"example{i}": {"value": e} for i, e in enumerate(examples, 1)}
 
 
 def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
@@ -387,6 +436,14 @@ def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
                 "schema": {"type": "string"},
             }
         _plain_headers(operation)
+        if spec and spec.response_example is not None:
+            _, success = _success(operation)
+            for media in success.get("content", {}).values():
+                media["examples"] = _examples([spec.response_example])
+        if spec:
+            for param in operation.get("parameters", []):
+                if param.get("in") == "path" and param["name"] in spec.param_examples:
+                    param["example"] = spec.param_examples[param["name"]]
         if spec and spec.sort_enum:
             _refine_sort(operation, schemas, spec.sort_enum)
         operation["responses"] = dict(sorted(responses.items()))

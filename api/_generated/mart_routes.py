@@ -14,7 +14,16 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.deps import CurrentActor, Session
-from api.openapi import doc
+from api.openapi import (
+    EXAMPLE_RECORD,
+    EXAMPLE_VERSION,
+    REVERT_EXAMPLE,
+    VERSION_EXAMPLE,
+    VERSIONS_EXAMPLE,
+    doc,
+    page_example,
+    read_example,
+)
 from api.records import At, IfMatch, Limit, VersionId, if_match_cids, tagged
 from mart._generated import ops
 from mart._generated.models import (
@@ -51,6 +60,8 @@ ARTIST_EXAMPLES: list[dict[str, Any]] = [
     },
     {"name": {"full": "Studio Kallio"}},
 ]
+ARTIST_READ = read_example(ArtistRead, ARTIST_EXAMPLES)
+ARTIST_IDS = {"artist_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ArtistController(Controller):
@@ -61,7 +72,12 @@ class ArtistController(Controller):
         "/",
         status_code=201,
         summary="Create an artist",
-        opt=doc("artists_create", etag=True, request_examples=ARTIST_EXAMPLES),
+        opt=doc(
+            "artists_create",
+            etag=True,
+            request_examples=ARTIST_EXAMPLES,
+            response_example=ARTIST_READ,
+        ),
     )
     async def create_artist(
         self, session: Session, actor: CurrentActor, data: JSONBody[ArtistCreate]
@@ -70,7 +86,16 @@ class ArtistController(Controller):
         read = await ops.create_artist(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List artists", opt=doc("artists_list", sort_enum="ArtistSort", guests=True))
+    @get(
+        "/",
+        summary="List artists",
+        opt=doc(
+            "artists_list",
+            sort_enum="ArtistSort",
+            guests=True,
+            response_example=page_example(ARTIST_READ),
+        ),
+    )
     async def list_artists(
         self,
         session: Session,
@@ -104,7 +129,14 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}",
         summary="Read an artist (its head, or its head at a time)",
-        opt=doc("artists_get", 410, etag=True, guests=True),
+        opt=doc(
+            "artists_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def get_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId, at: At = None
@@ -116,7 +148,15 @@ class ArtistController(Controller):
     @patch(
         "/{artist_id:str}",
         summary="Update an artist: a new version",
-        opt=doc("artists_update", 410, 412, etag=True, request_examples=ARTIST_EXAMPLES[:1]),
+        opt=doc(
+            "artists_update",
+            410,
+            412,
+            etag=True,
+            request_examples=ARTIST_EXAMPLES[:1],
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def update_artist(
         self,
@@ -137,7 +177,9 @@ class ArtistController(Controller):
         "/{artist_id:str}",
         status_code=200,
         summary="Delete an artist, keeping its history",
-        opt=doc("artists_delete", 410, 412),
+        opt=doc(
+            "artists_delete", 410, 412, response_example=VERSION_EXAMPLE, param_examples=ARTIST_IDS
+        ),
     )
     async def delete_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId, if_match: IfMatch = None
@@ -151,7 +193,12 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}/versions",
         summary="The history of an artist, newest first",
-        opt=doc("artists_versions", guests=True),
+        opt=doc(
+            "artists_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def artist_versions(
         self,
@@ -169,7 +216,14 @@ class ArtistController(Controller):
     @get(
         "/{artist_id:str}/versions/{version_cid:str}",
         summary="One version of an artist",
-        opt=doc("artists_version_get", 410, etag=True, guests=True),
+        opt=doc(
+            "artists_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def get_artist_version(
         self,
@@ -188,7 +242,14 @@ class ArtistController(Controller):
         "/{artist_id:str}/revert",
         status_code=200,
         summary="Revert an artist to an earlier version",
-        opt=doc("artists_revert", 412, etag=True),
+        opt=doc(
+            "artists_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def revert_artist(
         self,
@@ -209,7 +270,7 @@ class ArtistController(Controller):
         "/{artist_id:str}/purge",
         status_code=204,
         summary="Remove an artist and its history (admin)",
-        opt=doc("artists_purge"),
+        opt=doc("artists_purge", param_examples=ARTIST_IDS),
     )
     async def purge_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId
@@ -227,6 +288,8 @@ IMAGE_FILE_EXAMPLES: list[dict[str, Any]] = [
         "credits": "Photo: Studio Kallio",
     }
 ]
+IMAGE_FILE_READ = read_example(ImageFileRead, IMAGE_FILE_EXAMPLES)
+IMAGE_FILE_IDS = {"image_file_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ImageFileController(Controller):
@@ -237,7 +300,12 @@ class ImageFileController(Controller):
         "/",
         status_code=201,
         summary="Create an image file",
-        opt=doc("image_files_create", etag=True, request_examples=IMAGE_FILE_EXAMPLES),
+        opt=doc(
+            "image_files_create",
+            etag=True,
+            request_examples=IMAGE_FILE_EXAMPLES,
+            response_example=IMAGE_FILE_READ,
+        ),
     )
     async def create_image_file(
         self, session: Session, actor: CurrentActor, data: JSONBody[ImageFileCreate]
@@ -249,7 +317,12 @@ class ImageFileController(Controller):
     @get(
         "/",
         summary="List image files",
-        opt=doc("image_files_list", sort_enum="ImageFileSort", guests=True),
+        opt=doc(
+            "image_files_list",
+            sort_enum="ImageFileSort",
+            guests=True,
+            response_example=page_example(IMAGE_FILE_READ),
+        ),
     )
     async def list_image_files(
         self,
@@ -283,7 +356,14 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}",
         summary="Read an image file (its head, or its head at a time)",
-        opt=doc("image_files_get", 410, etag=True, guests=True),
+        opt=doc(
+            "image_files_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def get_image_file(
         self, session: Session, actor: CurrentActor, image_file_id: ImageFileId, at: At = None
@@ -298,7 +378,13 @@ class ImageFileController(Controller):
         "/{image_file_id:str}",
         summary="Update an image file: a new version",
         opt=doc(
-            "image_files_update", 410, 412, etag=True, request_examples=IMAGE_FILE_EXAMPLES[:1]
+            "image_files_update",
+            410,
+            412,
+            etag=True,
+            request_examples=IMAGE_FILE_EXAMPLES[:1],
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
         ),
     )
     async def update_image_file(
@@ -324,7 +410,13 @@ class ImageFileController(Controller):
         "/{image_file_id:str}",
         status_code=200,
         summary="Delete an image file, keeping its history",
-        opt=doc("image_files_delete", 410, 412),
+        opt=doc(
+            "image_files_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def delete_image_file(
         self,
@@ -342,7 +434,12 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}/versions",
         summary="The history of an image file, newest first",
-        opt=doc("image_files_versions", guests=True),
+        opt=doc(
+            "image_files_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def image_file_versions(
         self,
@@ -360,7 +457,14 @@ class ImageFileController(Controller):
     @get(
         "/{image_file_id:str}/versions/{version_cid:str}",
         summary="One version of an image file",
-        opt=doc("image_files_version_get", 410, etag=True, guests=True),
+        opt=doc(
+            "image_files_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def get_image_file_version(
         self,
@@ -379,7 +483,14 @@ class ImageFileController(Controller):
         "/{image_file_id:str}/revert",
         status_code=200,
         summary="Revert an image file to an earlier version",
-        opt=doc("image_files_revert", 412, etag=True),
+        opt=doc(
+            "image_files_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def revert_image_file(
         self,
@@ -404,7 +515,7 @@ class ImageFileController(Controller):
         "/{image_file_id:str}/purge",
         status_code=204,
         summary="Remove an image file and its history (admin)",
-        opt=doc("image_files_purge"),
+        opt=doc("image_files_purge", param_examples=IMAGE_FILE_IDS),
     )
     async def purge_image_file(
         self, session: Session, actor: CurrentActor, image_file_id: ImageFileId
@@ -431,6 +542,8 @@ STILL_IMAGE_EXAMPLES: list[dict[str, Any]] = [
         "licence": "CC-BY-4.0",
     }
 ]
+STILL_IMAGE_READ = read_example(StillImageRead, STILL_IMAGE_EXAMPLES)
+STILL_IMAGE_IDS = {"still_image_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class StillImageController(Controller):
@@ -441,7 +554,12 @@ class StillImageController(Controller):
         "/",
         status_code=201,
         summary="Create a still image",
-        opt=doc("still_images_create", etag=True, request_examples=STILL_IMAGE_EXAMPLES),
+        opt=doc(
+            "still_images_create",
+            etag=True,
+            request_examples=STILL_IMAGE_EXAMPLES,
+            response_example=STILL_IMAGE_READ,
+        ),
     )
     async def create_still_image(
         self, session: Session, actor: CurrentActor, data: JSONBody[StillImageCreate]
@@ -453,7 +571,12 @@ class StillImageController(Controller):
     @get(
         "/",
         summary="List still images",
-        opt=doc("still_images_list", sort_enum="StillImageSort", guests=True),
+        opt=doc(
+            "still_images_list",
+            sort_enum="StillImageSort",
+            guests=True,
+            response_example=page_example(STILL_IMAGE_READ),
+        ),
     )
     async def list_still_images(
         self,
@@ -511,7 +634,14 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}",
         summary="Read a still image (its head, or its head at a time)",
-        opt=doc("still_images_get", 410, etag=True, guests=True),
+        opt=doc(
+            "still_images_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def get_still_image(
         self, session: Session, actor: CurrentActor, still_image_id: StillImageId, at: At = None
@@ -526,7 +656,13 @@ class StillImageController(Controller):
         "/{still_image_id:str}",
         summary="Update a still image: a new version",
         opt=doc(
-            "still_images_update", 410, 412, etag=True, request_examples=STILL_IMAGE_EXAMPLES[:1]
+            "still_images_update",
+            410,
+            412,
+            etag=True,
+            request_examples=STILL_IMAGE_EXAMPLES[:1],
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
         ),
     )
     async def update_still_image(
@@ -552,7 +688,13 @@ class StillImageController(Controller):
         "/{still_image_id:str}",
         status_code=200,
         summary="Delete a still image, keeping its history",
-        opt=doc("still_images_delete", 410, 412),
+        opt=doc(
+            "still_images_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def delete_still_image(
         self,
@@ -570,7 +712,12 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}/versions",
         summary="The history of a still image, newest first",
-        opt=doc("still_images_versions", guests=True),
+        opt=doc(
+            "still_images_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def still_image_versions(
         self,
@@ -588,7 +735,14 @@ class StillImageController(Controller):
     @get(
         "/{still_image_id:str}/versions/{version_cid:str}",
         summary="One version of a still image",
-        opt=doc("still_images_version_get", 410, etag=True, guests=True),
+        opt=doc(
+            "still_images_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def get_still_image_version(
         self,
@@ -607,7 +761,14 @@ class StillImageController(Controller):
         "/{still_image_id:str}/revert",
         status_code=200,
         summary="Revert a still image to an earlier version",
-        opt=doc("still_images_revert", 412, etag=True),
+        opt=doc(
+            "still_images_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def revert_still_image(
         self,
@@ -632,7 +793,7 @@ class StillImageController(Controller):
         "/{still_image_id:str}/purge",
         status_code=204,
         summary="Remove a still image and its history (admin)",
-        opt=doc("still_images_purge"),
+        opt=doc("still_images_purge", param_examples=STILL_IMAGE_IDS),
     )
     async def purge_still_image(
         self, session: Session, actor: CurrentActor, still_image_id: StillImageId
@@ -654,6 +815,8 @@ IMAGE_RELEASE_EXAMPLES: list[dict[str, Any]] = [
         "catalogue_number": "MST-0001",
     }
 ]
+IMAGE_RELEASE_READ = read_example(ImageReleaseRead, IMAGE_RELEASE_EXAMPLES)
+IMAGE_RELEASE_IDS = {"image_release_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ImageReleaseController(Controller):
@@ -664,7 +827,12 @@ class ImageReleaseController(Controller):
         "/",
         status_code=201,
         summary="Create an image release",
-        opt=doc("image_releases_create", etag=True, request_examples=IMAGE_RELEASE_EXAMPLES),
+        opt=doc(
+            "image_releases_create",
+            etag=True,
+            request_examples=IMAGE_RELEASE_EXAMPLES,
+            response_example=IMAGE_RELEASE_READ,
+        ),
     )
     async def create_image_release(
         self, session: Session, actor: CurrentActor, data: JSONBody[ImageReleaseCreate]
@@ -676,7 +844,12 @@ class ImageReleaseController(Controller):
     @get(
         "/",
         summary="List image releases",
-        opt=doc("image_releases_list", sort_enum="ImageReleaseSort", guests=True),
+        opt=doc(
+            "image_releases_list",
+            sort_enum="ImageReleaseSort",
+            guests=True,
+            response_example=page_example(IMAGE_RELEASE_READ),
+        ),
     )
     async def list_image_releases(
         self,
@@ -725,7 +898,14 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}",
         summary="Read an image release (its head, or its head at a time)",
-        opt=doc("image_releases_get", 410, etag=True, guests=True),
+        opt=doc(
+            "image_releases_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def get_image_release(
         self, session: Session, actor: CurrentActor, image_release_id: ImageReleaseId, at: At = None
@@ -747,6 +927,8 @@ class ImageReleaseController(Controller):
             412,
             etag=True,
             request_examples=IMAGE_RELEASE_EXAMPLES[:1],
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
         ),
     )
     async def update_image_release(
@@ -772,7 +954,13 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}",
         status_code=200,
         summary="Delete an image release, keeping its history",
-        opt=doc("image_releases_delete", 410, 412),
+        opt=doc(
+            "image_releases_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def delete_image_release(
         self,
@@ -793,7 +981,12 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}/versions",
         summary="The history of an image release, newest first",
-        opt=doc("image_releases_versions", guests=True),
+        opt=doc(
+            "image_releases_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def image_release_versions(
         self,
@@ -811,7 +1004,14 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}/versions/{version_cid:str}",
         summary="One version of an image release",
-        opt=doc("image_releases_version_get", 410, etag=True, guests=True),
+        opt=doc(
+            "image_releases_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def get_image_release_version(
         self,
@@ -830,7 +1030,14 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}/revert",
         status_code=200,
         summary="Revert an image release to an earlier version",
-        opt=doc("image_releases_revert", 412, etag=True),
+        opt=doc(
+            "image_releases_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def revert_image_release(
         self,
@@ -855,7 +1062,7 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}/purge",
         status_code=204,
         summary="Remove an image release and its history (admin)",
-        opt=doc("image_releases_purge"),
+        opt=doc("image_releases_purge", param_examples=IMAGE_RELEASE_IDS),
     )
     async def purge_image_release(
         self, session: Session, actor: CurrentActor, image_release_id: ImageReleaseId

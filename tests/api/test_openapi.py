@@ -262,3 +262,35 @@ async def test_security_says_who_may_call(
         assert str(r.status_code) in o["responses"], (path, r.status_code, r.text)
         checked += 1
     assert checked > 20
+
+
+def media_examples(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any]]:
+    """(where, schema, value) of every example of a request or response body."""
+    found = []
+    for method, path, o in operations(doc):
+        bodies = [("request", o.get("requestBody", {}))]
+        bodies += [(status, r) for status, r in o["responses"].items()]
+        for where, body in bodies:
+            for media_type, media in body.get("content", {}).items():
+                for name, example in media.get("examples", {}).items():
+                    label = f"{method} {path} {where} {media_type} {name}"
+                    found.append((label, media["schema"], example["value"]))
+    return found
+
+
+async def test_every_generated_route_has_examples_that_fit_its_schemas(
+    doc: dict[str, Any],
+) -> None:
+    examples = media_examples(doc)
+    for where, schema, value in examples:
+        validator = jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
+        errors = [e.message for e in validator.iter_errors(value)]
+        assert not errors, (where, errors)
+    for model in ("artists", "image-files", "still-images", "image-releases"):
+        for method, path, o in operations(doc):
+            if not path.startswith(f"/api/v1/{model}"):
+                continue
+            in_bodies = any(where.startswith(f"{method} {path} ") for where, _, _ in examples)
+            in_params = any("example" in p for p in o.get("parameters", []))
+            assert in_bodies or in_params, (method, path)
+    assert len(examples) > 30
