@@ -123,6 +123,7 @@ class Doc:
     errors: frozenset[int] = frozenset()
     bytes: Bytes | None = None
     etag: bool = False  # the success response carries the ETag (a record's version CID)
+    conditional: bool = False  # answers If-None-Match with 304 (a non-byte route)
     upload: bool = False  # the raw and multipart request bodies of POST /api/v1/files
     request_examples: tuple[Mapping[str, Any], ...] = ()
     success_media_types: Mapping[str, Any] = field(default_factory=dict)
@@ -137,6 +138,7 @@ def doc(
     *errors: int,
     bytes: Bytes | None = None,
     etag: bool = False,
+    conditional: bool = False,
     upload: bool = False,
     request_examples: Iterable[Mapping[str, Any]] = (),
     success_media_types: Mapping[str, Any] | None = None,
@@ -153,6 +155,7 @@ def doc(
             errors=frozenset(errors),
             bytes=bytes,
             etag=etag,
+            conditional=conditional,
             upload=upload,
             request_examples=tuple(to_jsonable_python(e) for e in request_examples),
             success_media_types=dict(success_media_types or {}),
@@ -434,6 +437,12 @@ def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
             success.setdefault("headers", {})["ETag"] = {
                 "description": 'The version CID, quoted ("bafyr4i..."): send it as `If-Match`',
                 "schema": {"type": "string"},
+            }
+        if spec and spec.conditional and not spec.bytes:
+            operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+            responses["304"] = {
+                "description": "Not modified: the `If-None-Match` ETag still matches",
+                "headers": {"ETag": ETAG_HEADER},
             }
         _plain_headers(operation)
         if spec and spec.response_example is not None:

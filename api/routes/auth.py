@@ -49,7 +49,7 @@ class AuthController(Controller):
     @post(
         "/register",
         status_code=201,
-        opt=doc("auth_register", 409, 429),
+        opt=doc("auth_register", 403, 409, 429),
         summary="Create an account",
         description="Accounts made from one address are limited per window"
         " (`registrations_per_address`); past it, 429 with `Retry-After`.",
@@ -198,7 +198,7 @@ class LinksController(Controller):
         "/",
         status_code=201,
         summary="Make a signed link to a file's content or a blob",
-        opt=doc("links_create"),
+        opt=doc("links_create", 404),
         description="The link works without a session until it expires (`link_ttl` by"
         " default, at most `link_max_ttl`).",
     )

@@ -13,7 +13,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from api.openapi import PROBLEM_SCHEMA, document
-from tests.conftest import LiveServer
+from tests.conftest import PASSWORD, LiveServer
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = f"#/components/schemas/{PROBLEM_SCHEMA}"
@@ -294,3 +294,47 @@ async def test_every_generated_route_has_examples_that_fit_its_schemas(
             in_params = any("example" in p for p in o.get("parameters", []))
             assert in_bodies or in_params, (method, path)
     assert len(examples) > 30
+
+
+def test_live_conflicts_and_preconditions_are_documented(live_server: LiveServer) -> None:
+    """409, 410, 412, 403 and 404 from real state, each documented where it came from."""
+    doc = httpx.get(f"{live_server.url}/schema/openapi.json").json()
+    schema = {**doc["components"]["schemas"][PROBLEM_SCHEMA], "components": doc["components"]}
+    artists = "/api/v1/artists"
+    item = "/api/v1/artists/{artist_id}"
+    with httpx.Client(base_url=live_server.url, headers=live_server.headers) as http:
+        made = http.post(artists, json={"name": {"full": "Truth"}})
+        assert made.status_code == 201
+        url = f"{artists}/{made.json()['id']}"
+        answers = [
+            ("patch", item, http.patch(url, json={"bio": "b"}, headers={"If-Match": '"bafy"'})),
+            (
+                "post",
+                "/api/v1/auth/keys",
+                http.post("/api/v1/auth/keys", json={"name": "k", "scopes": ["admin"]}),
+            ),
+            ("post", "/api/v1/links", http.post("/api/v1/links", json={"file_id": "nope"})),
+            ("post", "/api/v1/jobs/{job_id}/retry", http.post("/api/v1/jobs/nope/retry")),
+            ("post", "/api/v1/files/{file_id}/restore", http.post("/api/v1/files/x/restore")),
+            (
+                "delete",
+                "/api/v1/auth/sessions/{session_id}",
+                http.delete("/api/v1/auth/sessions/nope"),
+            ),
+        ]
+        assert http.delete(url).status_code == 200
+        answers.append(("get", item, http.get(url)))
+        answers.append(("patch", item, http.patch(url, json={"bio": "c"})))
+        again = {"email": "x@example.org", "username": "truth-twice", "password": PASSWORD}
+        assert httpx.post(f"{live_server.url}/api/v1/auth/register", json=again).status_code == 201
+        answers.append(
+            ("post", "/api/v1/auth/register", http.post("/api/v1/auth/register", json=again))
+        )
+    statuses = set()
+    for method, template, r in answers:
+        documented = op(doc, method, template)["responses"]
+        assert str(r.status_code) in documented, (method, template, r.status_code, r.text)
+        assert r.headers["content-type"] == PROBLEM, (method, template)
+        jsonschema.validate(r.json(), schema)
+        statuses.add(r.status_code)
+    assert {403, 404, 409, 410, 412} <= statuses
