@@ -400,6 +400,51 @@ def _examples(examples: Iterable[Any]) -> dict[str, Any]:
     return {f"example{i}": {"value": e} for i, e in enumerate(examples, 1)}
 
 
+def _refine_operation(
+    operation: dict[str, Any], *, path: str, method: str, handler: Any, schemas: dict[str, Any]
+) -> None:
+    spec = _declared(handler) or Doc(op=_snake(handler.handler_name))
+    head = method == "head"
+    operation["operationId"] = spec.op.removesuffix("_get") + "_head" if head else spec.op
+    operation["security"] = _security(handler, spec)
+    if spec.upload:
+        _refine_upload(operation)
+    if spec.request_examples and "requestBody" in operation:
+        for media in operation["requestBody"]["content"].values():
+            media["examples"] = _examples(spec.request_examples)
+    responses = operation.setdefault("responses", {})
+    for status in [s for s in responses if s[0] in "45"]:
+        del responses[status]  # Litestar's default 400: this server never sends it
+    for status in sorted(_automatic_errors(handler, operation, path) | spec.errors):
+        responses[str(status)] = _problem_response(status)
+    _, success = _success(operation)
+    if spec.bytes:
+        _refine_bytes(operation, spec.bytes, head)
+    elif spec.conditional:
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+        responses["304"] = {
+            "description": "Not modified: the `If-None-Match` ETag still matches",
+            "headers": {"ETag": ETAG_HEADER},
+        }
+    if spec.success_media_types:
+        success["content"] = dict(spec.success_media_types)
+    if spec.etag:
+        success.setdefault("headers", {})["ETag"] = {
+            "description": 'The version CID, quoted ("bafyr4i..."): send it as `If-Match`',
+            "schema": {"type": "string"},
+        }
+    if spec.response_example is not None:
+        for media in success.get("content", {}).values():
+            media["examples"] = _examples([spec.response_example])
+    for param in operation.get("parameters", []):
+        if param.get("in") == "path" and param["name"] in spec.param_examples:
+            param["example"] = spec.param_examples[param["name"]]
+    _plain_headers(operation)
+    if spec.sort_enum:
+        _refine_sort(operation, schemas, spec.sort_enum)
+    operation["responses"] = dict(sorted(responses.items()))
+
+
 def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
     """The finished document, from Litestar's draft (left as it is) and the routes' ``opt``."""
     document = copy.deepcopy(dict(schema))
@@ -407,55 +452,8 @@ def refine(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
     schemas[PROBLEM_SCHEMA] = PROBLEM_DETAILS
     for path, method, handler in _routes(app):
         operation = document["paths"].get(path, {}).get(method)
-        if operation is None:
-            continue
-        spec = _declared(handler)
-        head = method == "head"
-        base = spec.op if spec else _snake(handler.handler_name)
-        if head:
-            base = base.removesuffix("_get") + "_head"
-        operation["operationId"] = base
-        operation["security"] = _security(handler, spec)
-        if spec and spec.upload:
-            _refine_upload(operation)
-        if spec and spec.request_examples and "requestBody" in operation:
-            for media in operation["requestBody"]["content"].values():
-                media["examples"] = _examples(spec.request_examples)
-        responses = operation.setdefault("responses", {})
-        for status in [s for s in responses if s[0] in "45"]:
-            del responses[status]  # Litestar's default 400: this server never sends it
-        statuses = _automatic_errors(handler, operation, path) | (spec.errors if spec else set())
-        for status in sorted(statuses):
-            responses[str(status)] = _problem_response(status)
-        if spec and spec.bytes:
-            _refine_bytes(operation, spec.bytes, head)
-        if spec and spec.success_media_types:
-            _, success = _success(operation)
-            success["content"] = dict(spec.success_media_types)
-        if spec and spec.etag:
-            _, success = _success(operation)
-            success.setdefault("headers", {})["ETag"] = {
-                "description": 'The version CID, quoted ("bafyr4i..."): send it as `If-Match`',
-                "schema": {"type": "string"},
-            }
-        if spec and spec.conditional and not spec.bytes:
-            operation.setdefault("parameters", []).append(IF_NONE_MATCH)
-            responses["304"] = {
-                "description": "Not modified: the `If-None-Match` ETag still matches",
-                "headers": {"ETag": ETAG_HEADER},
-            }
-        _plain_headers(operation)
-        if spec and spec.response_example is not None:
-            _, success = _success(operation)
-            for media in success.get("content", {}).values():
-                media["examples"] = _examples([spec.response_example])
-        if spec:
-            for param in operation.get("parameters", []):
-                if param.get("in") == "path" and param["name"] in spec.param_examples:
-                    param["example"] = spec.param_examples[param["name"]]
-        if spec and spec.sort_enum:
-            _refine_sort(operation, schemas, spec.sort_enum)
-        operation["responses"] = dict(sorted(responses.items()))
+        if operation is not None:
+            _refine_operation(operation, path=path, method=method, handler=handler, schemas=schemas)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
     return copy.deepcopy(document)  # no part shared with another document or this module
 

@@ -59,6 +59,23 @@ async def httpx_get_root(app: Any) -> Any:
         return (await http.get("/schema")).json()
 
 
+async def test_every_route_declares_its_documentation(server_app: Any) -> None:
+    """A new route without ``opt=doc(...)`` would get a made-up id and only the errors its
+    signature implies: every route in the document says what it is."""
+    from litestar.routes import HTTPRoute
+
+    from api.openapi import OPT_KEY, Doc
+
+    undeclared = [
+        f"{method} {route.path}"
+        for route in server_app.app.routes
+        if isinstance(route, HTTPRoute)
+        for method, (handler, _) in route.route_handler_map.items()
+        if handler.resolve_include_in_schema() and not isinstance(handler.opt.get(OPT_KEY), Doc)
+    ]
+    assert not undeclared
+
+
 async def test_operation_ids_are_readable_and_unique(doc: dict[str, Any]) -> None:
     ids = [o["operationId"] for _, _, o in operations(doc)]
     assert len(ids) > 70
