@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from api.deps import App
 from api.errors import problem
+from api.openapi import doc
 from mcore import logs, metrics
 from mcore.jobs.models import Job, JobState
 from mcore.logs import accept_request_id
@@ -158,7 +159,11 @@ async def _refresh(app: Any) -> None:
     "/metrics",
     summary="Prometheus metrics of this process",
     tags=["system"],
-    include_in_schema=True,
+    opt=doc(
+        "metrics",
+        403,
+        success_media_types={CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+    ),
 )
 async def metrics_route(request: Request[Any, Any, Any], app_state: App) -> Response[Any]:
     """This process's metrics in the Prometheus text format. With `metrics_token` set,

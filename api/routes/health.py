@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from api.deps import App
 from api.errors import PROBLEM
+from api.openapi import doc
 from mcore.cid import file_cid
 
 log = logging.getLogger("mstack.api")
@@ -21,9 +22,9 @@ CHECK_TIMEOUT = 3.0  # seconds each dependency gets to answer
 PROBE_CID = file_cid(b"mstack readiness probe")  # asked for, never expected to be there
 
 
-@get("/health", summary="Liveness", tags=["system"])
+@get("/health", summary="Liveness", tags=["system"], opt=doc("health"))
 async def health() -> dict[str, str]:
-    """The process is up and answering (says nothing of what it depends on)."""
+    """`{"status": "ok"}` while the process answers; it checks nothing else."""
     return {"status": "ok"}
 
 
@@ -55,7 +56,7 @@ async def _check(name: str, probe: Callable[[], Awaitable[None]]) -> tuple[str, 
     return name, "ok"
 
 
-@get("/health/ready", summary="Readiness", tags=["system"])
+@get("/health/ready", summary="Readiness", tags=["system"], opt=doc("health_ready", 503))
 async def ready(app_state: App) -> Response[dict[str, Any]]:
     """Whether this process can serve: the database, Redis (when configured) and the blob
     store each answer within a few seconds. 503 names the one that did not."""

@@ -4,17 +4,26 @@ while mstack runs (``mcore.runtime``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 from pydantic import BaseModel, Field
 
 from api.callers import admin_guard
 from api.deps import App, CurrentActor
+from api.openapi import doc
 from mcore.access import Actor
 from mcore.errors import Forbidden
 from mcore.runtime import RUNTIME_KEYS, RuntimeSetting, cast, default_of
+
+SettingKey = Annotated[
+    str,
+    PathParameter(
+        description="The setting, as named in the settings table (`max_upload_size`,"
+        " `media.transform_max_dimension`)",
+    ),
+]
 
 
 class RuntimeValue(BaseModel):
@@ -65,7 +74,7 @@ class RuntimeSettingsController(Controller):
     tags = ["admin"]  # noqa: RUF012
     guards = [admin_guard]  # noqa: RUF012
 
-    @get("/", summary="Runtime settings and their values")
+    @get("/", summary="Runtime settings and their values", opt=doc("admin_settings_list"))
     async def list_settings(self, app_state: App, actor: CurrentActor) -> list[RuntimeValue]:
         """Every setting that may change while running: its value now, its default, and
         what is stored."""
@@ -73,21 +82,27 @@ class RuntimeSettingsController(Controller):
         stored = await app_state.runtime.stored()
         return [await _view(app_state, key, stored.get(key)) for key in RUNTIME_KEYS]
 
-    @get("/{key:str}", summary="One runtime setting")
+    @get("/{key:str}", summary="One runtime setting", opt=doc("admin_settings_get"))
     async def get_setting(
-        self, app_state: App, actor: CurrentActor, key: FromPath[str]
+        self, app_state: App, actor: CurrentActor, key: SettingKey
     ) -> RuntimeValue:
+        """One setting's value now, its default and what is stored (404: not a setting
+        that can change while running)."""
         _admin(actor)
         await app_state.runtime.get(key)  # 404 for a key that cannot change at run time
         stored = await app_state.runtime.stored()
         return await _view(app_state, key, stored.get(key))
 
-    @put("/{key:str}", summary="Change a runtime setting")
+    @put(
+        "/{key:str}",
+        summary="Change a runtime setting",
+        opt=doc("admin_settings_set", request_examples=[{"value": 104857600}]),
+    )
     async def set_setting(
         self,
         app_state: App,
         actor: CurrentActor,
-        key: FromPath[str],
+        key: SettingKey,
         data: JSONBody[RuntimeChange],
     ) -> RuntimeValue:
         """Checked against the setting's type and bounds (422), stored, and synced into
@@ -96,25 +111,44 @@ class RuntimeSettingsController(Controller):
         row = await app_state.runtime.set(key, data.value, by=actor.id)
         return await _view(app_state, key, row)
 
-    @delete("/{key:str}", status_code=200, summary="Back to the default")
+    @delete(
+        "/{key:str}",
+        status_code=200,
+        summary="Back to the default",
+        opt=doc("admin_settings_unset"),
+    )
     async def unset_setting(
-        self, app_state: App, actor: CurrentActor, key: FromPath[str]
+        self, app_state: App, actor: CurrentActor, key: SettingKey
     ) -> RuntimeValue:
+        """Remove the stored value: every process goes back to the settings file's."""
         _admin(actor)
         await app_state.runtime.unset(key)
         return await _view(app_state, key, None)
 
-    @post("/{key:str}/rollback", status_code=200, summary="Back to the value before")
+    @post(
+        "/{key:str}/rollback",
+        status_code=200,
+        summary="Back to the value before",
+        opt=doc("admin_settings_rollback", 409),
+    )
     async def rollback_setting(
-        self, app_state: App, actor: CurrentActor, key: FromPath[str]
+        self, app_state: App, actor: CurrentActor, key: SettingKey
     ) -> RuntimeValue:
+        """Back to the value before the last change (409 when there was none)."""
         _admin(actor)
         row = await app_state.runtime.rollback(key, by=actor.id)
         return await _view(app_state, key, row)
 
-    @post("/sync", status_code=200, summary="Sync the stored values into Redis now")
+    @post(
+        "/sync",
+        status_code=200,
+        summary="Sync the stored values into Redis now",
+        opt=doc("admin_settings_sync", 409),
+    )
     async def sync_settings(
         self, app_state: App, actor: CurrentActor, data: JSONBody[SyncRequest]
     ) -> SyncResult:
+        """Copy the stored values into Redis now (409 while another sync runs, unless
+        `force`); without Redis there is nothing to copy (`synced: 0`)."""
         _admin(actor)
         return SyncResult(synced=await app_state.runtime.sync(force=data.force))
