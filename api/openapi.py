@@ -59,7 +59,8 @@ MEANINGS = {
     416: "The range cannot be satisfied; `Content-Range` gives the size",
     422: "A value in the request is not valid; `errors` names the fields",
     429: "Too many requests; `Retry-After` says when to try again",
-    503: "The server is too busy right now",
+    503: "The server is too busy right now (`max_concurrency`), or a store it needs is not"
+    " answering; `Retry-After` says when to try again",
     507: "The server has no room left to store this; nothing was kept",
 }
 
@@ -431,7 +432,8 @@ def _refine_operation(
     responses = operation.setdefault("responses", {})
     for status in [s for s in responses if s[0] in "45"]:
         del responses[status]  # Litestar's default 400: this server never sends it
-    for status in sorted(_automatic_errors(handler, operation, path) | spec.errors):
+    # 503 can come from any route: past `max_concurrency`, or with the store down
+    for status in sorted(_automatic_errors(handler, operation, path) | spec.errors | {503}):
         responses[str(status)] = _problem_response(status)
     _, success = _success(operation)
     if spec.bytes:
