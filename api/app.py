@@ -11,7 +11,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api._generated import CONTROLLERS as RECORD_CONTROLLERS
@@ -21,6 +20,7 @@ from api.deps import provide_app_state, provide_session, provide_settings, provi
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath
 from api.grants import ReadGrants
+from api.openapi import DocumentJson
 from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
@@ -44,6 +44,12 @@ from mcore.settings import Settings
 from mcore.storage import open_store
 
 VERSION = "0.1.0"
+DESCRIPTION = (
+    "A content-addressed media archive: files by the CID of their bytes, and records whose"
+    " every version is a block with its own CID. Every error is `application/problem+json`"
+    " (`ProblemDetails`). Live events come over a WebSocket at `/api/v1/events`, described in"
+    " [docs/api.md](docs/api.md#websocket) (not in this document: OpenAPI cannot describe it)."
+)
 log = logging.getLogger("mstack.api")
 
 
@@ -132,8 +138,10 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         openapi_config=OpenAPIConfig(
             title="mstack",
             version=VERSION,
+            description=DESCRIPTION,
             path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            render_plugins=[DocumentJson(path=["/", "/openapi.json"])],
+            use_handler_docstrings=True,
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

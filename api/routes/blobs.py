@@ -16,6 +16,7 @@ from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, CurrentActor, Session, Store
+from api.openapi import Bytes, doc
 from api.state import AppState
 from mcore.auth import LinkRefused, is_signed
 from mcore.auth.ops.links import check_link_maker
@@ -64,8 +65,10 @@ async def signed_response(
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
     description="For a caller who may read a file that references the blob, or with a signed"
-    " link (`POST /api/v1/links`).",
+    " link (`POST /api/v1/links`). A malformed CID is 422. Answers `Range`, `If-Range`,"
+    " `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
     tags=["files"],
+    opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
 )
 async def get_blob(
     cid: FromPath[str],

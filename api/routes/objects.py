@@ -11,6 +11,7 @@ from litestar.params import PathParameter
 
 from api.blobserve import etag_matches
 from api.deps import CurrentActor, Session
+from api.openapi import BINARY, doc
 from mcore.records.encoding import decode, to_json
 from mcore.records.versions import read_block
 
@@ -62,6 +63,22 @@ def negotiate(accept: str | None) -> str | None:
         " CID with `.json` for JSON), and `If-None-Match` with it gives 304."
     ),
     tags=["objects"],
+    opt=doc(
+        "objects_get",
+        422,
+        guests=True,
+        etag=True,
+        success_media_types={
+            JSON: {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "The block as DAG-JSON",
+                }
+            },
+            DAG_CBOR: {"schema": {**BINARY, "description": "The block's exact DAG-CBOR bytes"}},
+        },
+    ),
 )
 async def get_object(
     request: Request[Any, Any, Any], session: Session, actor: CurrentActor, cid: BlockCid
