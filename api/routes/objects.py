@@ -65,9 +65,12 @@ def negotiate(accept: str | None) -> str | None:
     tags=["objects"],
     opt=doc(
         "objects_get",
+        406,
         422,
         guests=True,
-        etag=True,
+        etag="The quoted CID for the DAG-CBOR form, the quoted CID with `.json` for the JSON"
+        " form: send it as `If-None-Match`",
+        conditional=True,
         success_media_types={
             JSON: {
                 "schema": {

@@ -129,3 +129,15 @@ async def test_304_only_for_callers_who_may_read(
     assert r.headers["content-type"] == PROBLEM
     r = await anon_client.get(url, headers={"If-None-Match": "*"})
     assert r.status_code == 404
+
+
+async def test_the_document_declares_406_and_304(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/v1/objects/{cid}"]["get"]
+    responses = operation["responses"]
+    assert set(responses["200"]["content"]) == {JSON, DAG_CBOR}
+    assert "ETag" in responses["200"]["headers"]
+    assert ".json" in responses["200"]["headers"]["ETag"]["description"]
+    assert list(responses["406"]["content"]) == [PROBLEM]
+    assert "304" in responses
+    assert "If-None-Match" in [p["name"] for p in operation["parameters"]]
