@@ -108,7 +108,7 @@ def main() -> int:
     out = workdir("contract")
     failed = False
     # tokens that outlive a long run (the default is 15 minutes)
-    with mstack_server(out / "data", MSTACK_ACCESS_TOKEN_TTL="43200") as server:
+    with mstack_server(out / "data", MSTACK_ACCESS_TOKEN_TTL="PT12H") as server:
         callers = {"admin": _account(server.url, "contract-admin")}
         callers["user"] = _account(server.url, "contract-user")
         for name, token in [*callers.items(), ("anonymous", None)]:
