@@ -320,6 +320,22 @@ def _refine_sort(operation: dict[str, Any], schemas: dict[str, Any], name: str) 
         param.setdefault("description", "The order of the items")
 
 
+# Descriptions of the query parameters many routes share, where a route gives none.
+COMMON_PARAMETERS = {
+    "cursor": "Where the page starts: the `next` of the page before (none for the first)",
+    "limit": "Items per page",
+    "mine": "Only the caller's own",
+    "trashed": "The files in the trash instead of the others",
+}
+
+
+def _describe_common(operation: dict[str, Any]) -> None:
+    for param in operation.get("parameters", []):
+        text = COMMON_PARAMETERS.get(param.get("name", ""))
+        if param.get("in") == "query" and text and not param.get("description"):
+            param["description"] = text
+
+
 def _plain_headers(operation: dict[str, Any]) -> None:
     """A header is a string or absent, never JSON null: ``oneOf [string, null]`` -> string."""
     for param in operation.get("parameters", []):
@@ -443,6 +459,7 @@ def _refine_operation(
         if param.get("in") == "path" and param["name"] in spec.param_examples:
             param["example"] = spec.param_examples[param["name"]]
     _plain_headers(operation)
+    _describe_common(operation)
     if spec.sort_enum:
         _refine_sort(operation, schemas, spec.sort_enum)
     operation["responses"] = dict(sorted(responses.items()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.callers import admin_guard
 from api.deps import AuthService, CurrentActor, Session
@@ -158,7 +158,11 @@ class AuthController(Controller):
         opt=doc("sessions_revoke"),
     )
     async def revoke_session(
-        self, session: Session, auth: AuthService, actor: CurrentActor, session_id: FromPath[str]
+        self,
+        session: Session,
+        auth: AuthService,
+        actor: CurrentActor,
+        session_id: Annotated[str, PathParameter(description="The session's id")],
     ) -> None:
         """Its tokens stop working at once."""
         await ops.revoke_session(session, auth=auth, actor=actor, session_id=session_id)
@@ -184,7 +188,11 @@ class AuthController(Controller):
         "/keys/{key_id:str}", status_code=200, summary="Revoke an API key", opt=doc("keys_revoke")
     )
     async def revoke_key(
-        self, session: Session, auth: AuthService, actor: CurrentActor, key_id: FromPath[str]
+        self,
+        session: Session,
+        auth: AuthService,
+        actor: CurrentActor,
+        key_id: Annotated[str, PathParameter(description="The key's id")],
     ) -> ApiKeyRead:
         """The key stops working at once."""
         return await ops.revoke_key(session, auth=auth, actor=actor, key_id=key_id)
@@ -220,7 +228,9 @@ class AdminUsersController(Controller):
         actor: CurrentActor,
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        role: FromQuery[Role | None] = None,
+        role: Annotated[
+            Role | None, QueryParameter(description="Only accounts of this role")
+        ] = None,
     ) -> UserPage:
         """Every account, a page at a time; `role` for those of one role."""
         return await ops.list_users(session, actor=actor, cursor=cursor, limit=limit, role=role)

@@ -8,10 +8,10 @@ database at all and are answered there too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, route
-from litestar.params import FromPath
+from litestar.params import PathParameter
 from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
@@ -71,7 +71,7 @@ async def signed_response(
     opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
 )
 async def get_blob(
-    cid: FromPath[str],
+    cid: Annotated[str, PathParameter(description="The blob's CID (bafk...)")],
     request: Request[Any, Any, Any],
     session: Session,
     actor: CurrentActor,

@@ -54,7 +54,9 @@ class FilesController(Controller):
         store: Store,
         settings: AppSettings,
         actor: CurrentActor,
-        filename: FromQuery[str | None] = None,
+        filename: Annotated[
+            str | None, QueryParameter(description="The file's name, for a raw body")
+        ] = None,
         cid: ExpectedCid = None,
     ) -> list[FileRead]:
         require_create(actor, "files:write")

@@ -355,3 +355,13 @@ def test_live_conflicts_and_preconditions_are_documented(live_server: LiveServer
         jsonschema.validate(r.json(), schema)
         statuses.add(r.status_code)
     assert {403, 404, 409, 410, 412} <= statuses
+
+
+async def test_every_parameter_is_described(doc: dict[str, Any]) -> None:
+    missing = [
+        f"{m} {p} {param['name']}"
+        for m, p, o in operations(doc)
+        for param in o.get("parameters", [])
+        if not param.get("description")
+    ]
+    assert not missing
