@@ -106,7 +106,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _etag_matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``etag`` (weak comparison, ``*`` for any)."""
     if header.strip() == "*":
         return True
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
@@ -154,7 +155,7 @@ class BlobResponse:
         meta = self.meta
         headers = [*meta.headers, *self.extra_headers]
         inm = _header(scope, b"if-none-match")
-        if inm is not None and _etag_matches(inm, meta.etag):
+        if inm is not None and etag_matches(inm, meta.etag):
             # a 304 repeats the validators and caching headers, not the content's
             await _start(send, 304, headers[:5])
             await _body(send, b"")

@@ -67,6 +67,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     408: "Request timeout",
     409: "Conflict",
     413: "Content too large",

@@ -123,7 +123,8 @@ class Doc:
     op: str
     errors: frozenset[int] = frozenset()
     bytes: Bytes | None = None
-    etag: bool = False  # the success response carries the ETag (a record's version CID)
+    # the success response carries the ETag: a record's version CID, or what the str says
+    etag: bool | str = False
     conditional: bool = False  # answers If-None-Match with 304 (a non-byte route)
     upload: bool = False  # the raw and multipart request bodies of POST /api/v1/files
     request_examples: tuple[Mapping[str, Any], ...] = ()
@@ -138,7 +139,7 @@ def doc(
     op: str,
     *errors: int,
     bytes: Bytes | None = None,
-    etag: bool = False,
+    etag: bool | str = False,
     conditional: bool = False,
     upload: bool = False,
     request_examples: Iterable[Mapping[str, Any]] = (),
@@ -448,7 +449,9 @@ def _refine_operation(
         success["content"] = dict(spec.success_media_types)
     if spec.etag:
         success.setdefault("headers", {})["ETag"] = {
-            "description": 'The version CID, quoted ("bafyr4i..."): send it as `If-Match`',
+            "description": spec.etag
+            if isinstance(spec.etag, str)
+            else 'The version CID, quoted ("bafyr4i..."): send it as `If-Match`',
             "schema": {"type": "string"},
         }
     if spec.response_example is not None:

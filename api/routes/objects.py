@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
+from litestar.datastructures.headers import MediaTypeHeader
+from litestar.exceptions import HTTPException
 from litestar.params import PathParameter
 
+from api.blobserve import etag_matches
 from api.deps import CurrentActor, Session
 from api.openapi import BINARY, doc
 from mcore.records.encoding import decode, to_json
@@ -14,8 +17,39 @@ from mcore.records.versions import read_block
 
 DAG_CBOR = "application/vnd.ipld.dag-cbor"
 JSON = "application/json"
+OFFERED = (JSON, DAG_CBOR)  # the first is the default for `*/*` or no Accept at all
 
 BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr4i...)")]
+
+
+def _quality(media: MediaTypeHeader) -> float:
+    try:
+        return float(media.params.get("q", "1"))
+    except ValueError:
+        return 1.0
+
+
+def negotiate(accept: str | None) -> str | None:
+    """Which of ``OFFERED`` to send for an ``Accept`` header, or None when the caller takes
+    neither (406). Follows RFC 9110 §12.5.1: the most specific range that names a type
+    decides its quality, and quality 0 means "not this one"."""
+    if accept is None or not accept.strip():
+        return OFFERED[0]
+    ranges = [MediaTypeHeader(part) for part in accept.split(",") if part.strip()]
+    best: tuple[float, int, str] | None = None
+    for rank, offered in enumerate(OFFERED):
+        maintype, subtype = offered.split("/")
+        matching = [
+            (media.priority[1], _quality(media))
+            for media in ranges
+            if media.maintype in ("*", maintype) and media.subtype in ("*", subtype)
+        ]
+        if not matching:
+            continue
+        quality = max(matching)[1]  # the most specific range wins (RFC 9110's rule)
+        if quality > 0 and (best is None or (quality, -rank) > best[:2]):
+            best = (quality, -rank, offered)
+    return None if best is None else best[2]
 
 
 @get(
@@ -24,14 +58,19 @@ BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr
     description=(
         'Any content or version block. JSON by default (links as `{"/": cid}`, bytes as'
         ' `{"/": {"bytes": base64}}`, as DAG-JSON writes them); the exact DAG-CBOR bytes,'
-        f" which re-hash to the CID, with `Accept: {DAG_CBOR}`."
+        f" which re-hash to the CID, with `Accept: {DAG_CBOR}`. Any other `Accept` is"
+        " answered 406. Each form has its own ETag (the quoted CID for DAG-CBOR, the quoted"
+        " CID with `.json` for JSON), and `If-None-Match` with it gives 304."
     ),
     tags=["objects"],
     opt=doc(
         "objects_get",
+        406,
         422,
         guests=True,
-        etag=True,
+        etag="The quoted CID for the DAG-CBOR form, the quoted CID with `.json` for the JSON"
+        " form: send it as `If-None-Match`",
+        conditional=True,
         success_media_types={
             JSON: {
                 "schema": {
@@ -47,13 +86,22 @@ BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr
 async def get_object(
     request: Request[Any, Any, Any], session: Session, actor: CurrentActor, cid: BlockCid
 ) -> Response[Any]:
+    media_type = negotiate(request.headers.get("accept"))
+    if media_type is None:
+        raise HTTPException(
+            status_code=406, detail=f"this block is available as {JSON} or {DAG_CBOR} only"
+        )
     data = await read_block(session, actor=actor, cid=cid)
+    etag = f'"{cid}"' if media_type == DAG_CBOR else f'"{cid}.json"'
     headers = {
-        "ETag": f'"{cid}"',
+        "ETag": etag,
         "Cache-Control": "private, max-age=31536000, immutable",
-        "X-Content-Type-Options": "nosniff",
         "Vary": "Accept",
     }
-    if request.accept.best_match([JSON, DAG_CBOR], default=JSON) == DAG_CBOR:
+    inm = request.headers.get("if-none-match")
+    if inm is not None and etag_matches(inm, etag):
+        return Response(b"", status_code=304, headers=headers)
+    headers["X-Content-Type-Options"] = "nosniff"
+    if media_type == DAG_CBOR:
         return Response(data, media_type=DAG_CBOR, headers=headers)
     return Response(to_json(decode(data)), media_type=JSON, headers=headers)
