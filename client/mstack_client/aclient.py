@@ -82,10 +82,16 @@ class AsyncClient(AsyncModels, Base):
     # sync: """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.  # noqa: E501
     # sync:
     # sync: Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
-    # sync: from an earlier session; a ``token_store`` keeps them between runs. Each record model
-    # sync: is an attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    # sync: from an earlier session; a ``token_store`` keeps them between runs. Given none, it uses
+    # sync: ``MSTACK_API_KEY`` or what ``mstack login`` stored, and ``MSTACK_URL`` when given no
+    # sync: server, as ``mstack`` does (``use_env=False``: neither). Each record model is an
+    # sync: attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
     # sync: """
-    """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it."""
+    """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it.
+
+    Credentials and the server as ``Client`` has them (``MSTACK_URL``, ``MSTACK_API_KEY``,
+    the CLI's stored login, unless ``use_env=False``).
+    """
 
     def __init__(
         self,
@@ -97,8 +103,11 @@ class AsyncClient(AsyncModels, Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | str = True,
+        use_env: bool = True,
     ) -> None:
-        super().__init__(base_url, api_key=api_key, tokens=tokens, token_store=token_store)
+        super().__init__(
+            base_url, api_key=api_key, tokens=tokens, token_store=token_store, use_env=use_env
+        )
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport or httpx.AsyncHTTPTransport(retries=2, verify=verify),
@@ -368,12 +377,25 @@ class AsyncClient(AsyncModels, Base):
         parallel: int = 4,
         skip_existing: bool = False,
         progress: ManyProgress | None = None,
+        hidden: bool = False,
+        follow_symlinks: bool = False,
+        exclude: Iterable[str] = (),
     ) -> list[UploadResult]:
         """Upload files and folders (walked recursively), ``parallel`` at a time.
 
+        In folders, hidden files and folders (``.git/``) are left out unless ``hidden``,
+        and so is what matches an ``exclude`` pattern (gitignore-style: ``*.tmp``,
+        ``build/``, ``**/cache``); a symbolic link is followed only to a file inside the
+        folder unless ``follow_symlinks`` (even then, a link loop is walked once).
         Never raises for one file's failure: each result holds its file or its error.
         """
-        files = await asyncio.to_thread(collect_files, list(sources))
+        files = await asyncio.to_thread(
+            collect_files,
+            list(sources),
+            hidden=hidden,
+            follow_symlinks=follow_symlinks,
+            exclude=list(exclude),
+        )
         stop = threading.Event()
 
         async def one(path: Path) -> UploadResult:
