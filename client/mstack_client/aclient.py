@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, overload
 
 import httpx
 
@@ -554,6 +554,7 @@ class AsyncClient(AsyncModels, Base):
     async def get_job(self, job_id: str) -> Job:
         return await self._call(_api.get_job(job_id))
 
+    @overload
     async def wait_for_job(
         self,
         job_id: str,
@@ -562,8 +563,38 @@ class AsyncClient(AsyncModels, Base):
         poll: float = 0.2,
         progress: Callable[[Job], None] | None = None,
         raise_on_failure: bool = True,
-    ) -> Job:
-        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed."""
+    ) -> Job: ...
+
+    @overload
+    async def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None: ...
+
+    async def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None:
+        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed.
+
+        Takes a job's id, or a file (its ``job_id``): a file with no job (text files are
+        not processed) or None returns None at once, so ``wait_for_job(file.job_id)``
+        works for any upload.
+        """
+        if isinstance(job_id, FileInfo):
+            job_id = job_id.job_id
+        if job_id is None:
+            return None
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
         while True:

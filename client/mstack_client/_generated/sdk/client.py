@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, overload
 
 import httpx
 
@@ -530,6 +530,7 @@ class Client(Models, Base):
     def get_job(self, job_id: str) -> Job:
         return self._call(_api.get_job(job_id))
 
+    @overload
     def wait_for_job(
         self,
         job_id: str,
@@ -538,8 +539,38 @@ class Client(Models, Base):
         poll: float = 0.2,
         progress: Callable[[Job], None] | None = None,
         raise_on_failure: bool = True,
-    ) -> Job:
-        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed."""
+    ) -> Job: ...
+
+    @overload
+    def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None: ...
+
+    def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None:
+        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed.
+
+        Takes a job's id, or a file (its ``job_id``): a file with no job (text files are
+        not processed) or None returns None at once, so ``wait_for_job(file.job_id)``
+        works for any upload.
+        """
+        if isinstance(job_id, FileInfo):
+            job_id = job_id.job_id
+        if job_id is None:
+            return None
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
         while True:
