@@ -107,7 +107,9 @@ class Base:
     Given no credentials (``api_key``, ``tokens`` or ``token_store``), a client uses what
     ``mstack`` would: ``MSTACK_API_KEY``, else the API key or session stored by ``mstack
     login`` for its server; given no ``base_url``, ``MSTACK_URL``, else the server last
-    signed in to, else ``http://127.0.0.1:8000``. ``use_env=False`` reads none of them.
+    signed in to, else ``http://127.0.0.1:8000``. A stored session is used in place, as
+    ``mstack`` does: its refreshes (and a ``login()``) are kept for ``mstack`` too.
+    ``use_env=False`` reads none of them.
     """
 
     def __init__(
