@@ -163,3 +163,13 @@ def test_a_file_named_directly_is_taken_as_it_is(tree: Path) -> None:
     direct = [tree / ".hidden", tree / "hostname"]
     assert collect_files(direct) == direct
     assert os.path.islink(tree / "hostname")
+
+
+def test_the_cli_flags_opt_in(cli: Cli, tree: Path) -> None:
+    result = cli("upload", "--dry-run", "--json", "--hidden", "--follow-symlinks", str(tree))
+    assert result.exit_code == 0, result.output
+    sent = {
+        Path(r["path"]).relative_to(tree).as_posix() for r in json.loads(result.stdout)["files"]
+    }
+    assert {".git/config", ".hidden", "sub/.env", "hostname"} <= sent
+    assert not [name for name in sent if name.startswith(("loop/", "sub/again/"))]
