@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from mstack_client._version import __version__
+from mstack_client.config import find_login
 from mstack_client.errors import ConnectionFailed, NotSignedIn, error_from_response
 from mstack_client.models import Tokens
 
@@ -101,7 +102,15 @@ class MemoryTokenStore:
 
 
 class Base:
-    """Configuration, credentials and answer handling for both clients."""
+    """Configuration, credentials and answer handling for both clients.
+
+    Given no credentials (``api_key``, ``tokens`` or ``token_store``), a client uses what
+    ``mstack`` would: ``MSTACK_API_KEY``, else the API key or session stored by ``mstack
+    login`` for its server; given no ``base_url``, ``MSTACK_URL``, else the server last
+    signed in to, else ``http://127.0.0.1:8000``. A stored session is used in place, as
+    ``mstack`` does: its refreshes (and a ``login()``) are kept for ``mstack`` too.
+    ``use_env=False`` reads none of them.
+    """
 
     def __init__(
         self,
@@ -110,7 +119,13 @@ class Base:
         api_key: str | None = None,
         tokens: Tokens | None = None,
         token_store: TokenStore | None = None,
+        use_env: bool = True,
     ) -> None:
+        if use_env and api_key is None and tokens is None and token_store is None:
+            login = find_login(base_url)
+            base_url, api_key, token_store = login.url, login.api_key, login.token_store
+        elif use_env and base_url is None:
+            base_url = find_login().url
         self.base_url = (base_url or DEFAULT_URL).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -183,29 +184,188 @@ class Reader:
         )
 
 
-def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+class Excludes:
+    """Gitignore-style patterns over paths relative to the folder being walked.
+
+    ``*`` and ``?`` stay within one name, ``**`` spans folders (``**/cache``, ``logs/**``,
+    ``a/**/b``), a trailing ``/`` matches folders only (``build/``), a pattern with a ``/``
+    at its start or in its middle is anchored to the folder, one without matches a name at
+    any depth (``*.tmp``), and ``!`` re-includes what an earlier pattern excluded. As in
+    git, nothing inside an excluded folder can be re-included.
+    """
+
+    def __init__(self, patterns: Iterable[str] = ()) -> None:
+        self.rules: list[tuple[re.Pattern[str], bool, bool]] = []
+        for raw in patterns:
+            pattern = raw.strip()
+            if not pattern or pattern.startswith("#"):
+                continue
+            negate = pattern.startswith("!")
+            pattern = pattern.removeprefix("!")
+            dir_only = pattern.endswith("/")
+            pattern = pattern.rstrip("/")
+            if not pattern:
+                continue
+            if "/" not in pattern:
+                pattern = "**/" + pattern
+            self.rules.append((re.compile(_glob_regex(pattern.lstrip("/"))), negate, dir_only))
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def excluded(self, relative: str, *, is_dir: bool) -> bool:
+        """Whether a path (``a/b.txt``, relative to the folder walked) is left out."""
+        result = False
+        for regex, negate, dir_only in self.rules:
+            if (is_dir or not dir_only) and regex.fullmatch(relative):
+                result = not negate
+        return result
+
+
+def _glob_regex(pattern: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        elif pattern[i] == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+Skipped = Callable[[Path, str], None]
+"""Called with (path, why) for what a folder walk leaves out that a person may have meant."""
+
+
+def collect_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    hidden: bool = False,
+    follow_symlinks: bool = False,
+    exclude: Iterable[str] = (),
+    skipped: Skipped | None = None,
+) -> list[Path]:
     """The files named, with folders walked recursively, in a stable order, without duplicates.
 
-    Symbolic links to folders are not followed (no loops); our own partial downloads are left out.
+    In a folder: names starting with ``.`` are left out unless ``hidden`` (``.git/``,
+    ``.DS_Store``), and so is what matches an ``exclude`` pattern (gitignore-style, see
+    ``Excludes``). A symbolic link is followed only to a file inside the folder walked,
+    unless ``follow_symlinks``; even then each real folder is walked once, so a link loop
+    ends. Our own partial downloads are always left out. Paths named directly are taken
+    as they are.
     """
+    rules = Excludes(exclude)
     found: dict[Path, None] = {}
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            inside = [
-                Path(root) / name
-                for root, _, files in os.walk(path)
-                for name in files
-                if not name.endswith(PART_SUFFIX)
-            ]
-            for child in sorted(inside):
-                if child.is_file():
-                    found.setdefault(child, None)
+            _walk(path, rules, hidden, follow_symlinks, skipped, found)
         elif path.exists():
             found.setdefault(path, None)
         else:
             raise MstackError(f"{path}: no such file or folder")
     return list(found)
+
+
+def _walk(
+    root: Path,
+    rules: Excludes,
+    hidden: bool,
+    follow_symlinks: bool,
+    skipped: Skipped | None,
+    found: dict[Path, None],
+) -> None:
+    real_root = root.resolve()
+    root_stat = root.stat()
+    seen = {(root_stat.st_dev, root_stat.st_ino)}
+
+    def note(path: Path, why: str) -> None:
+        if skipped:
+            skipped(path, why)
+
+    def left_out(relative: str, *, is_dir: bool) -> bool:
+        parts = relative.split("/")
+        if not hidden and any(part.startswith(".") for part in parts):
+            return True
+        return rules.excluded(relative, is_dir=is_dir)
+
+    def entries(folder: Path) -> Iterator[os.DirEntry[str]]:
+        try:
+            with os.scandir(folder) as it:
+                listed = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            note(folder, exc.strerror or "cannot be read")
+            return iter(())
+        return iter(listed)
+
+    # depth first, by name (the order of sorted paths), without recursion
+    stack: list[tuple[Iterator[os.DirEntry[str]], Path, str]] = [(entries(root), root, "")]
+    while stack:
+        it, folder, prefix = stack[-1]
+        entry = next(it, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name = entry.name
+        path = folder / name
+        relative = prefix + name
+        if name.endswith(PART_SUFFIX) or (name.startswith(".") and not hidden):
+            continue
+        try:
+            link = entry.is_symlink()
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            continue
+        if rules.excluded(relative, is_dir=is_dir):
+            continue
+        if link and not follow_symlinks:
+            if is_dir:
+                note(path, "a link to a folder (--follow-symlinks to follow it)")
+                continue
+            if not is_file:
+                continue
+            target = path.resolve()
+            if not target.is_relative_to(real_root):
+                note(path, "a link out of the folder (--follow-symlinks to follow it)")
+                continue
+            if left_out(target.relative_to(real_root).as_posix(), is_dir=False):
+                note(path, "a link to a file that is left out")
+                continue
+        if is_dir:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                note(path, "a folder already walked (a link loop)")
+                continue
+            seen.add(key)
+            stack.append((entries(path), path, relative + "/"))
+        elif is_file:
+            found.setdefault(path, None)
+        # anything else (a broken link, a socket, a FIFO) is left out
 
 
 # ---------------------------------------------------------------------------- downloads

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, overload
 
 import httpx
 
@@ -82,10 +82,16 @@ class AsyncClient(AsyncModels, Base):
     # sync: """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.  # noqa: E501
     # sync:
     # sync: Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
-    # sync: from an earlier session; a ``token_store`` keeps them between runs. Each record model
-    # sync: is an attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    # sync: from an earlier session; a ``token_store`` keeps them between runs. Given none, it uses
+    # sync: ``MSTACK_API_KEY`` or what ``mstack login`` stored, and ``MSTACK_URL`` when given no
+    # sync: server, as ``mstack`` does (``use_env=False``: neither). Each record model is an
+    # sync: attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
     # sync: """
-    """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it."""
+    """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it.
+
+    Credentials and the server as ``Client`` has them (``MSTACK_URL``, ``MSTACK_API_KEY``,
+    the CLI's stored login, unless ``use_env=False``).
+    """
 
     def __init__(
         self,
@@ -97,8 +103,11 @@ class AsyncClient(AsyncModels, Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | str = True,
+        use_env: bool = True,
     ) -> None:
-        super().__init__(base_url, api_key=api_key, tokens=tokens, token_store=token_store)
+        super().__init__(
+            base_url, api_key=api_key, tokens=tokens, token_store=token_store, use_env=use_env
+        )
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport or httpx.AsyncHTTPTransport(retries=2, verify=verify),
@@ -368,12 +377,25 @@ class AsyncClient(AsyncModels, Base):
         parallel: int = 4,
         skip_existing: bool = False,
         progress: ManyProgress | None = None,
+        hidden: bool = False,
+        follow_symlinks: bool = False,
+        exclude: Iterable[str] = (),
     ) -> list[UploadResult]:
         """Upload files and folders (walked recursively), ``parallel`` at a time.
 
+        In folders, hidden files and folders (``.git/``) are left out unless ``hidden``,
+        and so is what matches an ``exclude`` pattern (gitignore-style: ``*.tmp``,
+        ``build/``, ``**/cache``); a symbolic link is followed only to a file inside the
+        folder unless ``follow_symlinks`` (even then, a link loop is walked once).
         Never raises for one file's failure: each result holds its file or its error.
         """
-        files = await asyncio.to_thread(collect_files, list(sources))
+        files = await asyncio.to_thread(
+            collect_files,
+            list(sources),
+            hidden=hidden,
+            follow_symlinks=follow_symlinks,
+            exclude=list(exclude),
+        )
         stop = threading.Event()
 
         async def one(path: Path) -> UploadResult:
@@ -532,6 +554,7 @@ class AsyncClient(AsyncModels, Base):
     async def get_job(self, job_id: str) -> Job:
         return await self._call(_api.get_job(job_id))
 
+    @overload
     async def wait_for_job(
         self,
         job_id: str,
@@ -540,8 +563,38 @@ class AsyncClient(AsyncModels, Base):
         poll: float = 0.2,
         progress: Callable[[Job], None] | None = None,
         raise_on_failure: bool = True,
-    ) -> Job:
-        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed."""
+    ) -> Job: ...
+
+    @overload
+    async def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None: ...
+
+    async def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None:
+        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed.
+
+        Takes a job's id, or a file (its ``job_id``): a file with no job (text files are
+        not processed) or None returns None at once, so ``wait_for_job(file.job_id)``
+        works for any upload.
+        """
+        if isinstance(job_id, FileInfo):
+            job_id = job_id.job_id
+        if job_id is None:
+            return None
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
         while True:

@@ -12,9 +12,10 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mstack_client.models import Tokens
 
@@ -24,6 +25,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 CREDENTIALS = "credentials.json"
+T = TypeVar("T")
 
 
 def config_dir() -> Path:
@@ -143,3 +145,60 @@ class FileTokenStore:
                 yield
             finally:
                 self._local.held = False
+
+
+URL_ENV = "MSTACK_URL"
+API_KEY_ENV = "MSTACK_API_KEY"
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per server, so its credentials are found again."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
+
+
+@dataclass(frozen=True)
+class Login:
+    """The server and credentials a client uses when it is not told: see ``find_login``."""
+
+    url: str | None
+    api_key: str | None = None
+    token_store: FileTokenStore | None = None
+
+
+def find_login(
+    url: str | None = None, credentials: Credentials | None = None, *, store: bool = False
+) -> Login:
+    """What ``mstack`` and ``Client()`` use when given nothing, in this order:
+
+    the server: ``url`` (``--server``), else ``MSTACK_URL``, else the one last signed in
+    to with ``mstack login`` (None: the caller's default); the credentials: ``MSTACK_API_KEY``,
+    else the API key stored for that server, else its stored session (a ``FileTokenStore``,
+    which refreshes it in place; with ``store`` one even when none is stored yet, so that a
+    login is kept, and a credentials file that cannot be read raises ``OSError``).
+    """
+    credentials = credentials or Credentials()
+
+    def _quiet(read: Callable[[], T]) -> T | None:
+        if store:
+            return read()
+        try:  # to the SDK, a credentials file it cannot read is no credentials
+            return read()
+        except OSError:
+            return None
+
+    server = url or os.environ.get(URL_ENV) or _quiet(credentials.default_server)
+    key = os.environ.get(API_KEY_ENV)
+    if server is None:
+        return Login(None, key or None)
+    entry = _quiet(lambda: credentials.server(normalize_url(server))) or {}
+    key = key or (entry.get("api_key") if isinstance(entry.get("api_key"), str) else None)
+    if key:
+        return Login(server, key)
+    if store or isinstance(entry.get("tokens"), dict):
+        return Login(server, token_store=FileTokenStore(credentials, normalize_url(server)))
+    return Login(server)

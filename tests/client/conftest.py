@@ -20,6 +20,17 @@ from tests.conftest import PASSWORD, LiveServer, free_port
 USERNAME = "live-user"  # the account LiveServer.start() makes and signs in
 
 
+@pytest.fixture(autouse=True)
+def no_stored_login(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``Client()`` reads MSTACK_URL, MSTACK_API_KEY and the CLI's stored login: never the
+    ones of whoever runs the tests."""
+    monkeypatch.delenv("MSTACK_URL", raising=False)
+    monkeypatch.delenv("MSTACK_API_KEY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("no-login")))
+
+
 @pytest.fixture
 def backend() -> str:
     """The client sees HTTP only: one database is enough here (the API tests run both)."""

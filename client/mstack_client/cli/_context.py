@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,22 +15,10 @@ from rich.console import Console
 
 from mstack_client._core import DEFAULT_URL
 from mstack_client._generated.sdk.client import Client
-from mstack_client.config import Credentials, FileTokenStore
+from mstack_client.config import Credentials, find_login, normalize_url
 from mstack_client.errors import ApiError, MstackError, NotSignedIn, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-API_KEY_ENV = "MSTACK_API_KEY"
-
-
-def normalize_url(url: str) -> str:
-    """One spelling per server, so its credentials are found again."""
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "http://" + url
-    scheme, rest = url.split("://", 1)
-    host, _, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}" + (f"/{path}" if path else "")
 
 
 def _console(file: Any) -> Console:
@@ -55,11 +42,10 @@ class State:
 
     def client(self) -> Client:
         """A client for the server with the stored credentials (or ``MSTACK_API_KEY``)."""
-        url = self.server
-        key = os.environ.get(API_KEY_ENV) or self.credentials.server(url).get("api_key")
-        if key:
-            return Client(url, api_key=key)
-        return Client(url, token_store=FileTokenStore(self.credentials, url))
+        login = find_login(self.server, self.credentials, store=True)  # as Client() does
+        return Client(
+            login.url, api_key=login.api_key, token_store=login.token_store, use_env=False
+        )
 
     @property
     def out(self) -> Console:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from rich.progress import (
 )
 
 from mstack_client._transfer import collect_files
+from mstack_client.cid import hash_path
 from mstack_client.cli._context import (
     describe,
     error_dict,
@@ -103,15 +106,56 @@ class _UploadBars:
     show_default=True,
     help="Skip files whose bytes you already have on the server (checked by CID).",
 )
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="PATTERN",
+    help="Leave out what matches, gitignore-style (*.tmp, build/, **/cache); repeatable.",
+)
+@click.option("--hidden", is_flag=True, help="Include hidden files and folders (.git/, .env).")
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Follow symbolic links out of the folder and to folders (each folder walked once).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List what would be sent, with sizes and what is already on the server; send nothing.",
+)
 @json_option
-def upload(paths: tuple[Path, ...], parallel: int, skip_existing: bool) -> None:
+def upload(
+    paths: tuple[Path, ...],
+    parallel: int,
+    skip_existing: bool,
+    excludes: tuple[str, ...],
+    hidden: bool,
+    follow_symlinks: bool,
+    dry_run: bool,
+) -> None:
     """Upload files and folders (walked recursively), several at a time.
 
-    Each file is hashed first and the server keeps it only if the bytes it receives have
-    that CID. Prints a summary with the CIDs; exits 1 if any file failed.
+    In folders, hidden files and folders and what --exclude matches are left out, and a
+    symbolic link is followed only to a file inside the folder. Each file is hashed first
+    and the server keeps it only if the bytes it receives have that CID. Prints a summary
+    with the CIDs; exits 1 if any file failed.
     """
     st = state()
-    files = collect_files(paths)
+
+    def note(path: Path, why: str) -> None:
+        click.echo(f"left out: {path}: {why}", err=True)
+
+    files = collect_files(
+        paths,
+        hidden=hidden,
+        follow_symlinks=follow_symlinks,
+        exclude=excludes,
+        skipped=None if st.json else note,
+    )
+    if dry_run:
+        _dry_run(files, parallel, skip_existing)
+        return
     with st.client() as client, _progress(st.err) as progress:
         bars = _UploadBars(progress, files)
         results = client.upload_many(
@@ -154,6 +198,86 @@ def upload(paths: tuple[Path, ...], parallel: int, skip_existing: bool) -> None:
         sys.exit(1)
 
 
+def _dry_run(files: list[Path], parallel: int, skip_existing: bool) -> None:
+    """What ``upload`` would send: each file hashed here and looked up by CID on the server."""
+    st = state()
+    with st.client() as client:
+
+        def check(path: Path) -> dict[str, Any]:
+            try:
+                cid, size = hash_path(path)
+            except OSError as exc:
+                return {"path": str(path), "status": "failed", "error": error_dict(exc)}
+            there = client.find_file(cid) is not None
+            status = "skip" if there and skip_existing else "send"
+            return {
+                "path": str(path),
+                "status": status,
+                "cid": cid,
+                "size": size,
+                "on_server": there,
+            }
+
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="mstack-dry") as pool:
+            rows = list(pool.map(check, files))
+    ok = [r for r in rows if r["status"] != "failed"]
+    send = [r for r in ok if r["status"] == "send"]
+    there = sum(1 for r in ok if r["on_server"])
+
+    def human() -> None:
+        table = [[r["status"], human_size(r["size"]), r["cid"], r["path"]] for r in ok]
+        if table:
+            print_table(["STATUS", "SIZE", "CID", "FILE"], table, right=frozenset({"SIZE"}))
+        for r in rows:
+            if r["status"] == "failed":
+                click.echo(f"failed: {r['path']}: {r['error']['detail']}", err=True)
+        click.echo(
+            f"dry run: {len(ok)} files, {human_size(sum(r['size'] for r in ok))};"
+            f" {there} already on the server; would send {len(send)}"
+            f" ({human_size(sum(r['size'] for r in send))})",
+            err=True,
+        )
+
+    st.emit(
+        {
+            "files": rows,
+            "count": len(ok),
+            "bytes": sum(r["size"] for r in ok),
+            "on_server": there,
+            "to_send": len(send),
+            "bytes_to_send": sum(r["size"] for r in send),
+        },
+        human,
+    )
+    if len(ok) != len(rows):
+        sys.exit(1)
+
+
+STDOUT_BUFFER = 64 * 1024 * 1024
+"""``download -o -`` holds at most this many bytes in memory to verify them before writing."""
+
+
+class _Buffer(io.BytesIO):
+    """Holds a download for standard output until it is verified; refuses to grow past a limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > self.limit:
+            raise _too_large(self.limit)
+        return super().write(data)
+
+
+def _too_large(limit: int) -> MstackError:
+    return MstackError(
+        f"the file is larger than {human_size(limit)}, more than -o - holds in memory to"
+        " verify it before writing; nothing was written. Download it to a file, raise"
+        " --buffer-limit, or add --unverified to stream it as it arrives"
+    )
+
+
 @click.command()
 @click.argument("ref", metavar="ID_OR_CID")
 @click.option(
@@ -163,22 +287,51 @@ def upload(paths: tuple[Path, ...], parallel: int, skip_existing: bool) -> None:
     help="A file, a folder, or - for standard output (default: the file's name, here).",
 )
 @click.option("-f", "--force", is_flag=True, help="Replace an existing file.")
+@click.option(
+    "--buffer-limit",
+    default=STDOUT_BUFFER // (1024 * 1024),
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="MIB",
+    help="With -o -: the largest file held in memory until verified, in MiB.",
+)
+@click.option(
+    "--unverified",
+    is_flag=True,
+    help="With -o -: write bytes as they arrive, before they are verified (exit 1 if they"
+    " do not match; discard the output then).",
+)
 @json_option
-def download(ref: str, output: Path | None, force: bool) -> None:
+def download(
+    ref: str, output: Path | None, force: bool, buffer_limit: int, unverified: bool
+) -> None:
     """Download a file by id (or bytes by CID), checking every byte against the CID.
 
     Nothing is kept if the bytes do not match. An interrupted download resumes when you
-    run the same command again.
+    run the same command again. To standard output (-o -) a file is held in memory until
+    its bytes match the CID, and only then written; files larger than --buffer-limit are
+    refused unless --unverified, which writes bytes as they arrive (and exits 1 after the
+    last one if they did not match).
     """
     st = state()
+    limit = buffer_limit * 1024 * 1024
+    to_stdout = output is not None and str(output) == "-"
     with st.client() as client, _progress(st.err) as progress:
         task = progress.add_task(_short(ref), total=None)
 
         def report(done: int, total: int | None) -> None:
+            if to_stdout and not unverified and total is not None and total > limit:
+                raise _too_large(limit)
             progress.update(task, completed=done, total=total)
 
-        if output is not None and str(output) == "-":
-            result = client.download(ref, sys.stdout.buffer, progress=report)
+        if to_stdout:
+            if unverified:
+                client.download(ref, sys.stdout.buffer, progress=report)
+                sys.stdout.buffer.flush()
+                return
+            buffer = _Buffer(limit)
+            client.download(ref, buffer, progress=report)  # raises unless the bytes match
+            sys.stdout.buffer.write(buffer.getbuffer())
             sys.stdout.buffer.flush()
             return
         target = output if output is not None else Path.cwd()

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, overload
 
 import httpx
 
@@ -73,8 +73,10 @@ class Client(Models, Base):
     """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.
 
     Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
-    from an earlier session; a ``token_store`` keeps them between runs. Each record model
-    is an attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    from an earlier session; a ``token_store`` keeps them between runs. Given none, it uses
+    ``MSTACK_API_KEY`` or what ``mstack login`` stored, and ``MSTACK_URL`` when given no
+    server, as ``mstack`` does (``use_env=False``: neither). Each record model is an
+    attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
     """
 
     def __init__(
@@ -87,8 +89,11 @@ class Client(Models, Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         verify: bool | str = True,
+        use_env: bool = True,
     ) -> None:
-        super().__init__(base_url, api_key=api_key, tokens=tokens, token_store=token_store)
+        super().__init__(
+            base_url, api_key=api_key, tokens=tokens, token_store=token_store, use_env=use_env
+        )
         self._http = httpx.Client(
             timeout=timeout,
             transport=transport or httpx.HTTPTransport(retries=2, verify=verify),
@@ -353,12 +358,24 @@ class Client(Models, Base):
         parallel: int = 4,
         skip_existing: bool = False,
         progress: ManyProgress | None = None,
+        hidden: bool = False,
+        follow_symlinks: bool = False,
+        exclude: Iterable[str] = (),
     ) -> list[UploadResult]:
         """Upload files and folders (walked recursively), ``parallel`` at a time.
 
+        In folders, hidden files and folders (``.git/``) are left out unless ``hidden``,
+        and so is what matches an ``exclude`` pattern (gitignore-style: ``*.tmp``,
+        ``build/``, ``**/cache``); a symbolic link is followed only to a file inside the
+        folder unless ``follow_symlinks`` (even then, a link loop is walked once).
         Never raises for one file's failure: each result holds its file or its error.
         """
-        files = collect_files(list(sources))
+        files = collect_files(
+            list(sources),
+            hidden=hidden,
+            follow_symlinks=follow_symlinks,
+            exclude=list(exclude),
+        )
         stop = threading.Event()
 
         def one(path: Path) -> UploadResult:
@@ -513,6 +530,7 @@ class Client(Models, Base):
     def get_job(self, job_id: str) -> Job:
         return self._call(_api.get_job(job_id))
 
+    @overload
     def wait_for_job(
         self,
         job_id: str,
@@ -521,8 +539,38 @@ class Client(Models, Base):
         poll: float = 0.2,
         progress: Callable[[Job], None] | None = None,
         raise_on_failure: bool = True,
-    ) -> Job:
-        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed."""
+    ) -> Job: ...
+
+    @overload
+    def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None: ...
+
+    def wait_for_job(
+        self,
+        job_id: str | FileInfo | None,
+        *,
+        timeout: float | None = None,
+        poll: float = 0.2,
+        progress: Callable[[Job], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job | None:
+        """Wait until a job has succeeded or failed; ``JobFailed`` when it failed.
+
+        Takes a job's id, or a file (its ``job_id``): a file with no job (text files are
+        not processed) or None returns None at once, so ``wait_for_job(file.job_id)``
+        works for any upload.
+        """
+        if isinstance(job_id, FileInfo):
+            job_id = job_id.job_id
+        if job_id is None:
+            return None
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
         while True:
