@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from mstack_client._standalone import standalone
 from mstack_client.cli._context import State, describe, fail
 from mstack_client.errors import MstackError
 
@@ -92,15 +93,29 @@ class RootGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader of the output has gone (`| head`): end quietly (standalone)
         except (MstackError, OSError, TimeoutError) as exc:
             fail(exc)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             sys.exit(130)
 
-    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("prog_name", "mstack")
-        return super().main(args, *pos, **kwargs)
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's ``main``; standalone, errors print as ``error: ...`` (``standalone``)."""
+        prog_name = prog_name or "mstack"
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        return standalone(
+            lambda: super(RootGroup, self).main(args, prog_name, complete_var, False, **extra)
+        )
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
