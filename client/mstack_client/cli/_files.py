@@ -27,6 +27,7 @@ from mstack_client.cli._context import (
     print_table,
     state,
 )
+from mstack_client.cli._refs import FILE_ID, FILE_REF
 from mstack_client.errors import MstackError
 from mstack_client.models import FileInfo, UploadResult
 
@@ -155,7 +156,7 @@ def upload(paths: tuple[Path, ...], parallel: int, skip_existing: bool) -> None:
 
 
 @click.command()
-@click.argument("ref", metavar="ID_OR_CID")
+@click.argument("ref", metavar="ID_OR_CID", type=FILE_REF)
 @click.option(
     "-o",
     "--output",
@@ -257,7 +258,7 @@ def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -
 
 
 @click.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...", type=FILE_ID)
 @json_option
 def rm(ids: tuple[str, ...]) -> None:
     """Move files to the trash (they can be restored for the server's retention time)."""
@@ -289,7 +290,7 @@ def rm(ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("ref", metavar="ID_OR_CID")
+@click.argument("ref", metavar="ID_OR_CID", type=FILE_REF)
 @click.option(
     "--expires",
     type=click.IntRange(min=1),
