@@ -24,9 +24,9 @@ def main() -> None:
     if args and not args[0].startswith("-"):
         found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == args[0]]
         if found:
-            from mstack_client._standalone import standalone
+            from mstack_client._standalone import standalone, whole_summaries
 
-            command = found[0].load()
+            command = whole_summaries(found[0].load())
             name = f"mstack {args[0]}"
 
             def run() -> None:

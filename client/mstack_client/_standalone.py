@@ -9,6 +9,7 @@ anything else is loaded.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -17,6 +18,18 @@ from typing import Any, NoReturn
 import click
 
 PREFIX = "error: "
+
+
+def whole_summaries(command: click.Command) -> click.Command:
+    """Give ``command`` and those under it their help's whole first sentence as the summary
+    a group lists, where Click would cut it at the width left (45 characters and "..." by
+    default); the list wraps it onto further lines instead. Returns ``command``."""
+    if command.short_help is None and command.help:
+        command.short_help = first_sentence(command.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            whole_summaries(sub)
+    return command
 
 
 def show(exc: click.ClickException) -> None:
@@ -29,6 +42,18 @@ def show(exc: click.ClickException) -> None:
             hint = f"Try '{ctx.command_path} {max(names, key=len)}' for help.\n"
         click.echo(f"{ctx.get_usage()}\n{hint}", err=True, color=ctx.color)
     click.echo(PREFIX + exc.format_message(), err=True)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text (of its first paragraph, up to a word ending in a
+    full stop), on one line."""
+    paragraph = inspect.cleandoc(text).split("\f", 1)[0].split("\n\n", 1)[0]
+    words: list[str] = []
+    for word in paragraph.replace("\b", "").split():
+        words.append(word)
+        if word.endswith("."):
+            break
+    return " ".join(words)
 
 
 def standalone(main: Callable[[], Any]) -> NoReturn:

@@ -191,8 +191,11 @@ def test_ls_lists_pages_and_json(cli: Cli, sdk, tmp_path: Path) -> None:  # type
     assert [f["id"] for f in json.loads(second.stdout)["items"]] == ids[:1]
     every = cli("ls", "--limit", "1", "--all", "--json")
     assert [f["id"] for f in json.loads(every.stdout)["items"]] == ids[::-1]
-    more = cli("ls", "--limit", "2")
-    assert f"mstack ls --cursor {page['next']}" in more.stderr
+    more = cli("ls", "--limit", "2", "--mine")
+    hint = f"more: mstack ls --limit 2 --mine --cursor {page['next']}"
+    assert more.stderr.splitlines()[-1] == hint  # the same command, continued
+    rest = cli(*hint.split()[2:])
+    assert [line.split()[0] for line in rest.stdout.splitlines()[1:]] == ids[:1]
 
 
 def test_rm_moves_to_the_trash_and_reports_failures(cli: Cli, sdk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -371,3 +374,20 @@ def test_client_and_server_commands_print_errors_alike(
         assert any(x.startswith("error: ") for x in stderr.splitlines()), (args, stderr)
         assert "Error:" not in stderr, (args, stderr)
         assert "Traceback" not in stderr, (args, stderr)
+
+
+def test_help_summaries_are_whole_sentences() -> None:
+    """Click cuts a summary to the width left, mid-sentence with "..."; ours wrap instead."""
+
+    def helps(args: list[str]) -> str:
+        result = CliRunner().invoke(main, [*args, "--help"], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    root = helps([])
+    groups = ["jobs", "still-images", "admin", "db"]
+    for text in [root, *(helps([g]) for g in groups)]:
+        listed = text.split("Commands:", 1)[1]
+        assert "..." not in listed, listed
+    assert "no server needed." in root  # cid's whole first sentence, wrapped
+    assert "against the CID." in root  # download's

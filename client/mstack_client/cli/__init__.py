@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from mstack_client._standalone import standalone
+from mstack_client._standalone import standalone, whole_summaries
 from mstack_client.cli._context import State, describe, fail
 from mstack_client.errors import MstackError
 
@@ -48,7 +48,7 @@ def _load(ep: EntryPoint) -> click.Command:
             raise TypeError(f"{ep.value} is not a Click command")
     except Exception as exc:
         return _broken(ep, exc)
-    return command
+    return whole_summaries(command)
 
 
 class RootGroup(click.Group):
@@ -146,6 +146,7 @@ def _register() -> None:
             main.add_command(command)
     for group in GROUPS:  # generated from the specs: mstack artists, ...
         main.add_command(group)
+    whole_summaries(main)
 
 
 _register()

@@ -24,6 +24,7 @@ from mstack_client.cli._context import (
     error_dict,
     human_size,
     json_option,
+    more_hint,
     print_table,
     state,
 )
@@ -252,7 +253,7 @@ def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -
         else:
             click.echo("no files", err=True)
         if next_cursor:
-            click.echo(f"more: mstack ls --cursor {next_cursor}", err=True)
+            more_hint(next_cursor)
 
     st.emit({"items": [_file_json(f) for f in files], "next": next_cursor}, human)
 
