@@ -102,7 +102,7 @@ def test_lists_page_and_sort(cli: Cli) -> None:
     page = cli("artists", "list", "--sort", "name-full", "--limit", "2")
     assert [line.rsplit(None, 1)[-1] for line in page.stdout.splitlines()[1:]] == ["Anna", "Bjørn"]
     hint = page.stderr.splitlines()[-1]
-    assert hint.startswith("more: mstack artists list --limit 2 --sort name_full --cursor ")
+    assert hint.startswith("more: mstack artists list --limit 2 --sort name-full --cursor ")
     rest = cli(*hint.split()[2:])  # the hint runs as it stands: the next page, same order
     assert [line.rsplit(None, 1)[-1] for line in rest.stdout.splitlines()[1:]] == ["Cecilie"]
     snake = cli("artists", "list", "--json", "--sort", "-name_full")  # the API's spelling too

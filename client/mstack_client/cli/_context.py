@@ -203,4 +203,15 @@ def _option_words(option: click.Option, value: Any) -> list[str]:
             return [name]
         return [max(option.secondary_opts, key=len)] if option.secondary_opts else []
     values = value if isinstance(value, tuple) else (value,)
-    return [word for v in values for word in (name, str(v))]
+    return [word for v in values for word in (name, _as_typed(option, v))]
+
+
+def _as_typed(option: click.Option, value: Any) -> str:
+    """A value as it is typed: a choice the command got in the API's spelling
+    (``name_full``) shown as the option lists it (``name-full``)."""
+    text = str(value)
+    if isinstance(option.type, click.Choice) and text not in option.type.choices:
+        kebab = text.replace("_", "-")
+        if kebab in option.type.choices:
+            return kebab
+    return text
