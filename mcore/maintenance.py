@@ -15,6 +15,7 @@ from pathlib import Path
 import blake3
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.auth.ops import prune_sessions
 from mcore.cid import RAW, cid_from_digest, digest_of
@@ -73,6 +74,14 @@ async def remove_orphaned_temp(store: BlobStore, *, dry_run: bool = False) -> Te
     return sweep
 
 
+class _RollBack(Exception):
+    """Ends a dry run's transaction: it made the purges only to see what they leave."""
+
+
+async def _referenced(session: AsyncSession) -> set[str]:
+    return set((await session.exec(select(col(BlobRef.cid)).distinct())).all())
+
+
 async def collect_garbage(
     db: Database, store: BlobStore, settings: Settings, *, dry_run: bool = False
 ) -> GcReport:
@@ -83,21 +92,35 @@ async def collect_garbage(
     uploads, so a blob an upload has just matched is never taken. A temp file goes when no
     live process holds it (``remove_orphaned_temp``), whatever its age; one without an
     owner marker when it is older than the grace period (and ``TEMP_MIN_AGE``).
+
+    ``dry_run`` makes the same purges in a transaction it rolls back, and deletes nothing:
+    its report counts what the real run would remove, trash past retention included.
     """
     report = GcReport()
     now = clock.time()
     cutoff = now - settings.gc_grace_period.total_seconds()
-    if not dry_run:
+    try:
         async with db.session(write=True) as session:
             report.purged_files = await purge_trash(
                 session, before=utcnow() - settings.trash_retention
             )
-            report.pruned_derivatives = await prune_orphans(session, store)
+            pruned = await prune_orphans(session, store, keep_blobs=dry_run)
             report.pruned_sessions = await prune_sessions(session, before=utcnow())
-    async with db.session() as session:
-        referenced = set((await session.exec(select(col(BlobRef.cid)).distinct())).all())
+            if dry_run:
+                # what the real run's purges leave referenced; then none of it happened
+                referenced = await _referenced(session)
+                raise _RollBack
+    except _RollBack:
+        pass
+    report.pruned_derivatives = pruned.derivatives
+    for cid, size in sorted(pruned.blobs.items()):  # their blobs go (or would) with them
+        report.removed_blobs.append(cid)
+        report.freed_bytes += size
+    if not dry_run:
+        async with db.session() as session:
+            referenced = await _referenced(session)
     async for blob in store.iter():
-        if blob.cid in referenced:
+        if blob.cid in referenced or blob.cid in pruned.blobs:
             continue
         if blob.mtime >= cutoff:
             report.kept_young += 1

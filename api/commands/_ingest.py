@@ -26,19 +26,39 @@ from api.commands._common import OneShot, settings_or_exit
     metavar="USER",
     help="The account (id, email or username) that will own the files; default: the instance.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the file records as JSON.")
-def ingest(paths: tuple[Path, ...], move: bool, owner: str | None, as_json: bool) -> None:
-    """Register files already on this machine (folders are walked)."""
+@click.option(
+    "--skip-existing/--again",
+    default=True,
+    show_default=True,
+    help="Skip files whose bytes the owner already has (checked by CID), as upload does.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the file record of each file, ingested or already there, as JSON.",
+)
+def ingest(
+    paths: tuple[Path, ...], move: bool, owner: str | None, skip_existing: bool, as_json: bool
+) -> None:
+    """Register files already on this machine (folders are walked).
+
+    A file whose bytes the owner already has is skipped (--again records it anyway).
+    """
     from mcore.errors import DomainError
     from mcore.uploads.paths import PathIngest
 
     settings = settings_or_exit()
     failures = 0
+    kept: list[tuple[Path, Any]] = []  # (path, the owner's file with its bytes)
 
     def failed(path: Path, reason: str) -> None:
         nonlocal failures
         failures += 1
         click.echo(f"\n{path}: {reason}", err=True)
+
+    def skipped(path: Path, record: Any) -> None:
+        kept.append((path, record))
 
     try:
         with PathIngest(settings, paths, move=move) as pipeline, contextlib.ExitStack() as shown:
@@ -54,15 +74,23 @@ def ingest(paths: tuple[Path, ...], move: bool, owner: str | None, as_json: bool
                     bar.update(done - shown_bytes)
                     shown_bytes = done
 
-            records = pipeline.run(owner=owner, progress=progress, failed=failed)
+            records = pipeline.run(
+                owner=owner,
+                progress=progress,
+                failed=failed,
+                skipped=skipped,
+                again=not skip_existing,
+            )
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
-    results = [r.model_dump(mode="json") for r in records]
+    results = [r.model_dump(mode="json") for r in [*records, *(r for _, r in kept)]]
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
         for r in results:
             click.echo(f"{r['cid']}  {r['id']}  {r['filename']}")
-    click.echo(f"{len(results)} ingested, {failures} failed", err=True)
+    for path, r in kept:
+        click.echo(f"already there: {path} (file {r.id})", err=True)
+    click.echo(f"{len(records)} ingested, {len(kept)} already there, {failures} failed", err=True)
     if failures:
         sys.exit(1)

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from mstack_client._core import Call, params, segment
-from mstack_client.cid import RAW, is_cid
+from mstack_client.cid import DAG_CBOR, RAW, is_cid
 from mstack_client.models import FileInfo, Job, Page, SignedLink, Tokens, User
 
 
@@ -36,6 +36,20 @@ def login(*, email: str | None, username: str | None, password: str) -> Call[Tok
         json=body,
         auth=False,
     )
+
+
+def register(
+    *,
+    email: str,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    phone: str | None = None,
+) -> Call[User]:
+    body: dict[str, Any] = {"email": email, "username": username, "password": password}
+    given = {"display_name": display_name, "phone": phone}
+    body |= {k: v for k, v in given.items() if v is not None}
+    return Call("POST", "/api/v1/auth/register", User.from_json, json=body, auth=False)
 
 
 def logout() -> Call[None]:
@@ -95,3 +109,14 @@ def create_link(ref: str, *, expires_in: int | None = None) -> Call[SignedLink]:
 
 def uploaded(data: Any) -> list[FileInfo]:
     return _files(data)
+
+
+DAG_CBOR_TYPE = "application/vnd.ipld.dag-cbor"
+
+
+def get_object(cid: str, *, raw: bool = False) -> Call[dict[str, Any]]:
+    """A record block by CID: its JSON form, or (``raw``) its DAG-CBOR bytes."""
+    if not is_cid(cid, DAG_CBOR):
+        raise ValueError(f"not a record block's CID (bafyr4i...): {cid!r}")
+    accept = DAG_CBOR_TYPE if raw else "application/json"
+    return Call("GET", f"/api/v1/objects/{segment(cid)}", dict, headers={"Accept": accept})

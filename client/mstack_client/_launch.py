@@ -24,12 +24,18 @@ def main() -> None:
     if args and not args[0].startswith("-"):
         found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == args[0]]
         if found:
-            command = found[0].load()
+            from mstack_client._standalone import standalone, whole_summaries
+
+            command = whole_summaries(found[0].load())
+            name = f"mstack {args[0]}"
+
+            def run() -> None:
+                standalone(lambda: command.main(args[1:], prog_name=name, standalone_mode=False))
+
             if not getattr(command, "exit_without_teardown", False):
-                command.main(args[1:], prog_name=f"mstack {args[0]}")
-                return
+                run()
             try:
-                command.main(args[1:], prog_name=f"mstack {args[0]}")
+                run()
                 code = 0
             except SystemExit as exc:
                 code = _exit_code(exc)

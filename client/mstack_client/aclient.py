@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, TypeVar, overload
 
+import blake3
 import httpx
 
 from mstack_client import _api
@@ -52,7 +53,7 @@ from mstack_client._transfer import (
     safe_filename,
 )
 from mstack_client._twins import AsyncSinkWriter, acheck_status, alocked, amap_bounded
-from mstack_client.cid import RAW, is_cid
+from mstack_client.cid import DAG_CBOR, RAW, cid_from_digest, is_cid
 from mstack_client.errors import (
     ConnectionFailed,
     IntegrityError,
@@ -229,6 +230,25 @@ class AsyncClient(AsyncModels, Base):
     async def me(self) -> User:
         """The signed-in account."""
         return await self._call(_api.me())
+
+    async def register(
+        self,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        display_name: str | None = None,
+        phone: str | None = None,
+    ) -> User:
+        """Create an account (``login`` then signs in to it)."""
+        call = _api.register(
+            email=email,
+            username=username,
+            password=password,
+            display_name=display_name,
+            phone=phone,
+        )
+        return await self._call(call)
 
     # ------------------------------------------------------------------ file records
 
@@ -548,6 +568,29 @@ class AsyncClient(AsyncModels, Base):
         if progress and reported != sink.offset:
             progress(sink.offset, total)
         return True
+
+    # ------------------------------------------------------------------ record blocks
+
+    async def get_object(self, cid: str) -> dict[str, Any]:
+        """A record block (a content or version block) by CID, in its JSON form: links as
+        ``{"/": cid}``, bytes as ``{"/": {"bytes": base64}}``. ``ValueError`` for a string
+        that is not a record block's CID."""
+        return await self._call(_api.get_object(cid))
+
+    async def get_object_bytes(self, cid: str) -> bytes:
+        """A record block's exact DAG-CBOR bytes, checked against its CID
+        (``IntegrityError`` if they do not hash to it)."""
+        response = await self._send(_api.get_object(cid, raw=True))
+        await acheck_status(response)
+        data = response.content
+        actual = cid_from_digest(blake3.blake3(data).digest(), DAG_CBOR)
+        if actual != cid:
+            raise IntegrityError(
+                f"the block the server sent for {cid} hashes to {actual}",
+                expected=cid,
+                actual=actual,
+            )
+        return data
 
     # ------------------------------------------------------------------ jobs and events
 

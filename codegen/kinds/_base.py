@@ -35,6 +35,8 @@ class CliOption:
     multiple: bool
     boolean: bool
     help: str
+    value_type: str = "str"
+    """The Python type of one value Click gives the command."""
 
 
 class Kind(ABC):
@@ -253,6 +255,7 @@ class ScalarKind(Kind):
             multiple=multiple,
             boolean=self.flag and not multiple,
             help=help,
+            value_type="int" if self.click_type == "int" else "str",
         )
 
     def options(self, path: list[str], help: str) -> list[CliOption]:

@@ -220,3 +220,33 @@ class EmbeddedKind(Embedded, Kind):
                 [*path, sub.name], f"{help}: {sub.description or sub.name}"
             )
         ]
+
+    def item_options(self, path: list[str], help: str) -> list[CliOption]:
+        """A list of these gets one repeated option whose value is the parts in order,
+        joined by ``:`` (``--creators ID:painter``; the last part may hold a ``:``). Only
+        when every part is text or a link and the optional parts come last; otherwise the
+        list is set through ``--data`` alone."""
+        parts = list(self.fields)
+        if not parts or any(
+            not f.kind.scalar or f.kind.flag or f.kind.click_type != "str" for f in parts
+        ):
+            return []
+        required = sum(1 for f in parts if f.required)
+        if not all(f.required for f in parts[:required]):
+            return []
+        dest = "_".join(path)
+        metavar = ":".join(f.name.upper() for f in parts)
+        names = tuple(f.name for f in parts)
+        return [
+            CliOption(
+                flag="--" + dest.replace("_", "-"),
+                dest=dest,
+                path=path,
+                click_type=f"Parts({names!r}, required={required})",
+                metavar=metavar,
+                multiple=True,
+                boolean=False,
+                help=f"{help}: {metavar} (repeat for each)",
+                value_type="dict[str, str]",
+            )
+        ]

@@ -8,7 +8,7 @@ parameters give the same row: a derivative is made once.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -162,14 +162,21 @@ async def record(
     return made
 
 
-async def remove(session: AsyncSession, store: BlobStore, row: Derivative) -> None:
-    """Forget a derivative; its blob goes at once when nothing else references it."""
+async def remove(
+    session: AsyncSession, store: BlobStore, row: Derivative, *, keep_blob: bool = False
+) -> bool:
+    """Forget a derivative; its blob goes at once when nothing else references it (True
+    then). ``keep_blob`` leaves the blob in place all the same (for a dry run whose
+    transaction is rolled back): True then says it would have gone."""
     await serialize_on(session, f"blob:{row.cid}")
     await remove_refs(session, RefKind.derived, row.id)
     await session.delete(row)
     await session.flush()
     if await ref_count(session, row.cid) == 0:
-        await store.delete(row.cid)
+        if not keep_blob:
+            await store.delete(row.cid)
+        return True
+    return False
 
 
 async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative]:
@@ -189,13 +196,28 @@ async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative
     return list(seen.values())
 
 
-async def prune_orphans(session: AsyncSession, store: BlobStore) -> int:
+@dataclass
+class Pruned:
+    """What :func:`prune_orphans` did: derivatives forgotten, and the blobs that went with
+    them (CID and size; a blob another derivative or file still uses stays)."""
+
+    derivatives: int = 0
+    blobs: dict[str, int] = field(default_factory=dict)
+
+
+async def prune_orphans(
+    session: AsyncSession, store: BlobStore, *, keep_blobs: bool = False
+) -> Pruned:
     """Forget derivatives whose source no file or record uses any more (after its last
-    file was purged), so garbage collection can take their blobs. Returns how many."""
+    file was purged), and delete their blobs (``keep_blobs``: leave them, for a dry run
+    whose transaction is rolled back)."""
     used = exists().where(
         col(BlobRef.cid) == col(Derivative.source_cid), col(BlobRef.kind) != RefKind.derived.value
     )
     rows = list((await session.exec(select(Derivative).where(~used))).all())
+    pruned = Pruned(derivatives=len(rows))
     for row in rows:
-        await remove(session, store, row)
-    return len(rows)
+        cid, size = row.cid, row.size
+        if await remove(session, store, row, keep_blob=keep_blobs):
+            pruned.blobs[cid] = size
+    return pruned

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 Failed = Callable[[Path, str], None]  # (path, why), for each file that was not ingested
+Skipped = Callable[[Path, "FileRead"], None]  # (path, the owner's file with its bytes)
 
 
 def files_under(paths: Iterable[Path]) -> list[Path]:
@@ -105,23 +106,34 @@ class PathIngest:
         owner: str | None = None,
         progress: Progress | None = None,
         failed: Failed | None = None,
+        skipped: Skipped | None = None,
+        again: bool = False,
     ) -> list[FileRead]:
         """Record every file, in order, as ``owner``'s (an account's id, email or username;
         default: the instance itself) and return their records (``FileRead``).
 
+        A file whose bytes the owner already has (a live file with its CID, recorded
+        before or earlier in this run) is not recorded again: ``skipped`` hears of it with
+        the owner's file, as ``mstack upload`` skips it; ``again`` records it all the same.
         ``progress`` hears the bytes done once recording starts and after each file;
         ``failed`` hears of each file that could not be staged or recorded (the others go
         on). ``DomainError`` when ``owner`` names no account."""
-        return asyncio.run(self._record_all(owner, progress, failed))
+        return asyncio.run(self._record_all(owner, progress, failed, skipped, again))
 
     async def _record_all(
-        self, owner: str | None, progress: Progress | None, failed: Failed | None
+        self,
+        owner: str | None,
+        progress: Progress | None,
+        failed: Failed | None,
+        skipped: Skipped | None,
+        again: bool,
     ) -> list[FileRead]:
         # imported here, while the first copies run (see the module's docstring)
         from mcore.auth.ops import find_user
         from mcore.db import Database
         from mcore.events.wakeup import acquire_bus, release_bus
         from mcore.files.models import to_read
+        from mcore.files.ops import list_files
         from mcore.uploads.ops import store_uploads
 
         records: list[FileRead] = []
@@ -148,6 +160,23 @@ class PathIngest:
                     continue
                 self._window.pop(0)  # from here the upload op owns the staged file
                 self._stage_next()
+                if not again:
+                    try:
+                        async with db.session() as session:
+                            owned = await list_files(
+                                session, actor=actor, mine=True, cid=staged.blob.cid, limit=1
+                            )
+                    except BaseException:
+                        await discard_uploads(self.store, [staged])
+                        raise
+                    if owned.items:
+                        await discard_uploads(self.store, [staged])
+                        if skipped is not None:
+                            skipped(path, owned.items[0])
+                        done += staged.blob.size
+                        if progress is not None:
+                            progress(done, total)
+                        continue
                 try:
                     (file,) = await store_uploads(
                         db, self.store, actor=actor, uploads=[staged], settings=self.settings

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.engine import make_url
 
 from mcore.cid import file_cid
 from mcore.settings import Settings
@@ -50,15 +52,47 @@ def test_ingest_files_and_folders(run, tmp_path: Path, settings: Settings) -> No
     (src / "sub" / "b.txt").write_bytes(b"beta")
     single = tmp_path / "c.txt"
     single.write_bytes(b"alpha")  # same bytes as a.txt: stored once
-    result = run("ingest", "--json", str(src), str(single))
+    result = run("ingest", "--json", "--again", str(src), str(single))
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert sorted(r["cid"] for r in records) == sorted(
         [file_cid(b"alpha"), file_cid(b"alpha"), file_cid(b"beta")]
     )
-    assert "3 ingested, 0 failed" in result.stderr
+    assert "3 ingested, 0 already there, 0 failed" in result.stderr
     assert len(blob_files(settings)) == 2
     assert (src / "a.txt").exists()  # copied, not moved
+
+
+def _file_rows(settings: Settings) -> list[tuple[str, str]]:
+    with sqlite3.connect(make_url(settings.db_url).database or "") as db:
+        return sorted(db.execute("SELECT filename, cid FROM files"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # counts the rows in the embedded database
+def test_ingest_twice_skips_what_the_owner_has(run, tmp_path: Path, settings: Settings) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"alpha")
+    (src / "b.txt").write_bytes(b"beta")
+    (src / "copy-of-a.txt").write_bytes(b"alpha")  # the owner has these bytes once a.txt is in
+    first = run("ingest", "--json", str(src))
+    assert first.exit_code == 0, first.output
+    assert "2 ingested, 1 already there, 0 failed" in first.stderr
+    assert f"already there: {src / 'copy-of-a.txt'}" in first.stderr
+    ids = {r["filename"]: r["id"] for r in json.loads(first.stdout)}
+    assert set(ids) == {"a.txt", "b.txt"}
+    again = run("ingest", "--json", str(src))
+    assert again.exit_code == 0, again.output
+    assert "0 ingested, 3 already there, 0 failed" in again.stderr
+    assert sorted(r["id"] for r in json.loads(again.stdout)) == sorted(
+        [ids["a.txt"], ids["a.txt"], ids["b.txt"]]
+    )
+    assert _file_rows(settings) == [("a.txt", file_cid(b"alpha")), ("b.txt", file_cid(b"beta"))]
+    assert temp_files(settings) == []
+    forced = run("ingest", "--again", str(src / "b.txt"))
+    assert forced.exit_code == 0, forced.output
+    assert "1 ingested, 0 already there, 0 failed" in forced.stderr
+    assert len(_file_rows(settings)) == 3
 
 
 def test_ingest_move_adopts_files(run, tmp_path: Path, settings: Settings) -> None:
@@ -106,7 +140,7 @@ def test_ingest_through_the_mstack_script_ends_cleanly(tmp_path: Path, settings:
     )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 150
-    assert "150 ingested, 0 failed" in done.stderr
+    assert "150 ingested, 0 already there, 0 failed" in done.stderr
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     refused = subprocess.run(
         [script, "ingest", str(tmp_path / "photo.png")], env=env, capture_output=True, text=True

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -189,8 +191,11 @@ def test_ls_lists_pages_and_json(cli: Cli, sdk, tmp_path: Path) -> None:  # type
     assert [f["id"] for f in json.loads(second.stdout)["items"]] == ids[:1]
     every = cli("ls", "--limit", "1", "--all", "--json")
     assert [f["id"] for f in json.loads(every.stdout)["items"]] == ids[::-1]
-    more = cli("ls", "--limit", "2")
-    assert f"mstack ls --cursor {page['next']}" in more.stderr
+    more = cli("ls", "--limit", "2", "--mine")
+    hint = f"more: mstack ls --limit 2 --mine --cursor {page['next']}"
+    assert more.stderr.splitlines()[-1] == hint  # the same command, continued
+    rest = cli(*hint.split()[2:])
+    assert [line.split()[0] for line in rest.stdout.splitlines()[1:]] == ids[:1]
 
 
 def test_rm_moves_to_the_trash_and_reports_failures(cli: Cli, sdk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -299,3 +304,90 @@ def test_server_option_beats_the_environment(cli: Cli, live_server: LiveServer) 
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"items": [], "next": None}
+
+
+# ---------------------------------------------------------------------- how commands end
+
+MSTACK_SCRIPT = Path(sys.executable).parent / "mstack"
+
+
+def _script_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
+    return env | extra
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["still-images", "create", "--help"],  # a client command
+        ["admin", "create-user", "--help"],  # a server command, started on its own
+        ["jobs", "--help"],
+    ],
+)
+def test_help_into_a_closed_pipe_prints_no_error(args: list[str], tmp_path: Path) -> None:
+    """`mstack ... --help | head`: the reader has gone before the help is written."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [MSTACK_SCRIPT, *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_script_env(MSTACK_DATA_DIR=str(tmp_path)),
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("through_script", [False, True])
+def test_client_and_server_commands_print_errors_alike(
+    through_script: bool, tmp_path: Path
+) -> None:
+    """One form, `error: ...`, for a usage error and a failure, whoever wrote the command."""
+    bad_config = {"MSTACK_DATA_DIR": str(tmp_path), "MSTACK_MAX_UPLOAD_SIZE": "lots"}
+    cases = [
+        (["ls", "--limit", "x"], {}, 2, "error: Invalid value for '-n' / '--limit'"),
+        (["gc", "--bogus"], {}, 2, "error: No such option '--bogus'"),
+        (["verify"], bad_config, 1, "error: configuration error:"),
+        (["admin", "set-role", "x", "emperor"], {}, 2, "'emperor' is not one of 'admin'"),
+    ]
+    for args, env, code, line in cases:
+        if through_script:
+            done = subprocess.run(
+                [MSTACK_SCRIPT, *args],
+                capture_output=True,
+                text=True,
+                env=_script_env(**env),
+                timeout=60,
+            )
+            returncode, stderr = done.returncode, done.stderr
+        else:
+            result = CliRunner().invoke(main, args, env=env)
+            returncode, stderr = result.exit_code, result.stderr
+        assert returncode == code, (args, stderr)
+        assert line in stderr, (args, stderr)
+        assert any(x.startswith("error: ") for x in stderr.splitlines()), (args, stderr)
+        assert "Error:" not in stderr, (args, stderr)
+        assert "Traceback" not in stderr, (args, stderr)
+
+
+def test_help_summaries_are_whole_sentences() -> None:
+    """Click cuts a summary to the width left, mid-sentence with "..."; ours wrap instead."""
+
+    def helps(args: list[str]) -> str:
+        result = CliRunner().invoke(main, [*args, "--help"], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    root = helps([])
+    groups = ["jobs", "still-images", "admin", "db"]
+    for text in [root, *(helps([g]) for g in groups)]:
+        listed = text.split("Commands:", 1)[1]
+        assert "..." not in listed, listed
+    assert "no server needed." in root  # cid's whole first sentence, wrapped
+    assert "against the CID." in root  # download's

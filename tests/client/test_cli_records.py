@@ -99,9 +99,18 @@ def test_create_from_a_json_file_with_options_winning(cli: Cli, tmp_path: Path) 
 def test_lists_page_and_sort(cli: Cli) -> None:
     for name in ("Cecilie", "Anna", "Bjørn"):
         create_artist(cli, "--name-full", name)
-    page = cli("artists", "list", "--sort", "name_full", "--limit", "2")
+    page = cli("artists", "list", "--sort", "name-full", "--limit", "2")
     assert [line.rsplit(None, 1)[-1] for line in page.stdout.splitlines()[1:]] == ["Anna", "Bjørn"]
-    assert "more: --cursor " in page.stderr
+    hint = page.stderr.splitlines()[-1]
+    assert hint.startswith("more: mstack artists list --limit 2 --sort name-full --cursor ")
+    rest = cli(*hint.split()[2:])  # the hint runs as it stands: the next page, same order
+    assert [line.rsplit(None, 1)[-1] for line in rest.stdout.splitlines()[1:]] == ["Cecilie"]
+    snake = cli("artists", "list", "--json", "--sort", "-name_full")  # the API's spelling too
+    assert [a["name"]["full"] for a in json.loads(snake.stdout)["items"]] == [
+        "Cecilie",
+        "Bjørn",
+        "Anna",
+    ]
     every = json.loads(cli("artists", "list", "--json", "--all", "--limit", "1").stdout)
     assert len(every["items"]) == 3
     assert every["next"] is None
@@ -164,3 +173,31 @@ def test_help_lists_the_generated_groups(cli: Cli) -> None:
     sub = cli("still-images", "--help")
     for command in ("list", "get", "create", "update", "delete", "versions", "revert"):
         assert f"  {command} " in sub.stdout
+
+
+def test_still_image_creators_from_options(cli: Cli) -> None:
+    painter = create_artist(cli, "--name-full", "Maren Økland")
+    printer = create_artist(cli, "--name-full", "Ola Berg")
+    made = cli("still-images", "create", "--json", "--title-full", "Harbour",
+               "--creators", f"{painter['id']}:painter",
+               "--creators", f"{printer['id']}:printer: second state")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    work = json.loads(made.stdout)
+    assert work["creators"] == [
+        {"artist": painter["id"], "role": "painter"},
+        {"artist": printer["id"], "role": "printer: second state"},  # the last part keeps ':'
+    ]
+    updated = cli("still-images", "update", "--json", work["id"],
+                  "--creators", f"{printer['id']}:photographer")  # fmt: skip
+    assert json.loads(updated.stdout)["creators"] == [
+        {"artist": printer["id"], "role": "photographer"}
+    ]
+    cleared = cli("still-images", "update", "--json", work["id"], "--clear", "creators")
+    assert json.loads(cleared.stdout).get("creators") in (None, [])
+    tagged = cli("still-images", "update", "--json", work["id"], "--tags", "a")
+    assert tagged.exit_code == 0, tagged.output
+    kebab = cli("still-images", "update", "--json", work["id"], "--clear", "image-files")
+    assert kebab.exit_code == 0, kebab.output
+    bad = cli("still-images", "create", "--title-full", "X", "--creators", painter["id"])
+    assert bad.exit_code == 2
+    assert "is not ARTIST:ROLE" in bad.stderr

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +136,23 @@ def test_cli_jobs_show_and_watch(
     missing = run("jobs", "show", "01m8632vvw85bf92ebzhdaefd9")
     assert missing.exit_code == 1
     assert "Traceback" not in missing.output
+
+
+def test_cli_watch_without_job_ids_stops_at_the_timeout(
+    live_server: LiveServer, config_home: Path
+) -> None:
+    """No event arrives; --timeout ends the watch all the same (it once ran for minutes)."""
+    signed_in_cli(live_server, config_home)  # stores the session in config_home
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSTACK_")}
+    env |= {"XDG_CONFIG_HOME": str(config_home), "MSTACK_URL": live_server.url}
+    script = Path(sys.executable).parent / "mstack"
+    watch = subprocess.run(
+        [script, "jobs", "watch", "--timeout", "0.5"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,  # without the fix it waits for events until killed here
+    )
+    assert watch.returncode == 0, watch.stderr
+    assert watch.stdout == ""
+    assert "Traceback" not in watch.stderr

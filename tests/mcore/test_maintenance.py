@@ -99,6 +99,36 @@ async def test_gc_purges_expired_trash_then_collects(
         assert (await session.exec(select(BlobRef))).all() == []
 
 
+async def test_gc_dry_run_counts_the_trash_the_run_would_purge(
+    db: Database, store: LocalBlobStore, settings: Settings, frozen_clock
+) -> None:
+    """Trash past its retention is purged by the run, so its blob goes in the same run:
+    the dry run counts it too, and changes nothing."""
+    data = b"trashed, past retention and grace"
+    file = await ingest(db, store, settings, data)
+    async with db.session(write=True) as session:
+        await ops.trash_file(session, actor=SYSTEM, file_id=file.id)
+    frozen_clock.offset += settings.trash_retention.total_seconds() + 1
+    age(store, file.cid, settings.gc_grace_period.total_seconds() + 60)
+    dry = await collect_garbage(db, store, settings, dry_run=True)
+    assert (dry.purged_files, dry.removed_blobs, dry.freed_bytes) == (
+        [file.id],
+        [file.cid],
+        len(data),
+    )
+    assert await store.exists(file.cid)
+    async with db.session() as session:
+        assert (await session.exec(select(File.id))).all() == [file.id]  # still in the trash
+        assert len((await session.exec(select(BlobRef))).all()) == 1
+    report = await collect_garbage(db, store, settings)
+    assert (report.purged_files, report.removed_blobs, report.freed_bytes) == (
+        dry.purged_files,
+        dry.removed_blobs,
+        dry.freed_bytes,
+    )
+    assert not await store.exists(file.cid)
+
+
 async def test_gc_never_takes_a_blob_an_upload_just_matched(
     db: Database, store: LocalBlobStore, settings: Settings
 ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from mstack_client._standalone import standalone, whole_summaries
 from mstack_client.cli._context import State, describe, fail
 from mstack_client.errors import MstackError
 
@@ -47,7 +48,7 @@ def _load(ep: EntryPoint) -> click.Command:
             raise TypeError(f"{ep.value} is not a Click command")
     except Exception as exc:
         return _broken(ep, exc)
-    return command
+    return whole_summaries(command)
 
 
 class RootGroup(click.Group):
@@ -92,15 +93,29 @@ class RootGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader of the output has gone (`| head`): end quietly (standalone)
         except (MstackError, OSError, TimeoutError) as exc:
             fail(exc)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             sys.exit(130)
 
-    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("prog_name", "mstack")
-        return super().main(args, *pos, **kwargs)
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's ``main``; standalone, errors print as ``error: ...`` (``standalone``)."""
+        prog_name = prog_name or "mstack"
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        return standalone(
+            lambda: super(RootGroup, self).main(args, prog_name, complete_var, False, **extra)
+        )
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,13 +139,14 @@ def main(ctx: click.Context, server: str | None) -> None:
 
 def _register() -> None:
     from mstack_client._generated.cli import GROUPS
-    from mstack_client.cli import _auth, _files, _jobs, _shell
+    from mstack_client.cli import _auth, _files, _jobs, _manage, _shell
 
-    for module in (_auth, _files, _jobs, _shell):
+    for module in (_auth, _files, _jobs, _manage, _shell):
         for command in module.COMMANDS:
             main.add_command(command)
     for group in GROUPS:  # generated from the specs: mstack artists, ...
         main.add_command(group)
+    whole_summaries(main)
 
 
 _register()

@@ -79,6 +79,63 @@ def login(email: str | None, username: str | None, password_stdin: bool, use_key
 
 
 @click.command()
+@click.option("--email", required=True, help="The account's email address.")
+@click.option("--username", required=True, help="The account's username.")
+@click.option("--display-name", help="A name to show instead of the username.")
+@click.option("--phone", help="A phone number, with + and the country code.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@click.option(
+    "--login/--no-login",
+    "sign_in",
+    default=True,
+    show_default=True,
+    help="Sign in to the new account, as `mstack login` does.",
+)
+@json_option
+def register(
+    email: str,
+    username: str,
+    display_name: str | None,
+    phone: str | None,
+    password_stdin: bool,
+    sign_in: bool,
+) -> None:
+    """Create an account on the server, then sign in to it.
+
+    The password is asked for twice (or read from standard input), never taken as an
+    argument.
+    """
+    st = state()
+    url = st.server
+    if password_stdin or not sys.stdin.isatty():
+        password = _read_secret("password", from_stdin=True)
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    with Client(url) as client:
+        user = client.register(
+            email=email,
+            username=username,
+            password=password,
+            display_name=display_name,
+            phone=phone,
+        )
+    if sign_in:
+        store = FileTokenStore(st.credentials, url)
+        with Client(url, token_store=store) as client:
+            client.login(username=username, password=password)
+        st.credentials.set_server(url, st.credentials.server(url), make_default=True)
+    st.emit(
+        {"server": url, "user": user.raw, "signed_in": sign_in},
+        lambda: click.echo(
+            f"registered {_user_line(user, url)}"
+            + ("; signed in" if sign_in else "; sign in with `mstack login`")
+        ),
+    )
+
+
+@click.command()
 @json_option
 def logout() -> None:
     """End the session on the server and forget the stored credentials."""
@@ -125,4 +182,4 @@ def whoami() -> None:
     st.emit({"server": url, "user": user.raw}, lambda: click.echo(_user_line(user, url)))
 
 
-COMMANDS = [login, logout, whoami]
+COMMANDS = [login, logout, register, whoami]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,3 +159,45 @@ def human_size(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def more_hint(next_cursor: str) -> None:
+    """Say how to get the next page: this very command again, with ``--cursor`` (one form
+    for every list command, on standard error so the page itself stays clean)."""
+    ctx = click.get_current_context()
+    words = ["mstack", *ctx.command_path.split()[1:]]
+    options: list[str] = []
+    for param in ctx.command.params:
+        if not param.expose_value or param.name in (None, "cursor"):
+            continue
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+        elif isinstance(param, click.Option):
+            options += _option_words(param, value)
+    words += options
+    words += ["--cursor", next_cursor]
+    click.echo("more: " + " ".join(shlex.quote(w) for w in words), err=True)
+
+
+def _option_words(option: click.Option, value: Any) -> list[str]:
+    if value is None or value == () or value == option.default:
+        return []
+    name = max(option.opts, key=len)
+    if option.is_flag:
+        if value is True:
+            return [name]
+        return [max(option.secondary_opts, key=len)] if option.secondary_opts else []
+    values = value if isinstance(value, tuple) else (value,)
+    return [word for v in values for word in (name, _as_typed(option, v))]
+
+
+def _as_typed(option: click.Option, value: Any) -> str:
+    """A value as it is typed: a choice the command got in the API's spelling
+    (``name_full``) shown as the option lists it (``name-full``)."""
+    text = str(value)
+    if isinstance(option.type, click.Choice) and text not in option.type.choices:
+        kebab = text.replace("_", "-")
+        if kebab in option.type.choices:
+            return kebab
+    return text

@@ -27,9 +27,11 @@ from mstack_client.cli._context import (
     error_dict,
     human_size,
     json_option,
+    more_hint,
     print_table,
     state,
 )
+from mstack_client.cli._refs import FILE_ID, FILE_REF
 from mstack_client.errors import MstackError
 from mstack_client.models import FileInfo, UploadResult
 
@@ -279,7 +281,7 @@ def _too_large(limit: int) -> MstackError:
 
 
 @click.command()
-@click.argument("ref", metavar="ID_OR_CID")
+@click.argument("ref", metavar="ID_OR_CID", type=FILE_REF)
 @click.option(
     "-o",
     "--output",
@@ -404,13 +406,13 @@ def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -
         else:
             click.echo("no files", err=True)
         if next_cursor:
-            click.echo(f"more: mstack ls --cursor {next_cursor}", err=True)
+            more_hint(next_cursor)
 
     st.emit({"items": [_file_json(f) for f in files], "next": next_cursor}, human)
 
 
 @click.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...", type=FILE_ID)
 @json_option
 def rm(ids: tuple[str, ...]) -> None:
     """Move files to the trash (they can be restored for the server's retention time)."""
@@ -442,7 +444,7 @@ def rm(ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("ref", metavar="ID_OR_CID")
+@click.argument("ref", metavar="ID_OR_CID", type=FILE_REF)
 @click.option(
     "--expires",
     type=click.IntRange(min=1),

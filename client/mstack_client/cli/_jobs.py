@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -58,22 +63,25 @@ def show(job_id: str) -> None:
     "--timeout",
     type=click.FloatRange(min=0),
     metavar="SECONDS",
-    help="Give up waiting for the jobs after this long.",
+    help="Give up waiting for the jobs after this long (exit 1); without JOB_IDs, stop"
+    " following events after this long (exit 0).",
 )
 @json_option
 def watch(job_ids: tuple[str, ...], after: int | None, timeout: float | None) -> None:
     """Follow live events, or with JOB_IDs wait for those jobs with a progress bar.
 
-    With JOB_IDs it exits 1 if any of them failed. Without, it runs until interrupted,
-    printing one line per event (one JSON object per line with --json).
+    With JOB_IDs it exits 1 if any of them failed. Without, it runs until interrupted or
+    --timeout, printing one line per event (one JSON object per line with --json).
     """
     st = state()
     with st.client() as client:
         if not job_ids:
             try:
-                for event in client.events(after=after):
-                    _print_event(event, as_json=st.json)
-            except KeyboardInterrupt:
+                with _deadline(timeout) as check:
+                    for event in client.events(after=after):
+                        _print_event(event, as_json=st.json)
+                        check()
+            except (KeyboardInterrupt, _Deadline):
                 return
             return
         finished: list[Job] = []
@@ -108,6 +116,45 @@ def watch(job_ids: tuple[str, ...], after: int | None, timeout: float | None) ->
     st.emit([_job_json(j) for j in finished], human)
     if failed:
         sys.exit(1)
+
+
+class _Deadline(Exception):
+    """Raised in the main thread when ``--timeout`` is up, whatever it is waiting on."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[Callable[[], None]]:
+    """Raise ``_Deadline`` after ``seconds``, even inside a blocking read of the socket.
+
+    A real-time timer's signal interrupts whatever the main thread waits on. Elsewhere
+    (another thread, a system without timers) the check it yields raises once the time is
+    up: call it after each event.
+    """
+    end = None if seconds is None else time.monotonic() + seconds
+
+    def check() -> None:
+        if end is not None and time.monotonic() >= end:
+            raise _Deadline
+
+    check()
+    if seconds is None or not _timers():
+        yield check
+        return
+
+    def ring(signum: int, frame: Any) -> None:
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield check
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _timers() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
 def _print_event(event: Event, *, as_json: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from mstack_client.cli._context import State, print_table, state
+from mstack_client.cli._context import State, more_hint, print_table, state
 from mstack_client.models import Page
 from mstack_client.records import Record, Version
 
@@ -40,6 +40,48 @@ class Time(click.ParamType):
 
 
 TIME = Time()
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class FieldChoice(click.Choice[str]):
+    """Field names spelt as the options spell them (``name-full``, ``-name-full`` for
+    descending), the API's ``name_full`` accepted too; the command gets the API's name."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.api_names = {_kebab(n): n for n in names}
+        super().__init__(list(self.api_names))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in self.api_names.values():
+            return value
+        chosen = super().convert(_kebab(str(value)), param, ctx)
+        return self.api_names[chosen]
+
+
+class Parts(click.ParamType):
+    """One embedded value from ``PART:PART...`` in the order of its fields (``ID:painter``):
+    the last part keeps any further ``:``; optional parts at the end may be left out."""
+
+    name = "PARTS"
+
+    def __init__(self, names: Sequence[str], *, required: int) -> None:
+        self.names = tuple(names)
+        self.required = required
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return ":".join(n.upper() for n in self.names)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        given = str(value).split(":", len(self.names) - 1)
+        if len(given) < self.required or any(not part.strip() for part in given):
+            shape = ":".join(n.upper() for n in self.names)
+            self.fail(f"{value!r} is not {shape} (each part given, joined by ':')", param, ctx)
+        return {name: part.strip() for name, part in zip(self.names, given, strict=False)}
 
 
 def data_option(fn: F) -> F:
@@ -204,7 +246,7 @@ def show_records(
             ]
             print_table(["ID", "N", "UPDATED", "VISIBILITY", header], rows)
         if next_cursor:
-            click.echo(f"more: --cursor {next_cursor}", err=True)
+            more_hint(next_cursor)
 
     st.emit({"items": [r.raw for r in items], "next": next_cursor}, human)
 
@@ -255,7 +297,7 @@ def show_versions(items: Sequence[Version], next_cursor: str | None) -> None:
         rows = [[str(v.n), v.cid, _when(v.at), v.by, "deleted" if v.deleted else ""] for v in items]
         print_table(["N", "CID", "AT", "BY", ""], rows)
         if next_cursor:
-            click.echo(f"more: --cursor {next_cursor}", err=True)
+            more_hint(next_cursor)
 
     st.emit({"items": [_version_json(v) for v in items], "next": next_cursor}, human)
 
@@ -279,6 +321,8 @@ def page_or_all(
 
 __all__ = [
     "TIME",
+    "FieldChoice",
+    "Parts",
     "State",
     "create_body",
     "data_option",

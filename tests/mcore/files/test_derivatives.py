@@ -44,9 +44,19 @@ async def test_derivatives_of_a_purged_file_are_collected(
     assert report.pruned_derivatives == 0  # in the trash, still restorable
     frozen_clock.offset += (settings.trash_retention + settings.gc_grace_period).total_seconds()
     frozen_clock.offset += 60
+    dry = await collect_garbage(db, store, settings, dry_run=True)
+    assert len(blob_files(settings)) == 2 + 7  # a dry run deletes nothing
+    assert await _count(db, Derivative) == 7
     report = await collect_garbage(db, store, settings)
     assert report.purged_files == [gone["id"]]
     assert report.pruned_derivatives == 4
+    # the original and its four derivatives; counted alike by the dry run
+    assert len(report.removed_blobs) == 5
+    assert (dry.purged_files, dry.pruned_derivatives) == (report.purged_files, 4)
+    assert (sorted(dry.removed_blobs), dry.freed_bytes) == (
+        sorted(report.removed_blobs),
+        report.freed_bytes,
+    )
     assert await _count(db, Derivative) == 3
     async with db.session() as session:
         refs = (await session.exec(select(BlobRef))).all()

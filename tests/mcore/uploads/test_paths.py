@@ -85,3 +85,25 @@ def test_closing_before_recording_keeps_nothing(settings: Settings, tmp_path: Pa
     assert temp_files(settings) == []
     assert blob_files(settings) == []
     assert asyncio.run(_rows(settings, File)) == []
+
+
+def test_bytes_the_owner_has_are_skipped_unless_again(settings: Settings, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"alpha")
+    (src / "b.txt").write_bytes(b"alpha")  # the same bytes: the owner has them after a.txt
+    skipped: list[tuple[Path, str]] = []
+    with PathIngest(settings, [src]) as ingest:
+        first = ingest.run(skipped=lambda path, file: skipped.append((path, file.id)))
+    assert [r.filename for r in first] == ["a.txt"]
+    assert skipped == [(src / "b.txt", first[0].id)]
+    with PathIngest(settings, [src]) as ingest:
+        second = ingest.run()
+    assert second == []
+    assert temp_files(settings) == []  # the copies of what was skipped are gone
+    assert len(asyncio.run(_rows(settings, File))) == 1
+    with PathIngest(settings, [src]) as ingest:
+        forced = ingest.run(again=True)
+    assert [r.filename for r in forced] == ["a.txt", "b.txt"]
+    assert len(asyncio.run(_rows(settings, File))) == 3
+    assert len(blob_files(settings)) == 1

@@ -23,6 +23,8 @@ from mstack_client._generated.sdk.mart import (
 from mstack_client.cli._context import json_option, state
 from mstack_client.cli._records import (
     TIME,
+    FieldChoice,
+    Parts,
     create_body,
     data_option,
     hidden_option,
@@ -49,7 +51,7 @@ def artists() -> None:
 @page_options
 @click.option(
     "--sort",
-    type=click.Choice(
+    type=FieldChoice(
         ["created_at", "-created_at", "updated_at", "-updated_at", "name_full", "-name_full"]
     ),
     help="Order by this (- first: descending).",
@@ -211,7 +213,7 @@ def artists_create(
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(["bio", "links", "avatar"]),
+    type=FieldChoice(["bio", "links", "avatar"]),
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
@@ -311,7 +313,7 @@ def image_files() -> None:
 @page_options
 @click.option(
     "--sort",
-    type=click.Choice(["created_at", "-created_at", "updated_at", "-updated_at"]),
+    type=FieldChoice(["created_at", "-created_at", "updated_at", "-updated_at"]),
     help="Order by this (- first: descending).",
 )
 @click.option("--mine", is_flag=True, help="Only your own.")
@@ -413,7 +415,7 @@ def image_files_create(
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(["caption", "alt", "credits"]),
+    type=FieldChoice(["caption", "alt", "credits"]),
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
@@ -507,7 +509,7 @@ def still_images() -> None:
 @page_options
 @click.option(
     "--sort",
-    type=click.Choice(
+    type=FieldChoice(
         [
             "created_at",
             "-created_at",
@@ -630,6 +632,14 @@ def still_images_get(still_image_id: str, at: datetime | None, version_cid: str 
 )
 @click.option("--description", "description", type=str, metavar="TEXT", help="About the work")
 @click.option(
+    "--creators",
+    "creators",
+    type=Parts(("artist", "role"), required=2),
+    metavar="ARTIST:ROLE",
+    multiple=True,
+    help="The artists who made it, each with a role, in credit order: ARTIST:ROLE (repeat for each)",
+)
+@click.option(
     "--image-files",
     "image_files",
     type=str,
@@ -653,6 +663,7 @@ def still_images_create(
     title_short: str | None,
     title_abbreviated: str | None,
     description: str | None,
+    creators: tuple[dict[str, str], ...],
     image_files: tuple[str, ...],
     year: int | None,
     medium: str | None,
@@ -668,6 +679,7 @@ def still_images_create(
             (["title", "short"], title_short),
             (["title", "abbreviated"], title_abbreviated),
             (["description"], description),
+            (["creators"], creators),
             (["image_files"], image_files),
             (["year"], year),
             (["medium"], medium),
@@ -706,6 +718,14 @@ def still_images_create(
 )
 @click.option("--description", "description", type=str, metavar="TEXT", help="About the work")
 @click.option(
+    "--creators",
+    "creators",
+    type=Parts(("artist", "role"), required=2),
+    metavar="ARTIST:ROLE",
+    multiple=True,
+    help="The artists who made it, each with a role, in credit order: ARTIST:ROLE (repeat for each)",
+)
+@click.option(
     "--image-files",
     "image_files",
     type=str,
@@ -724,7 +744,7 @@ def still_images_create(
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(
+    type=FieldChoice(
         ["description", "creators", "image_files", "year", "medium", "tags", "licence"]
     ),
     help="Remove this field's value (repeat for each).",
@@ -740,6 +760,7 @@ def still_images_update(
     title_short: str | None,
     title_abbreviated: str | None,
     description: str | None,
+    creators: tuple[dict[str, str], ...],
     image_files: tuple[str, ...],
     year: int | None,
     medium: str | None,
@@ -760,6 +781,7 @@ def still_images_update(
         (["title", "short"], title_short),
         (["title", "abbreviated"], title_abbreviated),
         (["description"], description),
+        (["creators"], creators),
         (["image_files"], image_files),
         (["year"], year),
         (["medium"], medium),
@@ -830,7 +852,7 @@ def image_releases() -> None:
 @page_options
 @click.option(
     "--sort",
-    type=click.Choice(
+    type=FieldChoice(
         [
             "created_at",
             "-created_at",
@@ -1069,7 +1091,7 @@ def image_releases_create(
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(
+    type=FieldChoice(
         [
             "artists",
             "still_images",

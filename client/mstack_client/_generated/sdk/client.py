@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar, overload
 
+import blake3
 import httpx
 
 from mstack_client import _api
@@ -43,7 +44,7 @@ from mstack_client._transfer import (
     safe_filename,
 )
 from mstack_client._twins import SinkWriter, check_status, locked, map_bounded
-from mstack_client.cid import RAW, is_cid
+from mstack_client.cid import DAG_CBOR, RAW, cid_from_digest, is_cid
 from mstack_client.errors import (
     ConnectionFailed,
     IntegrityError,
@@ -215,6 +216,25 @@ class Client(Models, Base):
     def me(self) -> User:
         """The signed-in account."""
         return self._call(_api.me())
+
+    def register(
+        self,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        display_name: str | None = None,
+        phone: str | None = None,
+    ) -> User:
+        """Create an account (``login`` then signs in to it)."""
+        call = _api.register(
+            email=email,
+            username=username,
+            password=password,
+            display_name=display_name,
+            phone=phone,
+        )
+        return self._call(call)
 
     # ------------------------------------------------------------------ file records
 
@@ -524,6 +544,29 @@ class Client(Models, Base):
         if progress and reported != sink.offset:
             progress(sink.offset, total)
         return True
+
+    # ------------------------------------------------------------------ record blocks
+
+    def get_object(self, cid: str) -> dict[str, Any]:
+        """A record block (a content or version block) by CID, in its JSON form: links as
+        ``{"/": cid}``, bytes as ``{"/": {"bytes": base64}}``. ``ValueError`` for a string
+        that is not a record block's CID."""
+        return self._call(_api.get_object(cid))
+
+    def get_object_bytes(self, cid: str) -> bytes:
+        """A record block's exact DAG-CBOR bytes, checked against its CID
+        (``IntegrityError`` if they do not hash to it)."""
+        response = self._send(_api.get_object(cid, raw=True))
+        check_status(response)
+        data = response.content
+        actual = cid_from_digest(blake3.blake3(data).digest(), DAG_CBOR)
+        if actual != cid:
+            raise IntegrityError(
+                f"the block the server sent for {cid} hashes to {actual}",
+                expected=cid,
+                actual=actual,
+            )
+        return data
 
     # ------------------------------------------------------------------ jobs and events
 
