@@ -296,6 +296,63 @@ def test_every_relative_link_resolves() -> None:
     assert "../shared/" not in README
 
 
+# -- routes ---------------------------------------------------------------------------
+
+METHODS = r"GET|HEAD|POST|PUT|PATCH|DELETE|WS"
+MODELS = ("artists", "image-files", "still-images", "image-releases")
+
+
+def _app_routes(data_dir: Path) -> dict[str, set[str]]:
+    """Each route of the app (path parameters as ``{}``) and its methods (``WS`` for a socket)."""
+    from litestar.routes import WebSocketRoute
+
+    from api.app import create_app
+
+    app = create_app(Settings(data_dir=data_dir)).app
+    routes: dict[str, set[str]] = {}
+    for route in app.routes:
+        path = re.sub(r"\{[^}]*\}", "{}", route.path)
+        methods = {"WS"} if isinstance(route, WebSocketRoute) else set(route.methods)
+        routes.setdefault(path, set()).update(methods)
+    return routes
+
+
+def _named_routes(page: str) -> Iterator[tuple[set[str], str, str]]:
+    """(methods or none, path, the span) for every route a page names in a code span."""
+    for span in re.findall(r"`([^`\n]+)`", page):
+        match = re.fullmatch(
+            rf"((?:{METHODS})(?:/(?:{METHODS}))*) (/\S*)|(/(?:api/v1|blobs)/\S+)", span
+        )
+        if match is None:
+            continue
+        methods = set(match.group(1).split("/")) if match.group(1) else set()
+        path = (match.group(2) or match.group(3)).split("?")[0]
+        optional = re.fullmatch(r"(.*)\[(.*)\]", path)
+        paths = [optional.group(1), optional.group(1) + optional.group(2)] if optional else [path]
+        for one in paths:
+            for model in MODELS if "<model>" in one else ("",):
+                yield methods, re.sub(r"\{[^}]*\}", "{}", one.replace("<model>", model)), span
+
+
+def test_every_route_named_in_the_docs_exists(tmp_path: Path) -> None:
+    routes = _app_routes(tmp_path)
+    named = 0
+    for page in PAGES:
+        for methods, path, span in _named_routes(text(page)):
+            assert path in routes, f"{page.name}: `{span}` names no route"
+            assert methods <= routes[path], f"{page.name}: `{span}`: {path} takes {routes[path]}"
+            named += 1
+    assert named >= 60
+
+
+def test_a_route_the_docs_invent_is_found(tmp_path: Path) -> None:
+    routes = _app_routes(tmp_path)
+    spans = list(_named_routes("`GET /api/v1/<model>/{id}/history`, `PUT /blobs/{cid}`"))
+    assert len(spans) == 5
+    assert [path in routes for _, path, _ in spans] == [False] * 4 + [True]
+    assert not {"PUT"} <= routes[spans[-1][1]]
+
+
 # -- the event protocol ---------------------------------------------------------------
 
 
