@@ -31,8 +31,9 @@ from tests.media import jpeg
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-PAGES = [ROOT / "README.md", *DOCS]  # what a reader of the project reads
-LINKED = [*PAGES, ROOT / "client" / "README.md", ROOT / "bench" / "README.md"]
+# what a reader of the project reads
+PAGES = [ROOT / "README.md", *DOCS, ROOT / "client" / "README.md"]
+LINKED = [*PAGES, ROOT / "bench" / "README.md"]
 SOURCES = ("api", "mcore", "mart", "codegen", "client/mstack_client", "tests")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
