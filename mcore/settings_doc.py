@@ -1,11 +1,16 @@
-"""The README's table of settings, made from the fields themselves so the two agree.
+"""The table of settings in README.md and docs/configuration.md, made from the fields
+themselves so the docs and the code agree.
 
-python -m mcore.settings_doc    # prints the table for README.md
+python -m mcore.settings_doc            # prints the table
+python -m mcore.settings_doc --write    # rewrites it in place in every file that has one
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -49,5 +54,33 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = ("README.md", "docs/configuration.md")  # the files that carry the table
+TABLE = re.compile(r"(<!-- settings-table.*?-->\n)(.*?)(\n<!-- end settings-table -->)", re.S)
+
+
+def tables_in(text: str) -> list[str]:
+    """The settings tables between the markers of a document."""
+    return [match.group(2) for match in TABLE.finditer(text)]
+
+
+def write_tables(root: Path = ROOT) -> list[Path]:
+    """Rewrite the table in each of ``DOCUMENTS``; return the files that changed."""
+    table = settings_table()
+    changed = []
+    for name in DOCUMENTS:
+        path = root / name
+        text = path.read_text()
+        new = TABLE.sub(lambda m: m.group(1) + table + m.group(3), text)
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
+
+
 if __name__ == "__main__":
-    print(settings_table())
+    if sys.argv[1:] == ["--write"]:
+        for path in write_tables():
+            print(f"rewrote the settings table in {path.relative_to(ROOT)}")
+    else:
+        print(settings_table())

@@ -2,13 +2,15 @@
 
 The client authenticates in its first message (never in the URL, which gets logged):
 ``{"type": "auth", "token": "...", "after": <last seq seen, optional>}``. The server
-answers ``{"type": "ready", "seq": <n>}``, replays what the client missed, then follows.
+replays what the client missed (when ``after`` is given), answers
+``{"type": "ready", "seq": <n>}``, then follows. docs/api.md (``## WebSocket``) has the
+whole protocol, and a test keeps it naming every message type and close code used here.
 Each event is ``{"type": "file.ready", "seq": 42, "at": "...", "data": {...}}``; a socket
 hears only the kinds its credential's scopes may read (``mcore.events.may_hear``: an API
 key without ``files:read`` hears no file or job events), so sequence numbers may skip.
 A client too far behind for the kept history gets ``{"type": "reset"}`` and should
-reload its state. The socket closes (4401) when authentication fails or times out, and (4403) when
-the session behind it is revoked or expires.
+reload its state. The socket closes (4401) when authentication fails or times out, (4403) when
+the session behind it is revoked or expires, and (4408) when the client falls too far behind.
 """
 
 from __future__ import annotations
