@@ -63,8 +63,8 @@ async def signed_response(
     "/blobs/{cid:str}",
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
-    description="For a caller who may read a file that references the blob, or with a signed"
-    " link (`POST /api/v1/links`).",
+    description="For a caller who may read a file that references the blob (or, for a"
+    " preview or `/image` result, its source), or with a signed link (`POST /api/v1/links`).",
     tags=["files"],
 )
 async def get_blob(

@@ -5,7 +5,8 @@ check on one row already loaded, and an SQL condition, so lists filter in the da
 the same rule before the page is cut. DESIGN.md, "Who may read and write": a blob is
 readable by whoever may read a live file record of it, or an object some version of
 which links it *while that object's owner can still read a live file of the bytes*
-(:func:`lends_bytes`). So a file made private, trashed or hidden by a moderator stops
+(:func:`lends_bytes`); a derived blob (a preview, an ``/image`` result) by whoever may read
+a blob it was derived from. So a file made private, trashed or hidden by a moderator stops
 lending its bytes to other people's records at once, and the owner's own upload of the
 same bytes keeps lending them to the owner's records.
 
@@ -23,6 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access.roles import Actor, Visibility, can_read
+from mcore.files.derivatives import INFO, Derivative
 from mcore.files.models import File
 from mcore.records.models import Record, RecordVersion
 from mcore.refs import BlobRef, RefKind
@@ -103,22 +105,35 @@ def lent_by_readable_record(actor: Actor, file: type[File]) -> ColumnElement[boo
     return exists(holders)
 
 
+def readable_source(actor: Actor, file: type[File]) -> ColumnElement[bool]:
+    """SQL condition on a live file row: ``actor`` may read its bytes, through the row
+    itself or through an object that links them (:func:`lent_by_readable_record`)."""
+    return col(file.deleted_at).is_(None) & (
+        readable_files(actor) | lent_by_readable_record(actor, file)
+    )
+
+
 async def blob_type_for(session: AsyncSession, *, actor: Actor, cid: str) -> str | None:
     """The content type under which ``actor`` may read the blob ``cid``; None when they may
     not. One query.
 
     Readable through a live file record the actor may read, or through an object the actor
     may read that links the bytes, while a live file of them lends them to that object's
-    owner (:func:`lends_bytes`); the type is that file's (detected from the bytes). Scopes
-    are the caller's to check.
+    owner (:func:`lends_bytes`); the type is that file's (detected from the bytes). A
+    derived blob (a preview, an ``/image`` result; never a processor's ``info``, which
+    holds what the source's metadata said) is readable by whoever may read its source
+    that way, under the type it was made as. Scopes are the caller's to check.
     """
-    query = (
-        select(File.content_type)
+    as_file = select(File.content_type).where(col(File.cid) == cid, readable_source(actor, File))
+    as_derived = (
+        select(Derivative.content_type)
+        .join(File, col(File.cid) == col(Derivative.source_cid))
         .where(
-            col(File.cid) == cid,
-            col(File.deleted_at).is_(None),
-            readable_files(actor) | lent_by_readable_record(actor, File),
+            col(Derivative.cid) == cid,
+            col(Derivative.name) != INFO,
+            readable_source(actor, File),
         )
-        .limit(1)
     )
-    return (await session.exec(query)).first()
+    query = as_file.union_all(as_derived).limit(1)
+    found = await session.scalar(query)
+    return None if found is None else str(found)
