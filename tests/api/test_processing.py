@@ -229,3 +229,20 @@ async def test_image_file_records_show_what_processing_found(settings: Settings)
         assert image_file["format"] == "jpeg"
         assert image_file["colour_space"] == "srgb"
         assert image_file["cid"] == made.json()["cid"]  # facts about the bytes are not content
+
+
+async def test_image_file_records_give_a_portrait_photos_size_as_shown(settings: Settings) -> None:
+    """A camera stores a portrait photo sideways with EXIF orientation 6 (turn 90 degrees
+    clockwise): its ImageFile gives the size it is shown at, as its previews have it."""
+    async with running_app(fast(settings)) as app:
+        record = await app.upload(media.jpeg(640, 480, orientation=6), "portrait.jpg")
+        made = await app.http.post("/api/v1/image-files", json={"file": record["cid"]})
+        assert made.status_code == 201, made.text
+        await app.finished(record["job_id"])
+        image_file = (await app.http.get(f"/api/v1/image-files/{made.json()['id']}")).json()
+        assert (image_file["width"], image_file["height"]) == (480, 640)
+        file = await app.file(record["id"])
+        assert (file["media"]["width"], file["media"]["height"]) == (640, 480)  # as stored
+        previews = (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
+        largest = next(p for p in previews if p["name"] == "preview-1024")
+        assert largest["height"] > largest["width"]
