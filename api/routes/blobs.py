@@ -38,7 +38,9 @@ async def signed_meta(
     if cid is None:
         raise LinkRefused("this link does not say which content it grants")
     async with app.db.session() as session:
-        await check_link_maker(session, grant=grant, cid=cid)
+        await check_link_maker(
+            session, grant=grant, cid=cid, originals=app.settings.media.serve_public_originals
+        )
     info = await app.store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")
@@ -81,7 +83,8 @@ async def get_blob(
         return signed
     grants = app_state.read_grants
     generation = grants.generation
-    content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
+    originals = app_state.settings.media.serve_public_originals
+    content_type = await ops.readable_blob_type(session, actor=actor, cid=cid, originals=originals)
     info = await store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")

@@ -110,9 +110,20 @@ class MediaController(Controller):
         response_description="application/zip",
     )
     async def zip(
-        self, session: Session, actor: CurrentActor, store: Store, data: JSONBody[ZipRequest]
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        settings: AppSettings,
+        data: JSONBody[ZipRequest],
     ) -> Response[Any]:
-        members = await plan_zip(session, actor=actor, file_ids=data.ids, previews=data.previews)
+        members = await plan_zip(
+            session,
+            actor=actor,
+            file_ids=data.ids,
+            previews=data.previews,
+            originals=settings.media.serve_public_originals,
+        )
         return Stream(
             stream_zip(store, members),
             media_type="application/zip",

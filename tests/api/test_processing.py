@@ -84,9 +84,16 @@ async def test_upload_answers_at_once_then_previews_follow(
         rows = (await session.exec(select(Derivative))).all()
         refs = (await session.exec(select(BlobRef).where(col(BlobRef.kind) == "derived"))).all()
         session.expunge_all()
-    assert {r.name for r in rows} == {"preview-256", "preview-1024", "info"}
+    # the previews and their info; the copy without GPS and camera, and its own info
+    assert sorted((r.processor, r.name) for r in rows) == [
+        ("image", "info"),
+        ("image", "preview-1024"),
+        ("image", "preview-256"),
+        ("image.public", "info"),
+        ("image.public", "stripped"),
+    ]
     assert {r.ref_id for r in refs} == {r.id for r in rows}
-    assert len(blob_files(settings)) == 1 + 3
+    assert len(blob_files(settings)) == 1 + 5
     assert temp_files(settings) == []
 
 
@@ -105,7 +112,7 @@ async def test_same_bytes_are_processed_once(settings: Settings, db: Database) -
         assert len(listed) == 2
     async with db.session() as session:
         count = (await session.exec(select(func.count()).select_from(Derivative))).one()
-    assert count == 3  # one set for one source: 2 previews + info
+    assert count == 4  # one set for one source: 2 previews + info, and the public copy's info
 
 
 async def test_other_types_are_stored_without_a_job(settings: Settings) -> None:

@@ -34,8 +34,10 @@ async def test_derivatives_of_a_purged_file_are_collected(
         await app.finished(gone["job_id"])
         await app.finished(kept["job_id"])
         await app.http.get(f"/api/v1/files/{gone['id']}/image", params={"w": 50})
-    assert await _count(db, Derivative) == 7  # two sets of three, one cached image
-    assert len(blob_files(settings)) == 2 + 7
+    # two sets of three, two public copies' findings (no copy: nothing to strip), and one
+    # cached image; the two findings are the same bytes, so one blob
+    assert await _count(db, Derivative) == 9
+    assert len(blob_files(settings)) == 2 + 8
     async with db.session(write=True) as session:
         owner = Actor(id=gone["owner_id"], role=Role.user)
         await trash_file(session, actor=owner, file_id=gone["id"])
@@ -46,14 +48,14 @@ async def test_derivatives_of_a_purged_file_are_collected(
     frozen_clock.offset += 60
     report = await collect_garbage(db, store, settings)
     assert report.purged_files == [gone["id"]]
-    assert report.pruned_derivatives == 4
-    assert await _count(db, Derivative) == 3
+    assert report.pruned_derivatives == 5
+    assert await _count(db, Derivative) == 4
     async with db.session() as session:
         refs = (await session.exec(select(BlobRef))).all()
         session.expunge_all()
     assert {r.kind for r in refs} == {"file", "derived"}
-    assert len(refs) == 4
-    assert len(blob_files(settings)) == 4  # the kept original and its three derivatives
+    assert len(refs) == 5
+    assert len(blob_files(settings)) == 5  # the kept original and its four derivatives
 
 
 def test_recipe_keys_ignore_parameter_order() -> None:
