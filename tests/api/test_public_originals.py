@@ -165,3 +165,25 @@ async def test_the_setting_serves_public_originals_as_they_are(make_client: Make
     assert response.content == data
     assert _gps(response.content)
     assert (await anonymous.get(f"/blobs/{file['cid']}")).content == data
+
+
+async def test_someone_elses_record_lends_only_what_the_public_may_have(
+    make_client: MakeClient,
+) -> None:
+    """Bob links Alice's public photo into his public record: its readers get what the
+    public gets of it, the copy, never the original with its GPS position."""
+    alice, bob, carol = (
+        await make_client("user"),
+        await make_client("user"),
+        await make_client("user"),
+    )
+    located = await _processed(alice, media.jpeg(300, 200, gps=PARIS), "where.jpg")
+    plain = await _processed(alice, media.jpeg(200, 100), "plain.jpg")
+    for file in (located, plain):
+        made = await bob.post(
+            "/api/v1/image-files", json={"file": file["cid"], "visibility": "public"}
+        )
+        assert made.status_code == 201, made.text
+    assert (await carol.get(f"/blobs/{located['cid']}")).status_code == 404
+    assert (await carol.get(f"/blobs/{located['stripped_cid']}")).status_code == 200
+    assert (await carol.get(f"/blobs/{plain['cid']}")).status_code == 200  # nothing to strip
