@@ -11,7 +11,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api._generated import CONTROLLERS as RECORD_CONTROLLERS
@@ -21,29 +20,40 @@ from api.deps import provide_app_state, provide_session, provide_settings, provi
 from api.errors import EXCEPTION_HANDLERS
 from api.fastpath import FastPath
 from api.grants import ReadGrants
+from api.metrics import metrics_route
+from api.openapi import DocumentJson
 from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
-from api.routes.health import health
+from api.routes.health import health, ready
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
+from api.routes.settings import RuntimeSettingsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from mcore.auth import Auth
 from mcore.db import Database
+from mcore.errors import Unavailable
 from mcore.events.hub import EventHub
 from mcore.events.wakeup import acquire_bus, release_bus
 from mcore.jobs.worker import Worker
-from mcore.maintenance import remove_orphaned_temp
+from mcore.maintenance import TempSweep, remove_orphaned_temp
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
+from mcore.runtime import RuntimeSettings
 from mcore.settings import Settings
 from mcore.storage import open_store
 
 VERSION = "0.1.0"
+DESCRIPTION = (
+    "A content-addressed media archive: files by the CID of their bytes, and records whose"
+    " every version is a block with its own CID. Every error is `application/problem+json`"
+    " (`ProblemDetails`). Live events come over a WebSocket at `/api/v1/events`, described in"
+    " [docs/api.md](docs/api.md#websocket) (not in this document: OpenAPI cannot describe it)."
+)
 log = logging.getLogger("mstack.api")
 
 
@@ -71,11 +81,18 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         blob_cache=SmallBlobCache(),
         read_grants=ReadGrants(settings.read_grant_ttl),
         image_cache_stats=CacheStats(slots=settings.jobs.concurrency),
+        runtime=RuntimeSettings(settings, db),
     )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        swept = await remove_orphaned_temp(store)
+        try:
+            swept = await remove_orphaned_temp(store)
+        except Unavailable:
+            # serve anyway: reads of the database work, and writes answer 503 until the
+            # store is back; the next start or gc sweeps
+            log.warning("the blob store is not answering at start-up; serving regardless")
+            swept = TempSweep()
         if swept.removed:
             log.info(
                 "removed %d temp files (%d bytes) of uploads cut off by a crash",
@@ -99,11 +116,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             await sandbox.close()
             await release_bus(bus)
             await auth.close()
+            await services.runtime.close()
             await db.dispose()
 
     app = Litestar(
         route_handlers=[
             health,
+            ready,
+            metrics_route,
             FilesController,
             MediaController,
             JobsController,
@@ -113,13 +133,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             AuthController,
             LinksController,
             AdminUsersController,
+            RuntimeSettingsController,
             get_object,
             *RECORD_CONTROLLERS,
         ],
         dependencies={
             "session": Provide(provide_session),
             "store": Provide(provide_store, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
+            "settings": Provide(provide_settings),
             "actor": Provide(provide_actor),
             "auth": Provide(provide_auth, sync_to_thread=False),
             "app_state": Provide(provide_app_state, sync_to_thread=False),
@@ -132,8 +153,10 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         openapi_config=OpenAPIConfig(
             title="mstack",
             version=VERSION,
+            description=DESCRIPTION,
             path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            render_plugins=[DocumentJson(path=["/", "/openapi.json"])],
+            use_handler_docstrings=True,
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
@@ -148,6 +171,11 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
             log_exceptions="debug",
+            formatters={
+                "standard": {"()": "mcore.logs.JsonFormatter"}
+                if settings.log_format == "json"
+                else {"format": "%(levelname)s - %(asctime)s - %(name)s - %(module)s - %(message)s"}
+            },
         ),
         debug=False,
     )

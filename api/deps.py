@@ -49,5 +49,7 @@ def provide_store(state: State) -> BlobStore:
     return app_state(state).store
 
 
-def provide_settings(state: State) -> Settings:
-    return app_state(state).settings
+async def provide_settings(state: State) -> Settings:
+    """The settings with the runtime values in place (``mcore.runtime``; cached a few
+    seconds, so this costs a dictionary read on most requests)."""
+    return await app_state(state).runtime.current()

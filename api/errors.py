@@ -14,10 +14,12 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import ParameterKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from api.timeouts import BodyTimedOut
+from mcore import metrics
 from mcore.auth.links import LinkRefused
 from mcore.errors import (
     BadRequest,
@@ -26,12 +28,14 @@ from mcore.errors import (
     DomainError,
     Forbidden,
     Gone,
+    InsufficientStorage,
     Invalid,
     NotFound,
     PreconditionFailed,
     TooLarge,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
     UnsupportedType,
 )
 
@@ -53,6 +57,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
     UnsupportedType: (415, "Unsupported media type"),
     Invalid: (422, "Invalid input"),
     TooManyRequests: (429, "Too many requests"),
+    Unavailable: (503, "Service unavailable"),
+    InsufficientStorage: (507, "Insufficient storage"),
 }
 
 _TITLES = {
@@ -101,8 +107,10 @@ def status_and_title(exc: DomainError) -> tuple[int, str]:
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status, title = status_and_title(exc)
     headers = None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unavailable | InsufficientStorage):
+        metrics.blob_store_errors.labels("full" if status == 507 else "unavailable").inc()
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="mstack"'}
     extra = dict(exc.extra)
@@ -111,19 +119,30 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[s
     return problem(status, exc.detail, title=title, headers=headers, **extra)
 
 
-def _field_name(key: str | None) -> str | None:
-    return key if key else None
+def _field_name(request: Request[Any, Any, Any], key: str | None) -> str | None:
+    """The name the client used: a parameter's declared name (``?state=``), not the
+    handler's Python argument (``job_state``, as ``state`` is reserved by Litestar)."""
+    if not key:
+        return None
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except (AttributeError, KeyError):  # no route handler yet: keep the key as it is
+        return key
+    declared = getattr(parameter, "kwarg_definition", None)
+    if isinstance(declared, ParameterKwarg) and declared.name:
+        return declared.name
+    return key
 
 
 def validation_error(
-    _: Request[Any, Any, Any], exc: ValidationException
+    request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
     errors = []
     if isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
                 errors.append(
-                    {"field": _field_name(item.get("key")), "message": item.get("message")}
+                    {"field": _field_name(request, item.get("key")), "message": item.get("message")}
                 )
     fields = ", ".join(e["field"] for e in errors if e["field"])
     detail = f"invalid value for {fields}" if fields else exc.detail
@@ -158,6 +177,7 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        metrics.blob_store_errors.labels("full").inc()
         log.error("no room to store on %s %s: %s", request.method, request.url.path, exc)
         return problem(
             507,

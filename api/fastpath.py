@@ -28,6 +28,7 @@ from api.blobserve import BlobMeta, BlobResponse
 from api.callers import fast_actor
 from api.deps import READ_METHODS
 from api.grants import ReadGrants, SignedLinks
+from api.metrics import MetricsMiddleware
 from api.routes.blobs import signed_meta
 from api.state import app_state
 from mcore.auth import is_signed
@@ -49,8 +50,12 @@ class FastPath:
         self.lifespan = app.lifespan  # for tests that run the app in-process
         self.grants: ReadGrants = self.state.read_grants
         self.links = SignedLinks()
+        self._metered = MetricsMiddleware(self._dispatch)  # counts every request, this path's too
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._metered(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

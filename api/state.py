@@ -21,6 +21,7 @@ from mcore.events.hub import EventHub
 from mcore.jobs.worker import Worker
 from mcore.media.imagecache import CacheStats
 from mcore.media.sandbox import Sandbox
+from mcore.runtime import RuntimeSettings
 from mcore.settings import Settings
 from mcore.storage import BlobStore
 
@@ -39,6 +40,7 @@ class AppState:
     blob_cache: SmallBlobCache  # bytes of small blobs, for reads
     read_grants: ReadGrants  # reads the fast path may answer without the database
     image_cache_stats: CacheStats
+    runtime: RuntimeSettings  # settings an admin changes while running (seed 000)
     event_hub: EventHub | None = None  # set while the app runs
     worker: Worker | None = None  # the in-process job worker, when it runs here
 

@@ -73,8 +73,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def mstack_server(data_dir: Path, **env: str) -> Iterator[Server]:
-    """`mstack serve` (one process, uvloop + httptools) on a free loopback port."""
+def mstack_server(data_dir: Path, *args: str, **env: str) -> Iterator[Server]:
+    """`mstack serve` (uvloop + httptools; one process unless ``--workers N`` is among
+    ``args``) on a free loopback port."""
     port = free_port()
     environ = {
         **os.environ,
@@ -84,7 +85,7 @@ def mstack_server(data_dir: Path, **env: str) -> Iterator[Server]:
         **env,
     }
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "mstack"), "serve"],
+        [str(ROOT / ".venv" / "bin" / "mstack"), "serve", *args],
         env=environ,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

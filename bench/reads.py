@@ -36,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--nginx-workers", default="auto")
+    parser.add_argument("--workers", type=int, default=1, help="mstack API processes")
     args = parser.parse_args()
     require("nginx", "wrk")
     work = workdir("reads")
@@ -43,7 +44,8 @@ def main() -> None:
     www.mkdir()
     rows: list[tuple[Case, Load, Load]] = []
     try:
-        with mstack_server(work / "data") as server:
+        serve_args = ("--workers", str(args.workers)) if args.workers > 1 else ()
+        with mstack_server(work / "data", *serve_args) as server:
             token = sign_in(server)
             http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
 
@@ -105,7 +107,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(
-        f"blob reads, {args.seconds}s each, one mstack process, nginx workers={args.nginx_workers}"
+        f"blob reads, {args.seconds}s each, {args.workers} mstack process(es),"
+        f" nginx workers={args.nginx_workers}"
     )
     for case, ours, theirs in rows:
         if case.measure == "rps":

@@ -68,5 +68,18 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """A service this depends on (the blob store) is not answering; ``retry_after``
+    seconds is a fair wait before trying again."""
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class InsufficientStorage(DomainError):
+    """The store has no room left (a full disk or bucket quota); nothing was kept."""
+
+
 class ClientGone(Exception):
     """The client went away mid-request; there is nobody left to answer."""

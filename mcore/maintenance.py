@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,13 @@ from mcore.auth.ops import prune_sessions
 from mcore.cid import RAW, cid_from_digest, digest_of
 from mcore.clock import clock, utcnow
 from mcore.db import Database, serialize_on
+from mcore.errors import Invalid
 from mcore.files.derivatives import prune_orphans
 from mcore.files.ops import purge_trash
 from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore
+from mcore.storage.migrate import copy_blob
 
 # A temp file with no owner marker (left by an older version, or put there by hand) may
 # belong to an upload still waiting for its transaction; never call one stale sooner than
@@ -203,28 +206,62 @@ def _sqlite_backup(source: str, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _pg_dump(url: str, target: Path) -> None:
+    """``pg_dump`` of the database in its custom format (restore with ``pg_restore``); the
+    password goes by environment, never on a command line others can read."""
+    tool = shutil.which("pg_dump")
+    if tool is None:
+        raise Invalid(
+            "backing up PostgreSQL needs pg_dump (PostgreSQL's client tools) on the PATH;"
+            " install them, or run pg_dump yourself and `mstack backup` for the manifest"
+        )
+    parsed = make_url(url).set(drivername="postgresql")
+    env = {**os.environ}
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    dsn = parsed.set(password=None).render_as_string(hide_password=False)
+    tmp = target.with_suffix(".tmp")
+    done = subprocess.run(  # noqa: S603 - pg_dump from PATH, arguments from the settings
+        [tool, "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={dsn}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise Invalid(f"pg_dump failed: {done.stderr.strip().splitlines()[-1:]}")
+    os.replace(tmp, target)
+
+
 async def backup(
     db: Database, store: BlobStore, settings: Settings, dest: Path, *, with_blobs: bool = False
 ) -> BackupReport:
     """A consistent copy of the database and a manifest of every blob it references.
 
-    Uses SQLite's online backup, so the server may keep running. With ``with_blobs`` the
-    blobs are copied too (only those not already there), making ``dest`` a complete data
-    directory that ``MSTACK_DATA_DIR`` can point at.
+    SQLite: its online backup, so the server may keep running. PostgreSQL: ``pg_dump``
+    (one snapshot; the manifest is read right after it, so it may name a few blobs of
+    uploads made meanwhile, never miss one the dump references). With ``with_blobs`` the
+    blobs are copied too (only those not already there; from a remote store each is
+    verified against its CID on the way), making ``dest`` a data directory with the blobs
+    on local disk. Without it, blobs stay where they are (on S3, the bucket keeps them).
     """
-    if not settings.is_sqlite:
-        raise NotImplementedError("backup copies the embedded SQLite database; use pg_dump")
     dest.mkdir(parents=True, exist_ok=True)
-    source = make_url(settings.db_url).database
-    assert source
-    target = dest / "mstack.db"
-    await asyncio.to_thread(_sqlite_backup, source, target)
-    # The manifest lists what the copied database references, so it matches it exactly.
-    copy = sqlite3.connect(target)
-    try:
-        cids = sorted(row[0] for row in copy.execute("SELECT DISTINCT cid FROM blob_refs"))
-    finally:
-        copy.close()
+    if settings.is_sqlite:
+        source = make_url(settings.db_url).database
+        assert source
+        target = dest / "mstack.db"
+        await asyncio.to_thread(_sqlite_backup, source, target)
+        # The manifest lists what the copied database references, so it matches it exactly.
+        copy = sqlite3.connect(target)
+        try:
+            cids = sorted(row[0] for row in copy.execute("SELECT DISTINCT cid FROM blob_refs"))
+        finally:
+            copy.close()
+    else:
+        target = dest / "mstack.pgdump"
+        await asyncio.to_thread(_pg_dump, settings.db_url, target)
+        async with db.session() as session:
+            cids = sorted(set((await session.exec(select(col(BlobRef.cid)).distinct())).all()))
     manifest = dest / "manifest.json"
     entries = []
     copied = 0
@@ -232,11 +269,17 @@ async def backup(
     for cid in cids:
         info = await store.stat(cid)
         entries.append({"cid": cid, "size": info.size if info else None})
-        if target_store is not None and info is not None:
-            blob_path = store.local_path(cid)
-            if blob_path is None:
-                raise NotImplementedError("copying blobs from a remote store is not supported yet")
+        if target_store is None or info is None:
+            continue
+        blob_path = store.local_path(cid)
+        if blob_path is not None:
             copied += await asyncio.to_thread(_copy_blob, blob_path, target_store.path_for(cid))
+        elif await target_store.stat(cid) is None:
+            if await copy_blob(store, target_store, info) != cid:
+                raise Invalid(
+                    f"blob {cid} in the store does not hash to its CID; run `mstack verify`"
+                )
+            copied += 1
     manifest.write_text(
         json.dumps({"created_at": utcnow().isoformat(), "blobs": entries}, indent=1) + "\n"
     )

@@ -7,6 +7,7 @@ from mcore.files.models import File
 from mcore.jobs.models import Job
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
+from mcore.runtime import RuntimeSetting
 
 __all__ = [
     "ApiKey",
@@ -21,5 +22,6 @@ __all__ = [
     "RecordTerm",
     "RecordVersion",
     "RefreshToken",
+    "RuntimeSetting",
     "User",
 ]

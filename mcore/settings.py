@@ -191,6 +191,71 @@ class EventSettings(BaseModel):
     )
 
 
+class StorageSettings(BaseModel):
+    """Where blobs live: the data directory's `blobs/` folder, or an S3-compatible bucket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "s3"] = Field(
+        default="local",
+        description="`local` (files under `data_dir/blobs`) or `s3` (an S3-compatible bucket:"
+        " AWS S3, MinIO, Ceph, R2, Garage). Credentials come from `AWS_ACCESS_KEY_ID` and"
+        " `AWS_SECRET_ACCESS_KEY`, or from `s3_credentials_file`; they are never logged.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="The S3 service's URL (`http://127.0.0.1:9000`); unset: AWS itself."
+        " An `http://` endpoint is allowed as given (a store on the same network).",
+    )
+    s3_region: str = Field(default="us-east-1", description="The bucket's region.")
+    s3_bucket: str | None = Field(default=None, description="The bucket (required for `s3`).")
+    s3_prefix: str = Field(
+        default="",
+        description="Key prefix inside the bucket; blobs go under `<prefix>/blobs/<aa>/<bb>/<cid>`"
+        " and uploads in progress under `<prefix>/tmp/`.",
+    )
+    s3_credentials_file: Path | None = Field(
+        default=None,
+        description="An AWS-style credentials file (`[default]` with `aws_access_key_id` and"
+        " `aws_secret_access_key`), read at start-up when the variables are not set.",
+    )
+    s3_part_size: int = Field(
+        default=8 * MiB,
+        ge=5 * MiB,
+        le=512 * MiB,
+        description="Bytes per part of a multipart upload; with `s3_concurrency` parts in"
+        " flight, this bounds what one upload holds in memory.",
+    )
+    s3_concurrency: int = Field(
+        default=4, ge=1, le=32, description="Parts one upload sends at once."
+    )
+    s3_max_retries: int = Field(
+        default=5, ge=0, le=20, description="Retries (with backoff) of a failed S3 request."
+    )
+    s3_retry_timeout: timedelta = Field(
+        default=timedelta(seconds=60),
+        description="Give up retrying a request after this long; the client gets a 503.",
+    )
+    presigned_downloads: bool = Field(
+        default=False,
+        description="Answer downloads of large blobs with a redirect to a short-lived signed"
+        " URL of the bucket (after the same access check) instead of streaming them through"
+        " the server. `s3` only.",
+    )
+    presigned_min_size: int = Field(
+        default=64 * MiB, ge=0, description="Blobs at least this large are redirected."
+    )
+    presigned_ttl: timedelta = Field(
+        default=timedelta(minutes=5), description="How long a signed download URL works."
+    )
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> StorageSettings:
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("storage.backend is s3 but storage.s3_bucket is not set")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. Each field is documented in the README."""
 
@@ -273,6 +338,11 @@ class Settings(BaseSettings):
         " sockets count. Unset: no limit.",
     )
     log_level: str = Field(default="info", description="Server log level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object a line (time, level, logger, message,"
+        " request_id, job_id), as ELK or Loki ingest them.",
+    )
     access_log: bool = Field(
         default=False,
         description="Log every request (off by default: it halves small-read throughput,"
@@ -281,6 +351,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings, description="The job worker.")
     media: MediaSettings = Field(default_factory=MediaSettings, description="Media processing.")
     events: EventSettings = Field(default_factory=EventSettings, description="Live events.")
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="Blob storage.")
 
     # Accounts, sessions and signed links (mcore.auth).
     token_keys: dict[str, SecretStr] = Field(
@@ -398,6 +469,11 @@ class Settings(BaseSettings):
         description="How long a process trusts its cached copy of a session's state. Changes"
         " made in the same process (or announced over Redis) take effect at once; this only"
         " bounds changes made by another process when Redis is not configured.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token `GET /metrics` requires. Unset: `/metrics` answers only"
+        " to callers on this machine (loopback).",
     )
     redis_url: str | None = Field(
         default=None,

@@ -27,7 +27,7 @@ import uvicorn
 from mcore.clock import clock
 from mcore.db import Database
 from mcore.migrate import call_in_thread, upgrade
-from mcore.settings import Settings
+from mcore.settings import Settings, StorageSettings
 from mcore.storage import LocalBlobStore
 
 REQUIRE_TOOLS = os.environ.get("MSTACK_REQUIRE_TOOLS") == "1"
@@ -158,6 +158,36 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture
 def store(settings: Settings) -> LocalBlobStore:
     return LocalBlobStore(settings.blob_dir, settings.tmp_dir)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server, started once per test process (``tests.s3server``)."""
+    from tests.s3server import moto_server
+
+    with moto_server(free_port()) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_settings(settings: Settings, s3_endpoint: str, tmp_path: Path) -> Settings:
+    """``settings`` with blobs in a fresh bucket of the test S3 server; the credentials
+    come from a file, as an operator may give them."""
+    from tests.s3server import ACCESS_KEY, SECRET_KEY, new_bucket
+
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text(
+        f"[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    storage = {
+        "backend": "s3",
+        "s3_endpoint": s3_endpoint,
+        "s3_bucket": new_bucket(s3_endpoint),
+        "s3_prefix": "archive",
+        "s3_credentials_file": credentials,
+        "s3_part_size": 5 * 1024 * 1024,
+    }
+    return settings.model_copy(update={"storage": StorageSettings(**storage)})
 
 
 @pytest.fixture

@@ -175,3 +175,60 @@ def pdf_encrypted(password: str = "secret") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def tiff_pages(
+    colours: list[tuple[int, int, int]],
+    size: tuple[int, int] = (640, 480),
+    compression: str = "zstd",
+) -> bytes:
+    """A multi-page RGB TIFF written by Pillow (one flat colour a page, a white corner on
+    the first). ZSTD and LZMA are compressions Pillow's libtiff has and libvips' has not."""
+    pages = [Image.new("RGB", size, colour) for colour in colours]
+    pages[0].paste((255, 255, 255), (0, 0, size[0] // 10, size[1] // 10))
+    out = io.BytesIO()
+    pages[0].save(
+        out,
+        "TIFF",
+        compression=compression,
+        save_all=True,
+        append_images=pages[1:],
+    )
+    return out.getvalue()
+
+
+def tiff_12bit(
+    width: int, height: int, value: int, *, pages: int = 1, rows: int | None = None
+) -> bytes:
+    """A little-endian greyscale TIFF with 12-bit samples (as scanners write), which libvips
+    refuses ("not a whole number of bytes") and Pillow reads. ``rows``: how many rows of
+    pixels are really there (fewer than ``height`` gives a header that claims more)."""
+    row_bytes = (width * 12 + 7) // 8
+    one_row = int("".join(format(value, "012b") for _ in range(width)).ljust(row_bytes * 8, "0"), 2)
+    data = one_row.to_bytes(row_bytes, "big") * (height if rows is None else rows)
+    out = bytearray(b"II*\x00\x00\x00\x00\x00")
+    link = 4  # where the offset of the next IFD goes
+    for _ in range(pages):
+        strip = len(out)
+        out += data
+        if len(out) % 2:
+            out += b"\x00"
+        entries = [
+            (256, 4, width),  # ImageWidth
+            (257, 4, height),  # ImageLength
+            (258, 3, 12),  # BitsPerSample
+            (259, 3, 1),  # Compression: none
+            (262, 3, 1),  # PhotometricInterpretation: black is zero
+            (273, 4, strip),  # StripOffsets
+            (277, 3, 1),  # SamplesPerPixel
+            (278, 4, height),  # RowsPerStrip
+            (279, 4, min(row_bytes * height, 2**32 - 1)),  # StripByteCounts (as claimed)
+        ]
+        struct.pack_into("<I", out, link, len(out))
+        out += struct.pack("<H", len(entries))
+        for tag, kind, value_ in entries:
+            packed = struct.pack("<I", value_) if kind == 4 else struct.pack("<HH", value_, 0)
+            out += struct.pack("<HHI", tag, kind, 1) + packed
+        link = len(out)
+        out += b"\x00\x00\x00\x00"
+    return bytes(out)

@@ -56,12 +56,12 @@ def test_the_check_sees_real_imports() -> None:
 # staging, ``files.ops`` the ops above the access rules). A module may import its own room
 # and the rooms of the rows above it in this table: never a room of its own row or below.
 MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("clock", "errors", "settings"),  # plain values and the configuration
+    ("clock", "errors", "settings", "metrics", "logs"),  # values, configuration, metrics, logs
     ("ids", "cid", "db"),  # identifiers, CIDs, the database engine
     ("access", "pagination"),  # who is calling and what roles allow; list cursors
     ("storage", "refs", "events"),  # blob stores; blob references; event log and wake-ups
     # tables, staging, blocks, sessions, folder paths: below the access rules
-    ("files", "records", "auth", "folders"),
+    ("files", "records", "auth", "folders", "runtime"),
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
     ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media

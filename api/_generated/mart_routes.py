@@ -8,12 +8,22 @@ Each handler parses, then awaits one op from `mart._generated.ops`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.deps import CurrentActor, Session
+from api.openapi import (
+    EXAMPLE_RECORD,
+    EXAMPLE_VERSION,
+    REVERT_EXAMPLE,
+    VERSION_EXAMPLE,
+    VERSIONS_EXAMPLE,
+    doc,
+    page_example,
+    read_example,
+)
 from api.records import At, IfMatch, Limit, VersionId, if_match_cids, tagged
 from mart._generated import ops
 from mart._generated.models import (
@@ -41,20 +51,51 @@ from mart._generated.models import (
 from mcore.records.schemas import RevertRequest, VersionPage, VersionRead
 
 ArtistId = Annotated[str, PathParameter(description="The artist's id")]
+ARTIST_EXAMPLES: list[dict[str, Any]] = [
+    {
+        "name": {"full": "Maren Økland", "short": "Økland", "abbreviated": "MØ"},
+        "bio": "Painter of coastal light, working in Bergen since 1998.",
+        "links": ["https://example.org/artists/maren-okland"],
+        "avatar": "bafyr4iakvw3tzk3eavv2rlgb63jb4vi2n3vqjkdlzlktxp4tq6sde5cupu",
+    },
+    {"name": {"full": "Studio Kallio"}},
+]
+ARTIST_READ = read_example(ArtistRead, ARTIST_EXAMPLES)
+ARTIST_IDS = {"artist_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ArtistController(Controller):
     path = "/api/v1/artists"
     tags = ["artists"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @post("/", status_code=201, summary="Create an artist")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an artist",
+        opt=doc(
+            "artists_create",
+            etag=True,
+            request_examples=ARTIST_EXAMPLES,
+            response_example=ARTIST_READ,
+        ),
+    )
     async def create_artist(
         self, session: Session, actor: CurrentActor, data: JSONBody[ArtistCreate]
     ) -> Response[ArtistRead]:
+        """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_artist(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List artists")
+    @get(
+        "/",
+        summary="List artists",
+        opt=doc(
+            "artists_list",
+            sort_enum="ArtistSort",
+            guests=True,
+            response_example=page_example(ARTIST_READ),
+        ),
+    )
     async def list_artists(
         self,
         session: Session,
@@ -72,6 +113,8 @@ class ArtistController(Controller):
             QueryParameter(description="Only those whose name.short contains this text (any case)"),
         ] = None,
     ) -> ArtistPage:
+        """The artists the caller may read, a page at a time (`cursor` from
+        the last page's `next`), filtered by the parameters given; `mine` for the caller's own."""
         return await ops.list_artists(
             session,
             actor=actor,
@@ -83,13 +126,38 @@ class ArtistController(Controller):
             name_short=name_short,
         )
 
-    @get("/{artist_id:str}", summary="Read an artist (its head, or its head at a time)")
+    @get(
+        "/{artist_id:str}",
+        summary="Read an artist (its head, or its head at a time)",
+        opt=doc(
+            "artists_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
+    )
     async def get_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId, at: At = None
     ) -> Response[ArtistRead]:
+        """Its head, or with `at` the head it had then; the `ETag` is the version's CID, for
+        `If-Match`. 410 when it has been deleted."""
         return tagged(await ops.get_artist(session, actor=actor, artist_id=artist_id, at=at))
 
-    @patch("/{artist_id:str}", summary="Update an artist: a new version")
+    @patch(
+        "/{artist_id:str}",
+        summary="Update an artist: a new version",
+        opt=doc(
+            "artists_update",
+            410,
+            412,
+            etag=True,
+            request_examples=ARTIST_EXAMPLES[:1],
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
+    )
     async def update_artist(
         self,
         session: Session,
@@ -98,20 +166,40 @@ class ArtistController(Controller):
         data: JSONBody[ArtistUpdate],
         if_match: IfMatch = None,
     ) -> Response[ArtistRead]:
+        """Only the fields given change (null clears one); a change makes a new version. With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.update_artist(
             session, actor=actor, artist_id=artist_id, data=data, if_match=if_match_cids(if_match)
         )
         return tagged(read)
 
-    @delete("/{artist_id:str}", status_code=200, summary="Delete an artist, keeping its history")
+    @delete(
+        "/{artist_id:str}",
+        status_code=200,
+        summary="Delete an artist, keeping its history",
+        opt=doc(
+            "artists_delete", 410, 412, response_example=VERSION_EXAMPLE, param_examples=ARTIST_IDS
+        ),
+    )
     async def delete_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId, if_match: IfMatch = None
     ) -> VersionRead:
+        """A deletion is a version too: the history stays and `revert` brings it back. With
+        `If-Match`, 412 unless the head is still the one you read."""
         return await ops.delete_artist(
             session, actor=actor, artist_id=artist_id, if_match=if_match_cids(if_match)
         )
 
-    @get("/{artist_id:str}/versions", summary="The history of an artist, newest first")
+    @get(
+        "/{artist_id:str}/versions",
+        summary="The history of an artist, newest first",
+        opt=doc(
+            "artists_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=ARTIST_IDS,
+        ),
+    )
     async def artist_versions(
         self,
         session: Session,
@@ -120,11 +208,23 @@ class ArtistController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> VersionPage:
+        """Every version (deletions too), newest first, a page at a time."""
         return await ops.artist_versions(
             session, actor=actor, artist_id=artist_id, cursor=cursor, limit=limit
         )
 
-    @get("/{artist_id:str}/versions/{version_cid:str}", summary="One version of an artist")
+    @get(
+        "/{artist_id:str}/versions/{version_cid:str}",
+        summary="One version of an artist",
+        opt=doc(
+            "artists_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
+    )
     async def get_artist_version(
         self,
         session: Session,
@@ -132,13 +232,24 @@ class ArtistController(Controller):
         artist_id: ArtistId,
         version_cid: VersionId,
     ) -> Response[ArtistRead]:
+        """The content as that version had it; 410 when that version is a deletion."""
         read = await ops.get_artist_version(
             session, actor=actor, artist_id=artist_id, version_cid=version_cid
         )
         return tagged(read)
 
     @post(
-        "/{artist_id:str}/revert", status_code=200, summary="Revert an artist to an earlier version"
+        "/{artist_id:str}/revert",
+        status_code=200,
+        summary="Revert an artist to an earlier version",
+        opt=doc(
+            "artists_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=ARTIST_READ,
+            param_examples=ARTIST_IDS,
+        ),
     )
     async def revert_artist(
         self,
@@ -148,6 +259,8 @@ class ArtistController(Controller):
         data: JSONBody[RevertRequest],
         if_match: IfMatch = None,
     ) -> Response[ArtistRead]:
+        """A new version with the content of version `to` (also after a deletion). With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.revert_artist(
             session, actor=actor, artist_id=artist_id, to=data.to, if_match=if_match_cids(if_match)
         )
@@ -157,28 +270,60 @@ class ArtistController(Controller):
         "/{artist_id:str}/purge",
         status_code=204,
         summary="Remove an artist and its history (admin)",
+        opt=doc("artists_purge", param_examples=ARTIST_IDS),
     )
     async def purge_artist(
         self, session: Session, actor: CurrentActor, artist_id: ArtistId
     ) -> None:
+        """Gone for good, every version; only an admin may."""
         await ops.purge_artist(session, actor=actor, artist_id=artist_id)
 
 
 ImageFileId = Annotated[str, PathParameter(description="The image file's id")]
+IMAGE_FILE_EXAMPLES: list[dict[str, Any]] = [
+    {
+        "file": "bafkr4ideg6z2yocgkez77nr3outtvdnvjdcvqrs5phnqh7jvtrwnlpm5qu",
+        "caption": "Morning over Nordnes, oil on board",
+        "alt": "A pale yellow sky above dark roofs and a grey sea",
+        "credits": "Photo: Studio Kallio",
+    }
+]
+IMAGE_FILE_READ = read_example(ImageFileRead, IMAGE_FILE_EXAMPLES)
+IMAGE_FILE_IDS = {"image_file_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ImageFileController(Controller):
     path = "/api/v1/image-files"
     tags = ["image files"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @post("/", status_code=201, summary="Create an image file")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an image file",
+        opt=doc(
+            "image_files_create",
+            etag=True,
+            request_examples=IMAGE_FILE_EXAMPLES,
+            response_example=IMAGE_FILE_READ,
+        ),
+    )
     async def create_image_file(
         self, session: Session, actor: CurrentActor, data: JSONBody[ImageFileCreate]
     ) -> Response[ImageFileRead]:
+        """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_image_file(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List image files")
+    @get(
+        "/",
+        summary="List image files",
+        opt=doc(
+            "image_files_list",
+            sort_enum="ImageFileSort",
+            guests=True,
+            response_example=page_example(IMAGE_FILE_READ),
+        ),
+    )
     async def list_image_files(
         self,
         session: Session,
@@ -195,6 +340,8 @@ class ImageFileController(Controller):
             QueryParameter(description="Only those whose caption contains this text (any case)"),
         ] = None,
     ) -> ImageFilePage:
+        """The image files the caller may read, a page at a time (`cursor` from
+        the last page's `next`), filtered by the parameters given; `mine` for the caller's own."""
         return await ops.list_image_files(
             session,
             actor=actor,
@@ -206,15 +353,40 @@ class ImageFileController(Controller):
             caption=caption,
         )
 
-    @get("/{image_file_id:str}", summary="Read an image file (its head, or its head at a time)")
+    @get(
+        "/{image_file_id:str}",
+        summary="Read an image file (its head, or its head at a time)",
+        opt=doc(
+            "image_files_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
+    )
     async def get_image_file(
         self, session: Session, actor: CurrentActor, image_file_id: ImageFileId, at: At = None
     ) -> Response[ImageFileRead]:
+        """Its head, or with `at` the head it had then; the `ETag` is the version's CID, for
+        `If-Match`. 410 when it has been deleted."""
         return tagged(
             await ops.get_image_file(session, actor=actor, image_file_id=image_file_id, at=at)
         )
 
-    @patch("/{image_file_id:str}", summary="Update an image file: a new version")
+    @patch(
+        "/{image_file_id:str}",
+        summary="Update an image file: a new version",
+        opt=doc(
+            "image_files_update",
+            410,
+            412,
+            etag=True,
+            request_examples=IMAGE_FILE_EXAMPLES[:1],
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
+    )
     async def update_image_file(
         self,
         session: Session,
@@ -223,6 +395,8 @@ class ImageFileController(Controller):
         data: JSONBody[ImageFileUpdate],
         if_match: IfMatch = None,
     ) -> Response[ImageFileRead]:
+        """Only the fields given change (null clears one); a change makes a new version. With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.update_image_file(
             session,
             actor=actor,
@@ -233,7 +407,16 @@ class ImageFileController(Controller):
         return tagged(read)
 
     @delete(
-        "/{image_file_id:str}", status_code=200, summary="Delete an image file, keeping its history"
+        "/{image_file_id:str}",
+        status_code=200,
+        summary="Delete an image file, keeping its history",
+        opt=doc(
+            "image_files_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def delete_image_file(
         self,
@@ -242,11 +425,22 @@ class ImageFileController(Controller):
         image_file_id: ImageFileId,
         if_match: IfMatch = None,
     ) -> VersionRead:
+        """A deletion is a version too: the history stays and `revert` brings it back. With
+        `If-Match`, 412 unless the head is still the one you read."""
         return await ops.delete_image_file(
             session, actor=actor, image_file_id=image_file_id, if_match=if_match_cids(if_match)
         )
 
-    @get("/{image_file_id:str}/versions", summary="The history of an image file, newest first")
+    @get(
+        "/{image_file_id:str}/versions",
+        summary="The history of an image file, newest first",
+        opt=doc(
+            "image_files_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=IMAGE_FILE_IDS,
+        ),
+    )
     async def image_file_versions(
         self,
         session: Session,
@@ -255,11 +449,23 @@ class ImageFileController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> VersionPage:
+        """Every version (deletions too), newest first, a page at a time."""
         return await ops.image_file_versions(
             session, actor=actor, image_file_id=image_file_id, cursor=cursor, limit=limit
         )
 
-    @get("/{image_file_id:str}/versions/{version_cid:str}", summary="One version of an image file")
+    @get(
+        "/{image_file_id:str}/versions/{version_cid:str}",
+        summary="One version of an image file",
+        opt=doc(
+            "image_files_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
+    )
     async def get_image_file_version(
         self,
         session: Session,
@@ -267,6 +473,7 @@ class ImageFileController(Controller):
         image_file_id: ImageFileId,
         version_cid: VersionId,
     ) -> Response[ImageFileRead]:
+        """The content as that version had it; 410 when that version is a deletion."""
         read = await ops.get_image_file_version(
             session, actor=actor, image_file_id=image_file_id, version_cid=version_cid
         )
@@ -276,6 +483,14 @@ class ImageFileController(Controller):
         "/{image_file_id:str}/revert",
         status_code=200,
         summary="Revert an image file to an earlier version",
+        opt=doc(
+            "image_files_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=IMAGE_FILE_READ,
+            param_examples=IMAGE_FILE_IDS,
+        ),
     )
     async def revert_image_file(
         self,
@@ -285,6 +500,8 @@ class ImageFileController(Controller):
         data: JSONBody[RevertRequest],
         if_match: IfMatch = None,
     ) -> Response[ImageFileRead]:
+        """A new version with the content of version `to` (also after a deletion). With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.revert_image_file(
             session,
             actor=actor,
@@ -298,28 +515,69 @@ class ImageFileController(Controller):
         "/{image_file_id:str}/purge",
         status_code=204,
         summary="Remove an image file and its history (admin)",
+        opt=doc("image_files_purge", param_examples=IMAGE_FILE_IDS),
     )
     async def purge_image_file(
         self, session: Session, actor: CurrentActor, image_file_id: ImageFileId
     ) -> None:
+        """Gone for good, every version; only an admin may."""
         await ops.purge_image_file(session, actor=actor, image_file_id=image_file_id)
 
 
 StillImageId = Annotated[str, PathParameter(description="The still image's id")]
+STILL_IMAGE_EXAMPLES: list[dict[str, Any]] = [
+    {
+        "title": {"full": "Morning over Nordnes", "short": "Nordnes"},
+        "description": "Painted over one winter from the same window.",
+        "creators": [
+            {
+                "artist": "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u",
+                "role": "painter",
+            }
+        ],
+        "image_files": ["bafyr4iakvw3tzk3eavv2rlgb63jb4vi2n3vqjkdlzlktxp4tq6sde5cupu"],
+        "year": 2019,
+        "medium": "oil on board",
+        "tags": ["harbour", "dawn", "bergen"],
+        "licence": "CC-BY-4.0",
+    }
+]
+STILL_IMAGE_READ = read_example(StillImageRead, STILL_IMAGE_EXAMPLES)
+STILL_IMAGE_IDS = {"still_image_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class StillImageController(Controller):
     path = "/api/v1/still-images"
     tags = ["still images"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @post("/", status_code=201, summary="Create a still image")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create a still image",
+        opt=doc(
+            "still_images_create",
+            etag=True,
+            request_examples=STILL_IMAGE_EXAMPLES,
+            response_example=STILL_IMAGE_READ,
+        ),
+    )
     async def create_still_image(
         self, session: Session, actor: CurrentActor, data: JSONBody[StillImageCreate]
     ) -> Response[StillImageRead]:
+        """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_still_image(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List still images")
+    @get(
+        "/",
+        summary="List still images",
+        opt=doc(
+            "still_images_list",
+            sort_enum="StillImageSort",
+            guests=True,
+            response_example=page_example(STILL_IMAGE_READ),
+        ),
+    )
     async def list_still_images(
         self,
         session: Session,
@@ -355,6 +613,8 @@ class StillImageController(Controller):
             QueryParameter(description="Only those whose licence contains this text (any case)"),
         ] = None,
     ) -> StillImagePage:
+        """The still images the caller may read, a page at a time (`cursor` from
+        the last page's `next`), filtered by the parameters given; `mine` for the caller's own."""
         return await ops.list_still_images(
             session,
             actor=actor,
@@ -371,15 +631,40 @@ class StillImageController(Controller):
             licence=licence,
         )
 
-    @get("/{still_image_id:str}", summary="Read a still image (its head, or its head at a time)")
+    @get(
+        "/{still_image_id:str}",
+        summary="Read a still image (its head, or its head at a time)",
+        opt=doc(
+            "still_images_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
+    )
     async def get_still_image(
         self, session: Session, actor: CurrentActor, still_image_id: StillImageId, at: At = None
     ) -> Response[StillImageRead]:
+        """Its head, or with `at` the head it had then; the `ETag` is the version's CID, for
+        `If-Match`. 410 when it has been deleted."""
         return tagged(
             await ops.get_still_image(session, actor=actor, still_image_id=still_image_id, at=at)
         )
 
-    @patch("/{still_image_id:str}", summary="Update a still image: a new version")
+    @patch(
+        "/{still_image_id:str}",
+        summary="Update a still image: a new version",
+        opt=doc(
+            "still_images_update",
+            410,
+            412,
+            etag=True,
+            request_examples=STILL_IMAGE_EXAMPLES[:1],
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
+    )
     async def update_still_image(
         self,
         session: Session,
@@ -388,6 +673,8 @@ class StillImageController(Controller):
         data: JSONBody[StillImageUpdate],
         if_match: IfMatch = None,
     ) -> Response[StillImageRead]:
+        """Only the fields given change (null clears one); a change makes a new version. With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.update_still_image(
             session,
             actor=actor,
@@ -401,6 +688,13 @@ class StillImageController(Controller):
         "/{still_image_id:str}",
         status_code=200,
         summary="Delete a still image, keeping its history",
+        opt=doc(
+            "still_images_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def delete_still_image(
         self,
@@ -409,11 +703,22 @@ class StillImageController(Controller):
         still_image_id: StillImageId,
         if_match: IfMatch = None,
     ) -> VersionRead:
+        """A deletion is a version too: the history stays and `revert` brings it back. With
+        `If-Match`, 412 unless the head is still the one you read."""
         return await ops.delete_still_image(
             session, actor=actor, still_image_id=still_image_id, if_match=if_match_cids(if_match)
         )
 
-    @get("/{still_image_id:str}/versions", summary="The history of a still image, newest first")
+    @get(
+        "/{still_image_id:str}/versions",
+        summary="The history of a still image, newest first",
+        opt=doc(
+            "still_images_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=STILL_IMAGE_IDS,
+        ),
+    )
     async def still_image_versions(
         self,
         session: Session,
@@ -422,11 +727,23 @@ class StillImageController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> VersionPage:
+        """Every version (deletions too), newest first, a page at a time."""
         return await ops.still_image_versions(
             session, actor=actor, still_image_id=still_image_id, cursor=cursor, limit=limit
         )
 
-    @get("/{still_image_id:str}/versions/{version_cid:str}", summary="One version of a still image")
+    @get(
+        "/{still_image_id:str}/versions/{version_cid:str}",
+        summary="One version of a still image",
+        opt=doc(
+            "still_images_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
+    )
     async def get_still_image_version(
         self,
         session: Session,
@@ -434,6 +751,7 @@ class StillImageController(Controller):
         still_image_id: StillImageId,
         version_cid: VersionId,
     ) -> Response[StillImageRead]:
+        """The content as that version had it; 410 when that version is a deletion."""
         read = await ops.get_still_image_version(
             session, actor=actor, still_image_id=still_image_id, version_cid=version_cid
         )
@@ -443,6 +761,14 @@ class StillImageController(Controller):
         "/{still_image_id:str}/revert",
         status_code=200,
         summary="Revert a still image to an earlier version",
+        opt=doc(
+            "still_images_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=STILL_IMAGE_READ,
+            param_examples=STILL_IMAGE_IDS,
+        ),
     )
     async def revert_still_image(
         self,
@@ -452,6 +778,8 @@ class StillImageController(Controller):
         data: JSONBody[RevertRequest],
         if_match: IfMatch = None,
     ) -> Response[StillImageRead]:
+        """A new version with the content of version `to` (also after a deletion). With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.revert_still_image(
             session,
             actor=actor,
@@ -465,28 +793,64 @@ class StillImageController(Controller):
         "/{still_image_id:str}/purge",
         status_code=204,
         summary="Remove a still image and its history (admin)",
+        opt=doc("still_images_purge", param_examples=STILL_IMAGE_IDS),
     )
     async def purge_still_image(
         self, session: Session, actor: CurrentActor, still_image_id: StillImageId
     ) -> None:
+        """Gone for good, every version; only an admin may."""
         await ops.purge_still_image(session, actor=actor, still_image_id=still_image_id)
 
 
 ImageReleaseId = Annotated[str, PathParameter(description="The image release's id")]
+IMAGE_RELEASE_EXAMPLES: list[dict[str, Any]] = [
+    {
+        "title": {"full": "Harbour Light: Paintings 2015-2020", "short": "Harbour Light"},
+        "artists": ["bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u"],
+        "still_images": ["bafyr4ia4cocbdslg2l5w5uqdykcuv5a7x6e34loyjgylyy5ayuv7u7js64"],
+        "cover_image": "bafyr4iakvw3tzk3eavv2rlgb63jb4vi2n3vqjkdlzlktxp4tq6sde5cupu",
+        "release_date": "2021-03-14",
+        "description": "Twelve paintings of Bergen's harbour.",
+        "licence": "CC-BY-4.0",
+        "catalogue_number": "MST-0001",
+    }
+]
+IMAGE_RELEASE_READ = read_example(ImageReleaseRead, IMAGE_RELEASE_EXAMPLES)
+IMAGE_RELEASE_IDS = {"image_release_id": EXAMPLE_RECORD, "version_cid": EXAMPLE_VERSION}
 
 
 class ImageReleaseController(Controller):
     path = "/api/v1/image-releases"
     tags = ["image releases"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @post("/", status_code=201, summary="Create an image release")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an image release",
+        opt=doc(
+            "image_releases_create",
+            etag=True,
+            request_examples=IMAGE_RELEASE_EXAMPLES,
+            response_example=IMAGE_RELEASE_READ,
+        ),
+    )
     async def create_image_release(
         self, session: Session, actor: CurrentActor, data: JSONBody[ImageReleaseCreate]
     ) -> Response[ImageReleaseRead]:
+        """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_image_release(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
-    @get("/", summary="List image releases")
+    @get(
+        "/",
+        summary="List image releases",
+        opt=doc(
+            "image_releases_list",
+            sort_enum="ImageReleaseSort",
+            guests=True,
+            response_example=page_example(IMAGE_RELEASE_READ),
+        ),
+    )
     async def list_image_releases(
         self,
         session: Session,
@@ -515,6 +879,8 @@ class ImageReleaseController(Controller):
             date | None, QueryParameter(description="Only those whose release_date is this date")
         ] = None,
     ) -> ImageReleasePage:
+        """The image releases the caller may read, a page at a time (`cursor` from
+        the last page's `next`), filtered by the parameters given; `mine` for the caller's own."""
         return await ops.list_image_releases(
             session,
             actor=actor,
@@ -530,18 +896,41 @@ class ImageReleaseController(Controller):
         )
 
     @get(
-        "/{image_release_id:str}", summary="Read an image release (its head, or its head at a time)"
+        "/{image_release_id:str}",
+        summary="Read an image release (its head, or its head at a time)",
+        opt=doc(
+            "image_releases_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def get_image_release(
         self, session: Session, actor: CurrentActor, image_release_id: ImageReleaseId, at: At = None
     ) -> Response[ImageReleaseRead]:
+        """Its head, or with `at` the head it had then; the `ETag` is the version's CID, for
+        `If-Match`. 410 when it has been deleted."""
         return tagged(
             await ops.get_image_release(
                 session, actor=actor, image_release_id=image_release_id, at=at
             )
         )
 
-    @patch("/{image_release_id:str}", summary="Update an image release: a new version")
+    @patch(
+        "/{image_release_id:str}",
+        summary="Update an image release: a new version",
+        opt=doc(
+            "image_releases_update",
+            410,
+            412,
+            etag=True,
+            request_examples=IMAGE_RELEASE_EXAMPLES[:1],
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
+    )
     async def update_image_release(
         self,
         session: Session,
@@ -550,6 +939,8 @@ class ImageReleaseController(Controller):
         data: JSONBody[ImageReleaseUpdate],
         if_match: IfMatch = None,
     ) -> Response[ImageReleaseRead]:
+        """Only the fields given change (null clears one); a change makes a new version. With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.update_image_release(
             session,
             actor=actor,
@@ -563,6 +954,13 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}",
         status_code=200,
         summary="Delete an image release, keeping its history",
+        opt=doc(
+            "image_releases_delete",
+            410,
+            412,
+            response_example=VERSION_EXAMPLE,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def delete_image_release(
         self,
@@ -571,6 +969,8 @@ class ImageReleaseController(Controller):
         image_release_id: ImageReleaseId,
         if_match: IfMatch = None,
     ) -> VersionRead:
+        """A deletion is a version too: the history stays and `revert` brings it back. With
+        `If-Match`, 412 unless the head is still the one you read."""
         return await ops.delete_image_release(
             session,
             actor=actor,
@@ -579,7 +979,14 @@ class ImageReleaseController(Controller):
         )
 
     @get(
-        "/{image_release_id:str}/versions", summary="The history of an image release, newest first"
+        "/{image_release_id:str}/versions",
+        summary="The history of an image release, newest first",
+        opt=doc(
+            "image_releases_versions",
+            guests=True,
+            response_example=VERSIONS_EXAMPLE,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def image_release_versions(
         self,
@@ -589,6 +996,7 @@ class ImageReleaseController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> VersionPage:
+        """Every version (deletions too), newest first, a page at a time."""
         return await ops.image_release_versions(
             session, actor=actor, image_release_id=image_release_id, cursor=cursor, limit=limit
         )
@@ -596,6 +1004,14 @@ class ImageReleaseController(Controller):
     @get(
         "/{image_release_id:str}/versions/{version_cid:str}",
         summary="One version of an image release",
+        opt=doc(
+            "image_releases_version_get",
+            410,
+            etag=True,
+            guests=True,
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def get_image_release_version(
         self,
@@ -604,6 +1020,7 @@ class ImageReleaseController(Controller):
         image_release_id: ImageReleaseId,
         version_cid: VersionId,
     ) -> Response[ImageReleaseRead]:
+        """The content as that version had it; 410 when that version is a deletion."""
         read = await ops.get_image_release_version(
             session, actor=actor, image_release_id=image_release_id, version_cid=version_cid
         )
@@ -613,6 +1030,14 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}/revert",
         status_code=200,
         summary="Revert an image release to an earlier version",
+        opt=doc(
+            "image_releases_revert",
+            412,
+            etag=True,
+            request_examples=[REVERT_EXAMPLE],
+            response_example=IMAGE_RELEASE_READ,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
     )
     async def revert_image_release(
         self,
@@ -622,6 +1047,8 @@ class ImageReleaseController(Controller):
         data: JSONBody[RevertRequest],
         if_match: IfMatch = None,
     ) -> Response[ImageReleaseRead]:
+        """A new version with the content of version `to` (also after a deletion). With
+        `If-Match`, 412 unless the head is still the one you read."""
         read = await ops.revert_image_release(
             session,
             actor=actor,
@@ -635,10 +1062,12 @@ class ImageReleaseController(Controller):
         "/{image_release_id:str}/purge",
         status_code=204,
         summary="Remove an image release and its history (admin)",
+        opt=doc("image_releases_purge", param_examples=IMAGE_RELEASE_IDS),
     )
     async def purge_image_release(
         self, session: Session, actor: CurrentActor, image_release_id: ImageReleaseId
     ) -> None:
+        """Gone for good, every version; only an admin may."""
         await ops.purge_image_release(session, actor=actor, image_release_id=image_release_id)
 
 

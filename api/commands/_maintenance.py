@@ -75,14 +75,13 @@ def gc(dry_run: bool) -> None:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--blobs", "with_blobs", is_flag=True, help="Copy the blobs too (incremental).")
 def backup(dest: Path, with_blobs: bool) -> None:
-    """Copy the database consistently (online) and write a manifest of every blob CID."""
+    """Copy the database consistently (online; pg_dump on PostgreSQL) and write a manifest
+    of every blob CID; `--blobs` copies the blobs too, verified, from disk or a bucket."""
     from mcore.db import Database
     from mcore.maintenance import backup as run_backup
     from mcore.storage import open_store
 
     settings = settings_or_exit()
-    if not settings.is_sqlite:
-        raise click.ClickException("backup copies the embedded SQLite database; use pg_dump")
 
     async def copy() -> Any:
         db = Database(settings)
@@ -91,7 +90,7 @@ def backup(dest: Path, with_blobs: bool) -> None:
         finally:
             await db.dispose()
 
-    report = run(copy)
+    report = run(copy, domain_errors=True)
     click.echo(
         f"database -> {report.database}; manifest of {report.blobs} blobs -> {report.manifest}"
         + (f"; copied {report.copied} blobs" if with_blobs else "")

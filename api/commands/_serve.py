@@ -14,9 +14,23 @@ from mcore.settings import Settings
 @click.option("--host", help="Address to bind (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default from settings: 8000).")
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the database first.")
-def serve(host: str | None, port: int | None, no_migrate: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="API processes on this port (uvicorn's process manager), each a whole server.",
+)
+def serve(host: str | None, port: int | None, no_migrate: bool, workers: int) -> None:
     """Run the API server (uvicorn, uvloop, httptools), with the job worker inside it
-    unless `MSTACK_JOBS__EMBEDDED_WORKER=false` (then run `mstack worker` beside it)."""
+    unless `MSTACK_JOBS__EMBEDDED_WORKER=false` (then run `mstack worker` beside it).
+
+    With `--workers N`, N processes share the port, the data directory and the database
+    (each with its own job worker unless turned off); set `MSTACK_REDIS_URL` so they wake
+    each other at once instead of polling.
+    """
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -26,8 +40,18 @@ def serve(host: str | None, port: int | None, no_migrate: bool) -> None:
     if not no_migrate:
         upgrade(settings)
     raise_open_files_limit()
+    where = f"{settings.data_dir} on http://{settings.host}:{settings.port}"
+    if workers > 1:
+        # each child loads the settings from this environment (api._multiprocess)
+        os.environ["MSTACK_HOST"], os.environ["MSTACK_PORT"] = settings.host, str(settings.port)
+        options = server_options(settings) | {"http": "api._multiprocess:Protocol"}
+        click.echo(f"mstack serving {where} with {workers} processes")
+        uvicorn.run(
+            "api._multiprocess:app", factory=True, workers=workers, loop="uvloop", **options
+        )
+        return
     app = create_app(settings)
-    click.echo(f"mstack serving {settings.data_dir} on http://{settings.host}:{settings.port}")
+    click.echo(f"mstack serving {where}")
     uvicorn.run(app, loop="uvloop", **server_options(settings))
 
 
@@ -58,11 +82,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
     head (``api.timeouts``); bodies are timed by the app itself.
     """
     from api.timeouts import guarded_protocol
+    from mcore.logs import uvicorn_log_config
 
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "log_config": uvicorn_log_config(settings.log_level, settings.log_format),
         "access_log": settings.access_log,
         "server_header": False,
         "proxy_headers": True,

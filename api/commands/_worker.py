@@ -12,7 +12,16 @@ from api.commands._common import run, settings_or_exit
 
 @click.command()
 @click.option("--drain", is_flag=True, help="Exit once no job is due or running (batch use).")
-def worker(drain: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT (`--metrics-host` to change).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port."
+)
+def worker(drain: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the job worker as a process of its own, against the configured database.
 
     Run `mstack serve` with `MSTACK_JOBS__EMBEDDED_WORKER=false` beside it, and set
@@ -23,6 +32,13 @@ def worker(drain: bool) -> None:
     from mcore.jobs.worker import Worker
 
     settings = settings_or_exit()
+    from mcore.logs import configure
+
+    configure(settings.log_level, settings.log_format)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def work() -> int:
         jobs = Worker(settings)

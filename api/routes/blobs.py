@@ -8,14 +8,15 @@ database at all and are answered there too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, route
-from litestar.params import FromPath
+from litestar.params import PathParameter
 from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, CurrentActor, Session, Store
+from api.openapi import Bytes, doc
 from api.state import AppState
 from mcore.auth import LinkRefused, is_signed
 from mcore.auth.ops.links import check_link_maker
@@ -66,11 +67,14 @@ async def signed_response(
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
     description="For a caller who may read a file that references the blob (or, for a"
-    " preview or `/image` result, its source), or with a signed link (`POST /api/v1/links`).",
+    " preview or `/image` result, its source), or with a signed link (`POST /api/v1/links`)."
+    " A malformed CID is 422. Answers `Range`, `If-Range`, `If-None-Match` and `HEAD`; the"
+    " ETag is the quoted CID.",
     tags=["files"],
+    opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
 )
 async def get_blob(
-    cid: FromPath[str],
+    cid: Annotated[str, PathParameter(description="The blob's CID (bafk...)")],
     request: Request[Any, Any, Any],
     session: Session,
     actor: CurrentActor,

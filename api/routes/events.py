@@ -24,6 +24,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from api import callers
 from api.state import AppState, app_state
+from mcore import metrics
 from mcore.access import Actor
 from mcore.db import Database
 from mcore.events import events_after, first_event_id, last_event_id, may_hear, message
@@ -124,6 +125,7 @@ async def _drain_client(socket: WebSocket[Any, Any, Any]) -> None:
 async def events_socket(socket: WebSocket[Any, Any, Any], state: State) -> None:
     """Live events of the signed-in user (see the module's description)."""
     await socket.accept()
+    metrics.event_sockets.inc()
     app = app_state(state)
     hub, db = app.hub, app.db
     sub: Subscription | None = None
@@ -150,5 +152,6 @@ async def events_socket(socket: WebSocket[Any, Any, Any], state: State) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        metrics.event_sockets.dec()
         if sub is not None:
             hub.unsubscribe(sub)

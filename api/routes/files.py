@@ -10,6 +10,7 @@ from litestar.types import ASGIApp
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, AppSettings, CurrentActor, Session, Store
+from api.openapi import Bytes, doc
 from api.routes.blobs import signed_response
 from api.upload import stage_request
 from mcore.access import Actor, Visibility, require_create
@@ -36,11 +37,14 @@ class FilesController(Controller):
         "/",
         status_code=201,
         request_max_body_size=None,
+        opt=doc("files_upload", 415, 429, 507, upload=True),
         summary="Upload files",
         description=(
             "Either `multipart/form-data` with one or more parts named `file`, or the raw"
             " bytes as the body with `?filename=`. `?cid=` gives the CID the client expects:"
-            " a mismatch is refused with 422 and nothing is kept."
+            " a mismatch is refused with 422 and nothing is kept. A body larger than"
+            " `max_upload_size` is refused with 413, a type outside `allowed_content_types`"
+            " with 415."
         ),
     )
     async def upload(
@@ -50,7 +54,9 @@ class FilesController(Controller):
         store: Store,
         settings: AppSettings,
         actor: CurrentActor,
-        filename: FromQuery[str | None] = None,
+        filename: Annotated[
+            str | None, QueryParameter(description="The file's name, for a raw body")
+        ] = None,
         cid: ExpectedCid = None,
     ) -> list[FileRead]:
         require_create(actor, "files:write")
@@ -60,7 +66,7 @@ class FilesController(Controller):
         )
         return [_read(f, actor) for f in files]
 
-    @get("/", summary="List files")
+    @get("/", summary="List files", opt=doc("files_list", guests=True))
     async def list_files(
         self,
         session: Session,
@@ -73,28 +79,49 @@ class FilesController(Controller):
             str | None, QueryParameter(description="Only files with these bytes")
         ] = None,
     ) -> FilePage:
+        """The files the caller may read, newest first, a page at a time (`cursor` from the
+        last page's `next`); `mine` for the caller's own, `trashed` for those in the trash."""
         return await ops.list_files(
             session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine, cid=cid
         )
 
-    @get("/{file_id:str}", summary="Read a file record")
+    @get("/{file_id:str}", summary="Read a file record", opt=doc("files_get", guests=True))
     async def get_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
+        """A file's record: its CID, name, size, type, visibility and processing status."""
         return _read(await ops.get_file(session, actor=actor, file_id=file_id), actor)
 
-    @patch("/{file_id:str}", summary="Rename a file or change its visibility")
+    @patch(
+        "/{file_id:str}",
+        summary="Rename a file or change its visibility",
+        opt=doc("files_update"),
+    )
     async def update_file(
         self, session: Session, actor: CurrentActor, file_id: FileId, data: JSONBody[FileUpdate]
     ) -> FileRead:
+        """Only the fields given change. The owner or an admin may rename it or change its
+        visibility; a moderator may hide or show a public file."""
         return _read(await ops.update_file(session, actor=actor, file_id=file_id, data=data), actor)
 
-    @delete("/{file_id:str}", status_code=200, summary="Move a file to the trash")
+    @delete(
+        "/{file_id:str}",
+        status_code=200,
+        summary="Move a file to the trash",
+        opt=doc("files_trash"),
+    )
     async def trash_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
+        """It can be restored until the trash's retention ends; its bytes stay until then."""
         return _read(await ops.trash_file(session, actor=actor, file_id=file_id), actor)
 
-    @post("/{file_id:str}/restore", status_code=200, summary="Restore a file from the trash")
+    @post(
+        "/{file_id:str}/restore",
+        status_code=200,
+        summary="Restore a file from the trash",
+        opt=doc("files_restore", 410),
+    )
     async def restore_file(
         self, session: Session, actor: CurrentActor, settings: AppSettings, file_id: FileId
     ) -> FileRead:
+        """Back out of the trash; 410 once it was deleted too long ago."""
         return _read(
             await ops.restore_file(session, actor=actor, file_id=file_id, settings=settings),
             actor,
@@ -104,6 +131,7 @@ class FilesController(Controller):
         "/{file_id:str}/content",
         http_method=["GET", "HEAD"],
         summary="The file's bytes",
+        opt=doc("files_content", 403, 409, bytes=Bytes(), guests=True),
         description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID."
         " Works without a session through a signed link (`POST /api/v1/links`). Others than"
         " the owner of an image get its copy without personal metadata (`stripped_cid`)"

@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, AppSettings, CurrentActor, Session, Store
+from api.openapi import BINARY, Bytes, doc
 from mcore.access import Visibility
 from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
-from mcore.files.names import content_disposition
+from mcore.files.names import content_disposition, derived_filename
 from mcore.files.zips import plan_zip, stream_zip
 from mcore.media import imagecache
 
@@ -39,16 +40,23 @@ class MediaController(Controller):
     path = "/api/v1/files"
     tags = ["files"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @get("/{file_id:str}/previews", summary="A file's previews and other derived files")
+    @get(
+        "/{file_id:str}/previews",
+        summary="A file's previews and other derived files",
+        opt=doc("files_previews", guests=True),
+    )
     async def list_previews(
         self, session: Session, actor: CurrentActor, file_id: FileId
     ) -> list[DerivativeRead]:
+        """What processing made from the file so far (previews, renditions), with their CIDs,
+        types and sizes; empty until processing has run."""
         return await ops.list_previews(session, actor=actor, file_id=file_id)
 
     @route(
         "/{file_id:str}/previews/{name:str}",
         http_method=["GET", "HEAD"],
         summary="The bytes of one preview",
+        opt=doc("files_preview", bytes=Bytes(media_types=("image/webp", "*/*")), guests=True),
     )
     async def preview(
         self,
@@ -59,12 +67,14 @@ class MediaController(Controller):
         file_id: FileId,
         name: PreviewName,
     ) -> ASGIApp:
+        """One derived file by name (as the preview list gives it); answers `Range`,
+        `If-None-Match` and `HEAD` as the file's own bytes do."""
         file, row = await ops.get_preview(session, actor=actor, file_id=file_id, name=name)
         meta = BlobMeta(
             cid=row.cid,
             size=row.size,
             content_type=row.content_type,
-            filename=f"{file.filename}.{row.name}",
+            filename=derived_filename(file.filename, row.name, row.content_type),
             public=file.visibility == Visibility.public and not file.hidden,
         )
         return BlobResponse(meta, store, app_state.blob_cache)
@@ -73,7 +83,14 @@ class MediaController(Controller):
         "/{file_id:str}/image",
         summary="The image resized and converted",
         description="`w`, `h` (pixels, up to the configured limit), `fit` (contain, cover,"
-        " fill), `format` (webp, jpeg, png, avif), `q` (1-100). Results are cached.",
+        " fill), `format` (webp, jpeg, png, avif), `q` (1-100). Results are cached"
+        " (`X-Cache: hit` or `miss`). A file that is no image is 422.",
+        opt=doc(
+            "files_image",
+            507,
+            guests=True,
+            bytes=Bytes(media_types=("image/webp", "image/jpeg", "image/png", "image/avif")),
+        ),
     )
     async def image(
         self,
@@ -108,6 +125,14 @@ class MediaController(Controller):
         status_code=200,
         summary="A zip of files, streamed as it is built",
         response_description="application/zip",
+        opt=doc(
+            "files_zip",
+            403,
+            404,
+            409,
+            guests=True,
+            success_media_types={"application/zip": {"schema": BINARY}},
+        ),
     )
     async def zip(
         self,
@@ -117,6 +142,9 @@ class MediaController(Controller):
         settings: AppSettings,
         data: JSONBody[ZipRequest],
     ) -> Response[Any]:
+        """The files the caller may read, named as they are (made unique), streamed as the
+        zip is built; 404 if any of them is not there for the caller. Others than its owner
+        get an image's copy without its metadata (`stripped_cid`), 409 while it is made."""
         members = await plan_zip(
             session,
             actor=actor,
@@ -139,10 +167,13 @@ class MediaController(Controller):
     "/api/v1/images/cache",
     summary="The on-the-fly image cache's size and counters (admin)",
     tags=["files"],
+    opt=doc("images_cache"),
 )
 async def image_cache_report(
     actor: CurrentActor, settings: AppSettings, app_state: App
 ) -> dict[str, Any]:
+    """How many transformed images are cached and how much room they take, with the
+    hit and miss counters of this process."""
     return await imagecache.cache_report(
         app_state.db, settings, app_state.image_cache_stats, actor=actor
     )

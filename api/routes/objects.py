@@ -8,6 +8,7 @@ from litestar import Request, Response, get
 from litestar.params import PathParameter
 
 from api.deps import CurrentActor, Session
+from api.openapi import BINARY, doc
 from mcore.records.encoding import decode, to_json
 from mcore.records.versions import read_block
 
@@ -26,6 +27,22 @@ BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr
         f" which re-hash to the CID, with `Accept: {DAG_CBOR}`."
     ),
     tags=["objects"],
+    opt=doc(
+        "objects_get",
+        422,
+        guests=True,
+        etag=True,
+        success_media_types={
+            JSON: {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "The block as DAG-JSON",
+                }
+            },
+            DAG_CBOR: {"schema": {**BINARY, "description": "The block's exact DAG-CBOR bytes"}},
+        },
+    ),
 )
 async def get_object(
     request: Request[Any, Any, Any], session: Session, actor: CurrentActor, cid: BlockCid

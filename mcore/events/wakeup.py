@@ -96,6 +96,8 @@ class Bus:
         self._listener = asyncio.create_task(self._listen(pubsub), name="mstack-redis-listener")
 
     async def _listen(self, pubsub: Any) -> None:
+        from redis.exceptions import RedisError  # its ConnectionError is not the builtin's
+
         by_channel = {self.channel(t).encode(): t for t in TOPICS}
         try:
             while True:
@@ -104,7 +106,7 @@ class Bus:
                         topic = by_channel.get(message.get("channel"))
                         if topic is not None:
                             self.signals[topic].fire()
-                except (ConnectionError, OSError, TimeoutError) as exc:
+                except (RedisError, ConnectionError, OSError, TimeoutError) as exc:
                     # Readers fall back to polling until Redis answers again.
                     log.warning("redis wake-up channel lost (%s); retrying", exc)
                     await asyncio.sleep(1)

@@ -67,3 +67,32 @@ def content_disposition(disposition: str, filename: str) -> str:
     """An RFC 6266 header value: an ASCII fallback plus the UTF-8 ``filename*``."""
     encoded = quote(filename, safe="")
     return f"{disposition}; filename=\"{ascii_fallback(filename)}\"; filename*=UTF-8''{encoded}"
+
+
+# The file name extension of each derived file's content type (parameters ignored).
+DERIVED_EXTENSIONS = {
+    "image/webp": "webp",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/avif": "avif",
+    "video/mp4": "mp4",
+    "text/plain": "txt",
+    "application/json": "json",
+}
+
+
+def derived_extension(content_type: str) -> str:
+    """The extension a derived file of ``content_type`` is saved with (``bin`` if unknown)."""
+    return DERIVED_EXTENSIONS.get(content_type.split(";", 1)[0].strip().lower(), "bin")
+
+
+def derived_filename(source: str, name: str, content_type: str) -> str:
+    """The download name of a derived file: the source's name without its extension, the
+    derivative's name, and the extension of what it is (``photo.preview-1024.webp``)."""
+    stem, dot, _ = source.rpartition(".")
+    if not dot or not stem:
+        stem = source
+    suffix = f".{name}.{derived_extension(content_type)}"
+    budget = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore").rstrip(" .")
+    return f"{stem or FALLBACK}{suffix}"

@@ -83,6 +83,7 @@ class Stager:
     ) -> None:
         if expected_cid is not None:
             parse_cid(expected_cid, codec=RAW)
+        self.store = store
         self.settings = settings
         self.filename = sanitize_filename(filename)
         self.declared_type = declared_type
@@ -112,7 +113,7 @@ class Stager:
             try:
                 check_expected(staged, self.expected_cid)
             except Invalid:
-                staged.temp_path.unlink()
+                await self.store.discard(staged)
                 raise
         except BaseException:
             await self.writer.abort()

@@ -14,6 +14,7 @@ from mcore.access import Actor
 from mcore.errors import Invalid
 from mcore.files import ops
 from mcore.files.derivatives import previews_of
+from mcore.files.names import derived_extension
 from mcore.storage import BlobStore
 
 MAX_FILES = 1000
@@ -72,7 +73,7 @@ async def plan_zip(
         )
         if previews:
             for row in await previews_of(session, file.cid):
-                ext = {"image/webp": "webp", "video/mp4": "mp4"}.get(row.content_type, "txt")
+                ext = derived_extension(row.content_type)
                 preview_name = _unique(f"previews/{name}.{row.name}.{ext}", taken)
                 members.append(
                     Member(name=preview_name, cid=row.cid, size=row.size, modified=row.created_at)

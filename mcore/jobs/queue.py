@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mcore import logs
 from mcore.clock import utcnow
 from mcore.events.wakeup import JOBS, mark
 from mcore.ids import new_id
@@ -25,6 +26,12 @@ from mcore.jobs.models import Job, JobKind, JobState, Lane
 
 class LeaseLost(Exception):
     """Another worker took the job over (this one was presumed dead); drop it quietly."""
+
+
+def _with_request_id(params: dict[str, Any] | None) -> dict[str, Any]:
+    """The job's parameters, with the id of the request that queued it (for its logs)."""
+    rid = logs.request_id.get()
+    return {**(params or {}), "request_id": rid} if rid else dict(params or {})
 
 
 async def enqueue(
@@ -49,7 +56,7 @@ async def enqueue(
         priority=priority,
         state=JobState.queued.value,
         max_attempts=max_attempts,
-        params=params or {},
+        params=_with_request_id(params),
         run_after=now,
         created_at=now,
         updated_at=now,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mcore import logs, metrics
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
@@ -81,6 +82,7 @@ class Worker:
         limit = self.settings.jobs.video_time_limit.total_seconds() * 2
         await asyncio.to_thread(remove_stale_work_dirs, self.settings, limit)
         self._loop_task = asyncio.create_task(self._loop(), name="mstack-worker")
+        metrics.worker_slots.set(self.settings.jobs.concurrency)
 
     async def stop(self) -> None:
         """Stop claiming; hand running jobs back to the queue so they resume at once on the
@@ -204,11 +206,13 @@ class Worker:
             )
         item = _Running(job=job, task=asyncio.create_task(self._run(job), name=f"job-{job.id}"))
         self.running[job.id] = item
+        metrics.worker_busy.set(len(self.running))
         item.task.add_done_callback(lambda _: self._done(job.id))
         return True
 
     def _done(self, job_id: str) -> None:
         self.running.pop(job_id, None)
+        metrics.worker_busy.set(len(self.running))
         self._kick.set()
 
     async def _maybe_prune(self) -> None:
@@ -225,6 +229,9 @@ class Worker:
     # -- one job ------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
+        # this task's own context: its log lines carry the job and its request's id
+        logs.job_id.set(job.id)
+        logs.request_id.set(str(job.params.get("request_id") or "") or None)
         heartbeat = asyncio.create_task(self._heartbeat(job))
 
         async def progress(value: int) -> None:
@@ -241,8 +248,10 @@ class Worker:
         try:
             if job.kind != JobKind.process_file:
                 raise ProcessingError(f"unknown job kind {job.kind!r}")
+            started = time.monotonic()
             await process_file(context, job)
             self.completed += 1
+            log.info("job %s (%s) done in %.2fs", job.id, job.kind, time.monotonic() - started)
         except LeaseLost:
             log.warning("job %s was taken over by another worker", job.id)
         except asyncio.CancelledError:

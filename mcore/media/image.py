@@ -13,11 +13,12 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import pyvips
 
 from mcore.media import thumbhash
-from mcore.media.errors import OverLimit, ProcessingError
+from mcore.media.errors import OverLimit, ProcessingError, pixels
 
 # libvips loaders we accept (by the "vips-loader" header field); others are refused.
 LOADERS = {
@@ -58,7 +59,7 @@ def _open_header(src: str) -> pyvips.Image:
 def _vips_message(exc: pyvips.Error) -> str:
     text = f"{exc.message} {exc.detail}".strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return "; ".join(lines[:3])[:300]
+    return "; ".join(dict.fromkeys(lines[:3]))[:300]  # libtiff repeats itself
 
 
 def _check_limits(image: pyvips.Image, *, max_pixels: int, max_frames: int) -> tuple[int, int]:
@@ -67,8 +68,8 @@ def _check_limits(image: pyvips.Image, *, max_pixels: int, max_frames: int) -> t
     width = image.width
     if width * height > max_pixels:
         raise OverLimit(
-            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} MP); this server"
-            f" processes at most {max_pixels / 1e6:.0f} MP. The original is kept."
+            f"the image is {width}x{height} pixels ({pixels(width * height)}); this server"
+            f" processes at most {pixels(max_pixels)}. The original is kept."
         )
     if pages > max_frames:
         raise OverLimit(
@@ -202,6 +203,191 @@ def _placeholder(image: pyvips.Image) -> str:
     return thumbhash.encode_base64(small.width, small.height, bytes(small[0:4].write_to_memory()))
 
 
+# -- the Pillow fallback ------------------------------------------------------------------
+#
+# Some TIFFs libvips cannot decode (ZSTD or LZMA compression its libtiff was built without,
+# sample layouts it refuses) Pillow reads. Pillow decodes a whole image at once, never
+# shrinking on load, so it is used for TIFF alone (never PNG, GIF, JPEG or WebP, where a
+# bomb would be decoded whole) and only after the size is checked from the header against
+# the pixel and frame limits and against the child's memory limit. It runs in the same
+# sandbox child; libvips then shrinks what Pillow decoded and writes the previews.
+
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+PILLOW_MEMORY_SHARE = 3  # the decoded image and its two working copies fit in a third
+PILLOW_NO_LIMIT_BUDGET = 1024**3  # the budget when no address-space limit is set
+
+
+# Pillow's modes by the names libvips gives the same colour spaces on other images.
+PILLOW_SPACES = {
+    "1": "b-w",
+    "L": "b-w",
+    "LA": "b-w",
+    "I;16": "grey16",
+    "I;16B": "grey16",
+    "RGB": "srgb",
+    "RGBA": "srgb",
+    "CMYK": "cmyk",
+    "LAB": "lab",
+}
+
+
+def _is_tiff(src: str) -> bool:
+    with open(src, "rb") as f:
+        return f.read(4) in TIFF_MAGIC
+
+
+def _memory_budget() -> int:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    limit = PILLOW_NO_LIMIT_BUDGET if soft == resource.RLIM_INFINITY else soft
+    return limit // PILLOW_MEMORY_SHARE
+
+
+def _pillow_bytes_per_pixel(mode: str) -> int:
+    from PIL import Image as PILImage
+
+    if PILImage.getmodebands(mode) > 1:
+        return 4  # Pillow keeps every multi-band pixel in four bytes
+    if mode in ("I", "F"):
+        return 4
+    return 2 if "16" in mode else 1
+
+
+def _pillow_to_8bit(picture: Any, bits: int) -> Any:
+    """RGB(A) or L at 8 bits a sample, as the previews are made from (``bits``: the
+    samples' depth in the file, 12 for most scanners' I;16)."""
+    mode = picture.mode
+    if mode.startswith("I;16"):
+        scale = 255 / (2 ** min(max(bits, 1), 16) - 1)
+        return picture.convert("I").point(lambda v: v * scale).convert("L")
+    if mode in ("I", "F"):
+        low, high = picture.getextrema()
+        scale = 255 / (high - low) if high > low else 0
+        return picture.convert("F").point(lambda v: v * scale - low * scale).convert("L")
+    if mode in ("1", "L"):
+        return picture.convert("L")
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in picture.info:
+        return picture.convert("RGBA")
+    return picture.convert("RGB")
+
+
+class PillowTooBig(ProcessingError):
+    """The TIFF would need more memory decoded whole than the sandbox allows."""
+
+
+def _pillow_over(size: str, max_pixels: int) -> OverLimit:
+    return OverLimit(
+        f"the image is {size}; this server processes at most {pixels(max_pixels)}."
+        " The original is kept."
+    )
+
+
+def _pillow_open(src: str, *, max_pixels: int, max_frames: int) -> Any:
+    """The TIFF opened by Pillow (its header only), its size checked against the limits
+    and the memory it would take decoded; None if Pillow cannot read it either."""
+    from PIL import Image as PILImage
+
+    before = PILImage.MAX_IMAGE_PIXELS
+    PILImage.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, made on the header
+    try:
+        with catch_warnings():  # over the limit but not twice: checked below
+            simplefilter("ignore", PILImage.DecompressionBombWarning)
+            picture = PILImage.open(src, formats=["TIFF"])
+    except PILImage.DecompressionBombError:
+        raise _pillow_over(f"more than {pixels(2 * max_pixels)}", max_pixels) from None
+    except Exception:
+        return None
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = before  # it is only checked by open()
+    width, height = picture.size
+    if width * height > max_pixels:
+        raise _pillow_over(f"{width}x{height} pixels ({pixels(width * height)})", max_pixels)
+    frames = int(getattr(picture, "n_frames", 1))
+    if frames > max_frames:
+        raise OverLimit(
+            f"the image has {frames} frames; this server processes at most {max_frames}."
+            " The original is kept."
+        )
+    if width * height * _pillow_bytes_per_pixel(picture.mode) > _memory_budget():
+        raise PillowTooBig(
+            f"libvips cannot decode this TIFF, and decoding its {width}x{height} pixels whole"
+            " with Pillow needs more memory than the sandbox allows. The original is kept."
+        )
+    return picture
+
+
+def _pillow_image(picture: Any, box: tuple[int, int]) -> pyvips.Image:
+    """Decode the first page with Pillow, turn it upright, shrink it to fit ``box`` (never
+    enlarged), and hand it to libvips (8-bit sRGB or grey)."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    picture.seek(0)
+    picture.load()
+    depth = picture.tag_v2.get(258) or (16,)
+    upright = ImageOps.exif_transpose(picture)  # a copy, without the TIFF tags
+    small = _pillow_to_8bit(upright, int(depth[0]))
+    small.thumbnail(box, PILImage.Resampling.LANCZOS)
+    bands = len(small.getbands())
+    image = pyvips.Image.new_from_memory(small.tobytes(), small.width, small.height, bands, "uchar")
+    return image.copy(interpretation="srgb" if bands >= 3 else "b-w").copy_memory()
+
+
+def _pillow_decoded(picture: Any, box: tuple[int, int]) -> pyvips.Image | None:
+    """What Pillow decodes of the first page; None if it cannot (damaged: libvips then
+    shows what it could read)."""
+    if picture is None:
+        return None
+    try:
+        return _pillow_image(picture, box)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None
+
+
+def _pillow_if_it_fits(src: str, limits: dict[str, int]) -> Any:
+    """For a TIFF whose header libvips read: Pillow's view of it, or None when Pillow
+    cannot read it or it is too large to decode whole (libvips then shows what it can)."""
+    try:
+        return _pillow_open(src, **limits)
+    except PillowTooBig:
+        return None
+
+
+def _pillow_info(picture: Any) -> dict[str, Any]:
+    orientation = picture.getexif().get(0x0112) or 1
+    if orientation not in range(1, 9):
+        orientation = 1
+    turned = orientation in (5, 6, 7, 8)
+    return {
+        "width": picture.width,
+        "height": picture.height,
+        "display_width": picture.height if turned else picture.width,
+        "display_height": picture.width if turned else picture.height,
+        "format": "tiff",
+        "color_space": PILLOW_SPACES.get(picture.mode, picture.mode.lower()),
+        "bands": len(picture.getbands()),
+        "has_alpha": "A" in picture.getbands() or "transparency" in picture.info,
+        "frames": int(getattr(picture, "n_frames", 1)),
+        "orientation": orientation,
+    }
+
+
+def _pillow_exif(picture: Any) -> bytes | None:
+    try:
+        data: bytes = picture.getexif().tobytes()
+    except Exception:
+        return None
+    return data or None
+
+
+def _fallback_warning(message: str) -> str:
+    return (
+        f"libvips could not decode this image ({message}); its previews were made with"
+        " Pillow from the first page"
+    )
+
+
 def _thumbnail(src: str, size: int, *, fail_on: str, **kwargs: Any) -> pyvips.Image:
     image = pyvips.Image.thumbnail(src, size, height=size, size="down", fail_on=fail_on, **kwargs)
     return _to_srgb(image).copy_memory()
@@ -216,26 +402,47 @@ def make_previews(
     max_frames: int,
 ) -> dict[str, Any]:
     """Previews (WebP, long edge at each of ``sizes``), a ThumbHash and what the image is."""
-    header = _open_header(src)
-    width, height = _check_limits(header, max_pixels=max_pixels, max_frames=max_frames)
+    largest = max(sizes)
+    limits = {"max_pixels": max_pixels, "max_frames": max_frames}
+    try:
+        header = _open_header(src)
+    except ProcessingError as refused:
+        picture = _pillow_open(src, **limits) if _is_tiff(src) else None
+        base = _pillow_decoded(picture, (largest, largest))
+        if base is None:
+            raise
+        capture, gps = _capture(_pillow_exif(picture))
+        found = _pillow_info(picture)
+        warning = _fallback_warning(
+            refused.message.removeprefix("not an image this server can read: ")
+        )
+        return _finish_previews(base, found, capture, gps, [warning], out_dir, sizes, quality)
+    width, height = _check_limits(header, **limits)
     loader = header.get("vips-loader")
     warnings: list[str] = []
-    largest = max(sizes)
+    # A TIFF whose strips libtiff cannot decode (a compression it was built without) comes
+    # out black unless libtiff's errors fail the load; they then send it to Pillow.
+    tiff = LOADERS[loader] == "tiff"
     try:
-        base = _thumbnail(src, largest, fail_on="truncated")
+        base = _thumbnail(src, largest, fail_on="error" if tiff else "truncated")
     except pyvips.Error as exc:
         message = _vips_message(exc)
         if "out of memory" in message:
             raise ProcessingError(
                 f"decoding this image needs more memory than the sandbox allows ({message})"
             ) from None
-        try:
-            base = _thumbnail(src, largest, fail_on="none")
-        except pyvips.Error:
-            raise ProcessingError(f"the image could not be decoded: {message}") from None
-        warnings.append(
-            f"the image is damaged or cut short ({message}); previews show what could be read"
-        )
+        picture = _pillow_if_it_fits(src, limits) if tiff else None
+        base = _pillow_decoded(picture, (largest, largest))
+        if base is not None:
+            warnings.append(_fallback_warning(message))
+        else:
+            try:
+                base = _thumbnail(src, largest, fail_on="none")
+            except pyvips.Error:
+                raise ProcessingError(f"the image could not be decoded: {message}") from None
+            warnings.append(
+                f"the image is damaged or cut short ({message}); previews show what could be read"
+            )
     orientation = _get(header, "orientation") or 1
     info: dict[str, Any] = {
         "width": width,
@@ -250,6 +457,20 @@ def make_previews(
         "orientation": orientation,
     }
     capture, gps = _capture(_get(header, "exif-data"))
+    return _finish_previews(base, info, capture, gps, warnings, out_dir, sizes, quality)
+
+
+def _finish_previews(
+    base: pyvips.Image,
+    info: dict[str, Any],
+    capture: dict[str, Any],
+    gps: dict[str, Any] | None,
+    warnings: list[str],
+    out_dir: str,
+    sizes: list[int],
+    quality: int,
+) -> dict[str, Any]:
+    largest = max(sizes)
     outputs = []
     out = Path(out_dir)
     for size in sorted(sizes, reverse=True):
@@ -287,8 +508,6 @@ def transform(
     max_frames: int,
 ) -> dict[str, Any]:
     """One resized, converted copy (``/image?w=&h=&fit=&format=&q=``), metadata stripped."""
-    header = _open_header(src)
-    _check_limits(header, max_pixels=max_pixels, max_frames=max_frames)
     if fit not in FITS:
         raise ProcessingError(f"unknown fit {fit!r}")
     box_w = width or 10_000_000
@@ -298,12 +517,51 @@ def transform(
         options["crop"] = "centre"
     elif fit == "fill" and width and height:
         options["size"] = "force"
+    limits = {"max_pixels": max_pixels, "max_frames": max_frames}
     try:
-        image = pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
-        image = _to_srgb(image)
+        image = _to_srgb(_transformed(src, box_w, options, limits))
         if fmt == "jpeg" and image.hasalpha():
             image = image.flatten(background=[255, 255, 255])
         _save(image, Path(out), fmt, quality)
     except pyvips.Error as exc:
         raise ProcessingError(f"the image could not be decoded: {_vips_message(exc)}") from None
     return {"width": image.width, "height": image.height, "content_type": CONTENT_TYPES[fmt]}
+
+
+def _pillow_box(size: tuple[int, int], box_w: int, box_h: int) -> tuple[int, int]:
+    """How far Pillow may shrink before libvips fits, covers or fills the box: to the
+    size at which the image still covers the box (so every fit has the pixels it needs)."""
+    width, height = size
+    scale = min(1.0, max(box_w / width, box_h / height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def _transformed(
+    src: str, box_w: int, options: dict[str, Any], limits: dict[str, int]
+) -> pyvips.Image:
+    """The source shrunk for ``transform``: by libvips, or through Pillow for a TIFF
+    libvips cannot decode (as for previews)."""
+    box_h = int(options["height"])
+    try:
+        header = _open_header(src)
+    except ProcessingError:
+        picture = _pillow_open(src, **limits) if _is_tiff(src) else None
+        decoded = (
+            _pillow_decoded(picture, _pillow_box(picture.size, box_w, box_h)) if picture else None
+        )
+        if decoded is None:
+            raise
+        return decoded.thumbnail_image(box_w, **options)
+    _check_limits(header, **limits)
+    if LOADERS[header.get("vips-loader")] != "tiff":
+        return pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
+    try:  # decoded here, so libtiff's errors show now rather than as a black image
+        return pyvips.Image.thumbnail(src, box_w, fail_on="error", **options).copy_memory()
+    except pyvips.Error:
+        picture = _pillow_if_it_fits(src, limits)
+        decoded = (
+            _pillow_decoded(picture, _pillow_box(picture.size, box_w, box_h)) if picture else None
+        )
+        if decoded is None:
+            return pyvips.Image.thumbnail(src, box_w, fail_on="none", **options)
+        return decoded.thumbnail_image(box_w, **options)

@@ -215,13 +215,27 @@ async def rendition(ctx: Context, src: Path, work: Path, info: dict[str, Any]) -
         memory_limit=jobs.tool_memory_limit,
         on_progress=on_progress,
     )
-    made.info = {"height": result["height"]}
+    # The size ffmpeg chose (the width follows the aspect ratio and any rotation), read
+    # back from the file rather than worked out again here.
+    ffprobe = find_tool("ffprobe", media.ffprobe_path, ctx.settings.data_dir / "tools")
+    probed = ffmpeg.summarize(
+        await ffmpeg.probe(
+            out,
+            ffprobe=ffprobe,
+            time_limit=jobs.video_time_limit.total_seconds(),
+            memory_limit=jobs.tool_memory_limit,
+        )
+    )
+    width = probed.get("width")
+    height = probed.get("height") or result["height"]
+    made.info = {"width": width, "height": height}
     made.produced.append(
         {
             "name": "rendition-720",
             "path": str(out),
             "content_type": "video/mp4",
-            "height": result["height"],
+            "width": width,
+            "height": height,
         }
     )
     return made

@@ -18,7 +18,14 @@ from typing import Any
 import pyvips
 
 from mcore.media.errors import ProcessingError
-from mcore.media.image import LOADERS, _check_limits, _open_header, _vips_message
+from mcore.media.image import (
+    LOADERS,
+    _check_limits,
+    _open_header,
+    _pillow_decoded,
+    _pillow_if_it_fits,
+    _vips_message,
+)
 
 # EXIF fields that say only how to show the pixels: an image with no other metadata is
 # served as it is. Anything else (GPS, camera, times, names, comments) is stripped.
@@ -94,6 +101,16 @@ def _save(image: pyvips.Image, path: Path, fmt: str) -> None:
         raise ProcessingError(f"no copy without metadata can be made of {fmt} images")
 
 
+def _pillow_tiff(src: str, limits: dict[str, int]) -> pyvips.Image | None:
+    """A TIFF libvips cannot decode, through the previews' Pillow fallback (within the
+    same limits): its first page, upright and without its tags; None if that fails too."""
+    picture = _pillow_if_it_fits(src, limits)
+    if picture is None:
+        return None
+    edge = max(picture.width, picture.height)
+    return _pillow_decoded(picture, (edge, edge))
+
+
 def strip_metadata(src: str, out_dir: str, max_pixels: int, max_frames: int) -> dict[str, Any]:
     """A copy of the image without personal metadata, turned as its EXIF orientation says
     (that tag goes too), in the same format where this server can write it.
@@ -117,9 +134,16 @@ def strip_metadata(src: str, out_dir: str, max_pixels: int, max_frames: int) -> 
             image = pyvips.Image.new_from_file(src, fail_on="error").autorot()
         _save(image, path, fmt)
     except pyvips.Error as exc:
-        raise ProcessingError(
-            f"no copy without metadata could be made: {_vips_message(exc)}"
-        ) from None
+        message = _vips_message(exc)
+        limits = {"max_pixels": max_pixels, "max_frames": max_frames}
+        fallback = _pillow_tiff(src, limits) if fmt == "tiff" else None
+        try:
+            if fallback is None:
+                raise ProcessingError(f"no copy without metadata could be made: {message}")
+            _save(fallback, path, fmt)
+        except pyvips.Error:
+            raise ProcessingError(f"no copy without metadata could be made: {message}") from None
+        pages = 1
     copy = pyvips.Image.new_from_file(str(path))
     left = [item for item in personal_metadata(copy) if item != "tiff:tags"]
     if left:  # a writer kept something it should not have: never hand that out

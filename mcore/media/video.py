@@ -15,6 +15,7 @@ from typing import Any
 
 import ffmpeg
 
+from mcore.media import errors
 from mcore.media.errors import OverLimit, ProcessingError
 from mcore.media.sandbox import run_tool
 
@@ -125,14 +126,15 @@ def check_limits(info: dict[str, Any], *, max_duration: float, max_pixels: int) 
     duration = info.get("duration")
     if duration is not None and duration > max_duration:
         raise OverLimit(
-            f"the video lasts {duration / 60:.1f} minutes; this server processes at most"
-            f" {max_duration / 60:.0f}. The original is kept."
+            f"the video lasts {errors.duration(duration)}; this server processes at most"
+            f" {errors.duration(max_duration)}. The original is kept."
         )
     width, height = info.get("width") or 0, info.get("height") or 0
     if width * height > max_pixels:
         raise OverLimit(
-            f"the video is {width}x{height}; this server processes frames of at most"
-            f" {max_pixels / 1e6:.1f} MP. The original is kept."
+            f"the video is {width}x{height} ({errors.pixels(width * height)} a frame); this"
+            f" server processes frames of at most {errors.pixels(max_pixels)}. The original"
+            " is kept."
         )
 
 

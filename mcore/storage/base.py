@@ -144,6 +144,15 @@ class BlobStore(abc.ABC):
         """Remove a temp file unless a live process holds it (checked again as it is
         removed); True when it was removed."""
 
+    # Blobs at least this large may be downloaded from the store itself (a signed URL),
+    # after the server's access check; None: every download streams through the server.
+    presign_from: int | None = None
+
+    async def signed_url(self, cid: str) -> str:
+        """A short-lived URL that reads the blob straight from the store (only stores
+        that set ``presign_from``)."""
+        raise NotImplementedError
+
     def local_path(self, cid: str) -> Path | None:
         """The blob's file when the store is on local disk (lets the server send it directly)."""
         return None

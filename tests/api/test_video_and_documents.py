@@ -62,7 +62,10 @@ async def test_web_rendition_reports_progress(
         previews = (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
         rendition = next(p for p in previews if p["name"] == "rendition-720")
         assert rendition["content_type"] == "video/mp4"
-        body = (await app.http.get(rendition["url"])).content
+        assert (rendition["width"], rendition["height"]) == (1280, 720)
+        got = await app.http.get(rendition["url"])
+        assert 'filename="clip.rendition-720.mp4"' in got.headers["content-disposition"]
+        body = got.content
     out = tmp_path / "rendition.mp4"
     out.write_bytes(body)
     probed = await video.probe(
@@ -96,7 +99,9 @@ async def test_pdf_gets_page_count_text_and_first_page_preview(
         assert set(previews) == {"preview-256", "preview-1024", "text"}
         assert previews["preview-1024"]["width"] == 1024
         assert previews["preview-1024"]["height"] == round(1024 * 200 / 300)
-        text = (await app.http.get(previews["text"]["url"])).text
+        got = await app.http.get(previews["text"]["url"])
+        assert 'filename="invoice.text.txt"' in got.headers["content-disposition"]
+        text = got.text
         assert "Invoice number 1" in text
         assert "Invoice number 3" in text
         assert text.count("\f") == 2

@@ -2,7 +2,12 @@ from urllib.parse import quote
 
 import pytest
 
-from mcore.files.names import MAX_NAME_BYTES, content_disposition, sanitize_filename
+from mcore.files.names import (
+    MAX_NAME_BYTES,
+    content_disposition,
+    derived_filename,
+    sanitize_filename,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +66,25 @@ def test_content_disposition_fallback_is_sanitised_after_folding(given: str, fal
     assert "/" not in ascii_part
     assert "\\" not in ascii_part
     assert header.endswith("filename*=UTF-8''" + quote(stored, safe=""))
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "content_type", "expected"),
+    [
+        ("photo.jpg", "preview-1024", "image/webp", "photo.preview-1024.webp"),
+        ("clip.final.mov", "rendition-720", "video/mp4", "clip.final.rendition-720.mp4"),
+        ("README", "text", "text/plain; charset=utf-8", "README.text.txt"),
+        ("scan.tif", "odd", "application/x-unknown", "scan.odd.bin"),
+    ],
+)
+def test_derived_filename_has_the_extension_of_what_it_is(
+    source: str, name: str, content_type: str, expected: str
+) -> None:
+    assert derived_filename(source, name, content_type) == expected
+
+
+def test_derived_filename_of_a_long_name_keeps_its_extension() -> None:
+    long = "é" * 200 + ".jpg"
+    derived = derived_filename(long, "preview-256", "image/webp")
+    assert derived.endswith(".preview-256.webp")
+    assert len(derived.encode()) <= MAX_NAME_BYTES

@@ -80,7 +80,7 @@ def test_exif_orientation_is_applied_and_metadata_stripped(tmp_path: Path) -> No
 
 def test_png_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
     src = _write(tmp_path, "bomb.png", media.png_bomb())
-    with pytest.raises(OverLimit, match="100000x100000"):
+    with pytest.raises(OverLimit, match=r"100000x100000 pixels \(10,000 MP\)"):
         image.make_previews(src, str(tmp_path), [256, 1024], 80, **LIMITS)
 
 
@@ -173,3 +173,20 @@ def test_other_formats_libvips_reads(
     made = image.make_previews(src, str(tmp_path), [256, 1024], 80, **LIMITS)
     assert made["info"]["format"] == fmt
     assert {(o["width"], o["height"]) for o in made["outputs"]} == {(640, 480), (256, 192)}
+
+
+def test_small_pixel_limit_is_printed_in_pixels_not_as_zero_megapixels(tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.png", media.png(320, 200))
+    with pytest.raises(OverLimit) as refused:
+        image.make_previews(src, str(tmp_path), [256], 80, max_pixels=40_000, max_frames=10)
+    assert "(64,000 pixels)" in refused.value.message
+    assert "at most 40,000 pixels" in refused.value.message
+    assert "0 MP" not in refused.value.message
+
+
+def test_megapixel_limit_keeps_its_fraction(tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.png", media.png(1000, 1001))
+    with pytest.raises(OverLimit) as refused:
+        image.make_previews(src, str(tmp_path), [256], 80, max_pixels=1_000_000, max_frames=10)
+    assert "(1.001 MP)" in refused.value.message
+    assert "at most 1 MP" in refused.value.message
