@@ -16,13 +16,24 @@ from mcore.files.models import File
 from mcore.records.hooks import RecordHooks, register
 
 # The keys of ``File.meta`` that the image processors fill, and the fields they become.
-# ImageFile field -> (key in the processing results ``File.meta["media"]``, type)
+# ImageFile field -> (keys in the processing results ``File.meta["media"]``, first found
+# wins; type). Width and height are as the image is shown, after its EXIF orientation
+# turns it (a portrait photo stored sideways is taller than wide); files processed before
+# the display sizes were recorded fall back to the stored ones.
 IMAGE_META = {
-    "width": ("width", int),
-    "height": ("height", int),
-    "format": ("format", str),
-    "colour_space": ("color_space", str),
+    "width": (("display_width", "width"), int),
+    "height": (("display_height", "height"), int),
+    "format": (("format",), str),
+    "colour_space": (("color_space",), str),
 }
+
+
+def _media_value(media: Mapping[str, Any], keys: tuple[str, ...], kind: type) -> Any:
+    for key in keys:
+        value = media.get(key)
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return value
+    return None
 
 
 @register("mart/image_file")
@@ -43,11 +54,10 @@ class ImageFileHooks(RecordHooks):
         found: dict[str, dict[str, Any]] = {}
         for cid, meta in await session.exec(query):
             media = meta.get("media") or {}
-            values = {
-                field: media[key]
-                for field, (key, kind) in IMAGE_META.items()
-                if isinstance(media.get(key), kind) and not isinstance(media.get(key), bool)
+            found_values = {
+                field: _media_value(media, keys, kind) for field, (keys, kind) in IMAGE_META.items()
             }
+            values = {field: value for field, value in found_values.items() if value is not None}
             if values and cid not in found:
                 found[cid] = values
         return [dict(found.get(c["file"], {})) for c in contents]

@@ -95,8 +95,16 @@ IMAGE_FILE = Model(
         Field("credits", Text(max_length=2000), description="Who made or owns the image"),
     ],
     computed=[
-        Computed("width", Integer(), description="Width in pixels, once processed"),
-        Computed("height", Integer(), description="Height in pixels, once processed"),
+        Computed(
+            "width",
+            Integer(),
+            description="Width in pixels as shown (after its EXIF orientation), once processed",
+        ),
+        Computed(
+            "height",
+            Integer(),
+            description="Height in pixels as shown (after its EXIF orientation), once processed",
+        ),
         Computed("format", Text(), description="Image format (jpeg, png, ...), once processed"),
         Computed("colour_space", Text(), description="Colour space (srgb, ...), once processed"),
     ],

@@ -133,6 +133,12 @@ class MediaSettings(BaseModel):
     document_max_text: int = Field(
         default=4 * MiB, gt=0, description="Most characters of text kept from one document."
     )
+    serve_public_originals: bool = Field(
+        default=False,
+        description="Give everyone the original of a public image, GPS and camera metadata"
+        " included. Off: others than its owner get a copy without that metadata"
+        " (`stripped_cid`).",
+    )
     transform_max_dimension: int = Field(
         default=4096, gt=0, description="Largest width or height `/image?w=&h=` makes."
     )

@@ -206,7 +206,7 @@ class LinksController(Controller):
         "/",
         status_code=201,
         summary="Make a signed link to a file's content or a blob",
-        opt=doc("links_create", 404),
+        opt=doc("links_create", 403, 404, 409),
         description="The link works without a session until it expires (`link_ttl` by"
         " default, at most `link_max_ttl`).",
     )

@@ -39,7 +39,9 @@ async def signed_meta(
     if cid is None:
         raise LinkRefused("this link does not say which content it grants")
     async with app.db.session() as session:
-        await check_link_maker(session, grant=grant, cid=cid)
+        await check_link_maker(
+            session, grant=grant, cid=cid, originals=app.settings.media.serve_public_originals
+        )
     info = await app.store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")
@@ -64,9 +66,10 @@ async def signed_response(
     "/blobs/{cid:str}",
     http_method=["GET", "HEAD"],
     summary="A blob's bytes by CID",
-    description="For a caller who may read a file that references the blob, or with a signed"
-    " link (`POST /api/v1/links`). A malformed CID is 422. Answers `Range`, `If-Range`,"
-    " `If-None-Match` and `HEAD`; the ETag is the quoted CID.",
+    description="For a caller who may read a file that references the blob (or, for a"
+    " preview or `/image` result, its source), or with a signed link (`POST /api/v1/links`)."
+    " A malformed CID is 422. Answers `Range`, `If-Range`, `If-None-Match` and `HEAD`; the"
+    " ETag is the quoted CID.",
     tags=["files"],
     opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
 )
@@ -84,7 +87,8 @@ async def get_blob(
         return signed
     grants = app_state.read_grants
     generation = grants.generation
-    content_type = await ops.readable_blob_type(session, actor=actor, cid=cid)
+    originals = app_state.settings.media.serve_public_originals
+    content_type = await ops.readable_blob_type(session, actor=actor, cid=cid, originals=originals)
     info = await store.stat(cid)
     if info is None:
         raise NotFound(f"blob {cid} is not in the store")

@@ -131,9 +131,11 @@ class FilesController(Controller):
         "/{file_id:str}/content",
         http_method=["GET", "HEAD"],
         summary="The file's bytes",
-        opt=doc("files_content", bytes=Bytes(), guests=True),
+        opt=doc("files_content", 403, 409, bytes=Bytes(), guests=True),
         description="Answers `Range`, `If-None-Match` and `HEAD`; the ETag is the quoted CID."
-        " Works without a session through a signed link (`POST /api/v1/links`).",
+        " Works without a session through a signed link (`POST /api/v1/links`). Others than"
+        " the owner of an image get its copy without personal metadata (`stripped_cid`)"
+        " unless `media.serve_public_originals` is on.",
     )
     async def content(
         self,
@@ -148,11 +150,13 @@ class FilesController(Controller):
         if signed is not None:
             return signed
         file = await ops.get_file(session, actor=actor, file_id=file_id)
+        originals = app_state.settings.media.serve_public_originals
+        content = await ops.file_content(session, actor=actor, file=file, originals=originals)
         meta = BlobMeta(
-            cid=file.cid,
-            size=file.size,
-            content_type=file.content_type,
-            filename=file.filename,
+            cid=content.cid,
+            size=content.size,
+            content_type=content.content_type,
+            filename=content.filename,
             public=file.visibility == Visibility.public and not file.hidden,
         )
         return BlobResponse(meta, store, app_state.blob_cache)

@@ -127,17 +127,31 @@ class MediaController(Controller):
         response_description="application/zip",
         opt=doc(
             "files_zip",
+            403,
             404,
+            409,
             guests=True,
             success_media_types={"application/zip": {"schema": BINARY}},
         ),
     )
     async def zip(
-        self, session: Session, actor: CurrentActor, store: Store, data: JSONBody[ZipRequest]
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        settings: AppSettings,
+        data: JSONBody[ZipRequest],
     ) -> Response[Any]:
         """The files the caller may read, named as they are (made unique), streamed as the
-        zip is built; 404 if any of them is not there for the caller."""
-        members = await plan_zip(session, actor=actor, file_ids=data.ids, previews=data.previews)
+        zip is built; 404 if any of them is not there for the caller. Others than its owner
+        get an image's copy without its metadata (`stripped_cid`), 409 while it is made."""
+        members = await plan_zip(
+            session,
+            actor=actor,
+            file_ids=data.ids,
+            previews=data.previews,
+            originals=settings.media.serve_public_originals,
+        )
         return Stream(
             stream_zip(store, members),
             media_type="application/zip",

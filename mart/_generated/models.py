@@ -221,8 +221,14 @@ class ImageFile(SQLModel, table=True):
 class ImageFileRead(ImageFileBase, RecordMeta):
     """An image file as the API returns it."""
 
-    width: ContentInt | None = Field(default=None, description="Width in pixels, once processed")
-    height: ContentInt | None = Field(default=None, description="Height in pixels, once processed")
+    width: ContentInt | None = Field(
+        default=None,
+        description="Width in pixels as shown (after its EXIF orientation), once processed",
+    )
+    height: ContentInt | None = Field(
+        default=None,
+        description="Height in pixels as shown (after its EXIF orientation), once processed",
+    )
     format: ContentText | None = Field(
         default=None, description="Image format (jpeg, png, ...), once processed"
     )

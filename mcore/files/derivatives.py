@@ -25,6 +25,26 @@ from mcore.refs import BlobRef, RefKind, add_ref, ref_count, remove_refs
 from mcore.storage import BlobStore, StagedBlob
 
 INFO = "info"  # the processor's findings about the source (JSON); never listed or served
+# An image's copy without its personal metadata (GPS, camera, XMP, ...), which people other
+# than its owner download (``mcore.media.strip``); made by its own processor, whose ``info``
+# alone (no ``stripped``) says the original carries nothing to strip. Not a preview: never
+# listed with them, named on the file record instead.
+STRIPPED = "stripped"
+PUBLIC_COPY = "image.public"
+# The content types processed as images, each of which gets a public copy (or is found to
+# need none) before anyone but its owner may download it.
+IMAGE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+    }
+)
 
 
 class Derivative(SQLModel, table=True):
@@ -180,13 +200,14 @@ async def remove(
 
 
 async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative]:
-    """The lasting derivatives of a blob (newest processor version per name), info left out."""
+    """The lasting derivatives of a blob (newest processor version per name), info and the
+    public copy left out."""
     query = (
         select(Derivative)
         .where(
             col(Derivative.source_cid) == source_cid,
             col(Derivative.transient).is_(False),
-            col(Derivative.name) != INFO,
+            col(Derivative.name).not_in((INFO, STRIPPED)),
         )
         .order_by(col(Derivative.name), col(Derivative.version).desc(), col(Derivative.id).desc())
     )

@@ -68,6 +68,10 @@ class FileRead(FileBase):
     media: dict[str, Any] | None = None  # what processing found: size, format, capture, ...
     processing: dict[str, Any] | None = None  # profile, done or skipped, warnings
     gps: dict[str, Any] | None = None  # where it was taken: shown to the owner only
+    # An image's copy without its personal metadata (GPS, camera, XMP), which others than
+    # its owner download from `/content` unless `media.serve_public_originals` is on; None
+    # when processing found nothing to strip, or has not run yet.
+    stripped_cid: str | None = None
 
 
 def to_read(file: File, *, actor_id: str | None) -> FileRead:
@@ -76,6 +80,7 @@ def to_read(file: File, *, actor_id: str | None) -> FileRead:
     meta = file.meta or {}
     read.media = meta.get("media")
     read.processing = meta.get("processing")
+    read.stripped_cid = meta.get("stripped_cid")
     if actor_id == file.owner_id:
         read.gps = meta.get("gps")
     return read

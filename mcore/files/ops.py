@@ -3,19 +3,20 @@ blobs a caller may read. Permissions are checked here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
-from mcore.access.objects import blob_type_for, may_read_file, readable_files
+from mcore.access.objects import blob_type_for, bytes_given, may_read_file, readable_files
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
-from mcore.errors import Gone, Invalid, NotFound
+from mcore.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from mcore.files import derivatives
 from mcore.files.derivatives import Derivative, DerivativeRead
-from mcore.files.models import File, FilePage, FileUpdate, to_read
+from mcore.files.models import File, FilePage, FileStatus, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, page_by_id
@@ -137,18 +138,75 @@ async def purge_trash(session: AsyncSession, *, before: datetime) -> list[str]:
     return [f.id for f in rows]
 
 
-async def readable_blob_type(session: AsyncSession, *, actor: Actor, cid: str) -> str:
+async def readable_blob_type(
+    session: AsyncSession, *, actor: Actor, cid: str, originals: bool = False
+) -> str:
     """The content type of a blob the actor may read (from a live file that references it,
-    or a record the actor may read that links it: ``mcore.access.objects``).
+    or a record the actor may read that links it, or the source of a derived blob:
+    ``mcore.access.objects``). ``originals`` is ``media.serve_public_originals``: an
+    image's original goes to others than its owner only with it, or when it carries no
+    personal metadata.
 
     ``NotFound`` when there is no such file or record: a blob is readable only through
     something that references it.
     """
     require_scope(actor, "files:read")
-    found = await blob_type_for(session, actor=actor, cid=cid)
+    found = await blob_type_for(session, actor=actor, cid=cid, originals=originals)
     if found is None:
         raise NotFound(f"no blob {cid} that you may read")
     return found
+
+
+# The extension a download's name gets when its public copy is of another format (HEIC
+# becomes JPEG).
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/tiff": ".tif",
+    "image/avif": ".avif",
+}
+
+
+@dataclass(frozen=True)
+class Content:
+    """The bytes of a file that one caller is given, and under what type and name."""
+
+    cid: str
+    size: int
+    content_type: str
+    filename: str
+    original: bool
+
+
+async def file_content(
+    session: AsyncSession, *, actor: Actor, file: File, originals: bool = False
+) -> Content:
+    """What ``actor``, who may read ``file``, downloads of it: the original for its owner
+    (and moderators), and for anyone when ``originals`` (``media.serve_public_originals``)
+    or when it is not an image or carries no personal metadata; otherwise the image's
+    public copy, without its GPS position, camera or other metadata (``stripped_cid`` on
+    the file record). ``Conflict`` while that copy is being made, ``Forbidden`` when it
+    could not be."""
+    given = await bytes_given(session, actor=actor, file=file, originals=originals)
+    if given.original:
+        return Content(file.cid, file.size, file.content_type, file.filename, original=True)
+    copy = given.copy
+    if copy is None:
+        if file.status in (FileStatus.queued, FileStatus.processing):
+            raise Conflict(
+                f"file {file.id!r} is an image whose copy without its metadata (GPS position,"
+                " camera) is still being made; try again when it is processed"
+            )
+        raise Forbidden(
+            f"only its owner may download file {file.id!r}: it is an image that may carry"
+            " personal metadata (GPS position, camera), and no copy without it could be made"
+        )
+    filename = file.filename
+    if copy.content_type != file.content_type:
+        filename += EXTENSIONS.get(copy.content_type, "")
+    return Content(copy.cid, copy.size, copy.content_type, filename, original=False)
 
 
 def _derivative_read(file: File, row: Derivative) -> DerivativeRead:

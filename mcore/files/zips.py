@@ -43,10 +43,17 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 async def plan_zip(
-    session: AsyncSession, *, actor: Actor, file_ids: Sequence[str], previews: bool
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    file_ids: Sequence[str],
+    previews: bool,
+    originals: bool = False,
 ) -> list[Member]:
     """The members of a zip of files the actor may read (all of them, or an error naming
-    the first that is not found), with their previews under ``previews/`` if asked."""
+    the first that is not found), with their previews under ``previews/`` if asked. Each
+    file is what its download gives the actor (``ops.file_content``: an image's copy
+    without its metadata for others than its owner, unless ``originals``)."""
     if not file_ids:
         raise Invalid("name at least one file id", field="ids")
     if len(file_ids) > MAX_FILES:
@@ -59,8 +66,11 @@ async def plan_zip(
             continue
         seen.add(file_id)
         file = await ops.get_file(session, actor=actor, file_id=file_id)
-        name = _unique(file.filename, taken)
-        members.append(Member(name=name, cid=file.cid, size=file.size, modified=file.created_at))
+        content = await ops.file_content(session, actor=actor, file=file, originals=originals)
+        name = _unique(content.filename, taken)
+        members.append(
+            Member(name=name, cid=content.cid, size=content.size, modified=file.created_at)
+        )
         if previews:
             for row in await previews_of(session, file.cid):
                 ext = derived_extension(row.content_type)

@@ -24,14 +24,21 @@ from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, publish
 from mcore.files import derivatives
-from mcore.files.derivatives import INFO, Output
+from mcore.files.derivatives import INFO, STRIPPED, Derivative, Output
 from mcore.files.models import File, FileStatus
 from mcore.jobs import queue
 from mcore.jobs.models import Job
 from mcore.jobs.queue import LeaseLost
 from mcore.media import steps
 from mcore.media.errors import OverLimit, ProcessingError
-from mcore.media.profiles import RENDITION, Profile, max_size, previews_recipe, profile_for
+from mcore.media.profiles import (
+    PUBLIC_COPY_RECIPE,
+    RENDITION,
+    Profile,
+    max_size,
+    previews_recipe,
+    profile_for,
+)
 from mcore.media.steps import Context, Made
 from mcore.settings import Settings
 from mcore.storage import BlobStore
@@ -138,6 +145,10 @@ async def process_file(ctx: JobContext, job: Job) -> dict[str, Any]:
         existing_rendition = (
             await derivatives.find(session, file.cid, RENDITION) if rendition_wanted else {}
         )
+        public_wanted = profile is Profile.image
+        existing_public = (
+            await derivatives.find(session, file.cid, PUBLIC_COPY_RECIPE) if public_wanted else {}
+        )
         session.expunge_all()  # keep what was read usable after this read-only session
     if profile is Profile.other:
         raise ProcessingError("files of this type are stored without processing")
@@ -148,6 +159,7 @@ async def process_file(ctx: JobContext, job: Job) -> dict[str, Any]:
             f" {limit} bytes. The original is kept."
         )
     made_sets: list[Made] = []
+    warnings: list[str] = []
     try:
         async with work_dir(settings, job.id) as work:
             if INFO in existing:
@@ -166,10 +178,20 @@ async def process_file(ctx: JobContext, job: Job) -> dict[str, Any]:
             if rendition_wanted and media_info.get("has_video") and INFO not in existing_rendition:
                 src = await source_path(ctx.store, file.cid, work)
                 made_sets.append(await steps.rendition(ctx, src, work, media_info))
+            if public_wanted and INFO not in existing_public:
+                src = await source_path(ctx.store, file.cid, work)
+                try:
+                    made_sets.append(await steps.public_copy(ctx, src, work))
+                except ProcessingError as exc:
+                    warnings.append(
+                        f"no copy without its metadata could be made ({exc.message}), so only"
+                        " its owner can download the original"
+                    )
             for made in made_sets:
                 if made.produced or INFO not in existing or made is not main:
                     await _stage(ctx.store, made, work)
-            return await _finish(ctx, job, file, profile, made_sets)
+            public = existing_public.get(STRIPPED)
+            return await _finish(ctx, job, file, profile, made_sets, warnings, public)
     finally:
         for made in made_sets:
             for output in made.outputs:
@@ -177,10 +199,18 @@ async def process_file(ctx: JobContext, job: Job) -> dict[str, Any]:
 
 
 async def _finish(
-    ctx: JobContext, job: Job, file: File, profile: Profile, made_sets: list[Made]
+    ctx: JobContext,
+    job: Job,
+    file: File,
+    profile: Profile,
+    made_sets: list[Made],
+    more_warnings: list[str],
+    stripped: Derivative | None,
 ) -> dict[str, Any]:
+    """Record the derivatives and the file's findings; ``stripped`` is the public copy
+    made before (when this job made none)."""
     main = made_sets[0]
-    warnings = list(main.info.get("warnings") or [])
+    warnings = [*(main.info.get("warnings") or []), *more_warnings]
     skipped = main.info.get("skipped")
     async with ctx.db.session(write=True) as session:
         current = await queue.owned(session, job_id=job.id, worker_id=ctx.worker_id)
@@ -195,7 +225,8 @@ async def _finish(
                 recipe=made.recipe,
                 outputs=made.outputs,
             )
-            names.extend(sorted(n for n in rows if n != INFO))
+            names.extend(sorted(n for n in rows if n not in (INFO, STRIPPED)))
+            stripped = rows.get(STRIPPED, stripped)
         row = await session.get(File, file.id)
         result: dict[str, Any] = {
             "profile": profile.value,
@@ -216,6 +247,10 @@ async def _finish(
                 "warnings": warnings,
                 **({"reason": skipped} if skipped else {}),
             }
+            if stripped is not None:
+                meta["stripped_cid"] = stripped.cid
+            else:
+                meta.pop("stripped_cid", None)
             if main.info.get("gps"):
                 meta["gps"] = main.info["gps"]
             else:

@@ -26,10 +26,11 @@ PR_SET_PDEATHSIG = 1
 
 
 def _tasks() -> dict[str, Any]:
-    from mcore.media import document, image
+    from mcore.media import document, image, strip
 
     return {
         "image.previews": image.make_previews,
+        "image.strip": strip.strip_metadata,
         "image.transform": image.transform,
         "pdf.render": document.render_pdf,
     }

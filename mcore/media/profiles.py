@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from mcore.files.derivatives import Recipe
+from mcore.files.derivatives import IMAGE_TYPES, PUBLIC_COPY, Recipe
 from mcore.media.document import is_office
 from mcore.settings import Settings
 
 PREVIEW_SIZES = [256, 1024]
 PREVIEW_QUALITY = 80
-
-IMAGE_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "image/gif",
-        "image/tiff",
-        "image/heic",
-        "image/heif",
-        "image/avif",
-    }
-)
 
 
 class Profile(StrEnum):
@@ -67,3 +54,6 @@ RENDITION = Recipe(
     version=1,
     params={"height": 720, "vcodec": "h264", "acodec": "aac", "crf": 23, "preset": "veryfast"},
 )
+
+# An image's copy without personal metadata (``mcore.media.strip``), made with its previews.
+PUBLIC_COPY_RECIPE = Recipe(processor=PUBLIC_COPY, version=1, params={"keep": "icc", "q": 95})

@@ -14,7 +14,7 @@ from mcore.files.derivatives import Output, Recipe
 from mcore.media import video as ffmpeg
 from mcore.media.document import find_office_converter
 from mcore.media.errors import ProcessingError
-from mcore.media.profiles import PREVIEW_QUALITY, PREVIEW_SIZES, RENDITION
+from mcore.media.profiles import PREVIEW_QUALITY, PREVIEW_SIZES, PUBLIC_COPY_RECIPE, RENDITION
 from mcore.media.sandbox import Sandbox, run_tool
 from mcore.media.tools import find_tool
 from mcore.settings import Settings
@@ -66,6 +66,23 @@ async def image(ctx: Context, src: Path, work: Path, made: Made) -> None:
         "warnings": result["warnings"],
     }
     made.produced.extend(result["outputs"])
+
+
+async def public_copy(ctx: Context, src: Path, work: Path) -> Made:
+    """The copy of an image others download: without its personal metadata, or none when
+    it carries nothing to remove (the ``info`` then says so)."""
+    made = Made(PUBLIC_COPY_RECIPE)
+    out = work / "public-copy"
+    out.mkdir()
+    result = await ctx.sandbox.run(
+        "image.strip",
+        {"src": str(src), "out_dir": str(out), **_limits(ctx.settings)},
+        result_path=out / "result.json",
+    )
+    made.info = {"removed": result["removed"]}
+    if result["output"] is not None:
+        made.produced.append(result["output"])
+    return made
 
 
 async def pdf(ctx: Context, src: Path, work: Path, made: Made) -> None:

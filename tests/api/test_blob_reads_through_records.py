@@ -9,11 +9,21 @@ from typing import Any
 import httpx
 import pytest
 
+from mcore.settings import Settings
 from tests.recordkit import png
 
 IMAGE_FILES = "/api/v1/image-files"
 PROBLEM = "application/problem+json"
 WITHDRAWALS = ("made-private", "trashed", "hidden")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Public images as they are: these tests are about the lending rules, on images no worker
+    processes; withholding an image's metadata from others is tested in
+    ``test_public_originals``."""
+    settings.media.serve_public_originals = True
+    return settings
 
 
 async def upload(http: httpx.AsyncClient, data: bytes, *, public: bool = False) -> dict[str, Any]:

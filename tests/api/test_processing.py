@@ -86,9 +86,16 @@ async def test_upload_answers_at_once_then_previews_follow(
         rows = (await session.exec(select(Derivative))).all()
         refs = (await session.exec(select(BlobRef).where(col(BlobRef.kind) == "derived"))).all()
         session.expunge_all()
-    assert {r.name for r in rows} == {"preview-256", "preview-1024", "info"}
+    # the previews and their info; the copy without GPS and camera, and its own info
+    assert sorted((r.processor, r.name) for r in rows) == [
+        ("image", "info"),
+        ("image", "preview-1024"),
+        ("image", "preview-256"),
+        ("image.public", "info"),
+        ("image.public", "stripped"),
+    ]
     assert {r.ref_id for r in refs} == {r.id for r in rows}
-    assert len(blob_files(settings)) == 1 + 3
+    assert len(blob_files(settings)) == 1 + 5
     assert temp_files(settings) == []
 
 
@@ -107,7 +114,7 @@ async def test_same_bytes_are_processed_once(settings: Settings, db: Database) -
         assert len(listed) == 2
     async with db.session() as session:
         count = (await session.exec(select(func.count()).select_from(Derivative))).one()
-    assert count == 3  # one set for one source: 2 previews + info
+    assert count == 4  # one set for one source: 2 previews + info, and the public copy's info
 
 
 async def test_other_types_are_stored_without_a_job(settings: Settings) -> None:
@@ -267,3 +274,20 @@ async def test_image_file_records_show_what_processing_found(settings: Settings)
         assert image_file["format"] == "jpeg"
         assert image_file["colour_space"] == "srgb"
         assert image_file["cid"] == made.json()["cid"]  # facts about the bytes are not content
+
+
+async def test_image_file_records_give_a_portrait_photos_size_as_shown(settings: Settings) -> None:
+    """A camera stores a portrait photo sideways with EXIF orientation 6 (turn 90 degrees
+    clockwise): its ImageFile gives the size it is shown at, as its previews have it."""
+    async with running_app(fast(settings)) as app:
+        record = await app.upload(media.jpeg(640, 480, orientation=6), "portrait.jpg")
+        made = await app.http.post("/api/v1/image-files", json={"file": record["cid"]})
+        assert made.status_code == 201, made.text
+        await app.finished(record["job_id"])
+        image_file = (await app.http.get(f"/api/v1/image-files/{made.json()['id']}")).json()
+        assert (image_file["width"], image_file["height"]) == (480, 640)
+        file = await app.file(record["id"])
+        assert (file["media"]["width"], file["media"]["height"]) == (640, 480)  # as stored
+        previews = (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
+        largest = next(p for p in previews if p["name"] == "preview-1024")
+        assert largest["height"] > largest["width"]

@@ -12,6 +12,15 @@ PROBLEM = "application/problem+json"
 DATA = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # sniffed as image/png
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Public images as they are: these tests are about links, on images no worker
+    processes; withholding an image's metadata from others is tested in
+    ``test_public_originals``."""
+    settings.media.serve_public_originals = True
+    return settings
+
+
 async def upload(http, data: bytes = DATA, name: str = "pic.png") -> dict:
     reply = await http.post(f"/api/v1/files?filename={name}", content=data)
     assert reply.status_code == 201, reply.text

@@ -51,13 +51,17 @@ async def create_link(
     expires = int(clock.time() + ttl.total_seconds())
     if data.file_id is not None:
         file = await files.get_file(session, actor=actor, file_id=data.file_id)
+        originals = settings.media.serve_public_originals
+        content = await files.file_content(session, actor=actor, file=file, originals=originals)
         path = f"/api/v1/files/{file.id}/content"
-        params = {"cid": file.cid, "type": file.content_type, "name": file.filename}
+        params = {"cid": content.cid, "type": content.content_type, "name": content.filename}
     else:
         assert data.cid is not None
         cid = data.cid.strip()
         parse_cid(cid, codec=RAW)
-        content_type = await files.readable_blob_type(session, actor=actor, cid=cid)
+        content_type = await files.readable_blob_type(
+            session, actor=actor, cid=cid, originals=settings.media.serve_public_originals
+        )
         path = f"/blobs/{cid}"
         params = {"type": content_type}
     params["by"] = actor.id
@@ -69,11 +73,15 @@ async def create_link(
     return SignedLink(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
 
 
-async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str) -> None:
+async def check_link_maker(
+    session: AsyncSession, *, grant: LinkGrant, cid: str, originals: bool = False
+) -> None:
     """Refuse a valid link (``LinkRefused``) whose maker can no longer read what it points
     at: the file was trashed, made private or hidden, or the maker's account disabled or
     removed, or the session or API key it was made with ended. A link grants what its
-    maker may read, while they may and their credential lasts, until it expires."""
+    maker may read, while they may and their credential lasts, until it expires: a link
+    to a file's content, the bytes its maker is given of it (``originals`` as in
+    ``files.file_content``)."""
     maker = grant.params.get("by")
     if maker is None:  # made before links named their maker; expired within link_max_ttl
         return
@@ -88,10 +96,11 @@ async def check_link_maker(session: AsyncSession, *, grant: LinkGrant, cid: str)
         match = FILE_CONTENT_PATH.match(grant.path)
         if match is not None:
             file = await files.get_file(session, actor=actor, file_id=match.group(1))
-            if file.cid != cid:
+            content = await files.file_content(session, actor=actor, file=file, originals=originals)
+            if content.cid != cid:
                 raise NotFound("the file no longer holds these bytes")
         else:
-            await files.readable_blob_type(session, actor=actor, cid=cid)
+            await files.readable_blob_type(session, actor=actor, cid=cid, originals=originals)
     except (NotFound, Forbidden):
         raise LinkRefused(
             "what this link points at was deleted, made private or hidden since it was shared"

@@ -34,8 +34,10 @@ async def test_derivatives_of_a_purged_file_are_collected(
         await app.finished(gone["job_id"])
         await app.finished(kept["job_id"])
         await app.http.get(f"/api/v1/files/{gone['id']}/image", params={"w": 50})
-    assert await _count(db, Derivative) == 7  # two sets of three, one cached image
-    assert len(blob_files(settings)) == 2 + 7
+    # two sets of three, two public copies' findings (no copy: nothing to strip), and one
+    # cached image; the two findings are the same bytes, so one blob
+    assert await _count(db, Derivative) == 9
+    assert len(blob_files(settings)) == 2 + 8
     async with db.session(write=True) as session:
         owner = Actor(id=gone["owner_id"], role=Role.user)
         await trash_file(session, actor=owner, file_id=gone["id"])
@@ -45,25 +47,26 @@ async def test_derivatives_of_a_purged_file_are_collected(
     frozen_clock.offset += (settings.trash_retention + settings.gc_grace_period).total_seconds()
     frozen_clock.offset += 60
     dry = await collect_garbage(db, store, settings, dry_run=True)
-    assert len(blob_files(settings)) == 2 + 7  # a dry run deletes nothing
-    assert await _count(db, Derivative) == 7
+    assert len(blob_files(settings)) == 2 + 8  # a dry run deletes nothing
+    assert await _count(db, Derivative) == 9
     report = await collect_garbage(db, store, settings)
     assert report.purged_files == [gone["id"]]
-    assert report.pruned_derivatives == 4
-    # the original and its four derivatives; counted alike by the dry run
+    assert report.pruned_derivatives == 5
+    # the original and its derivatives (the finding shared with the kept file stays);
+    # counted alike by the dry run
     assert len(report.removed_blobs) == 5
-    assert (dry.purged_files, dry.pruned_derivatives) == (report.purged_files, 4)
+    assert (dry.purged_files, dry.pruned_derivatives) == (report.purged_files, 5)
     assert (sorted(dry.removed_blobs), dry.freed_bytes) == (
         sorted(report.removed_blobs),
         report.freed_bytes,
     )
-    assert await _count(db, Derivative) == 3
+    assert await _count(db, Derivative) == 4
     async with db.session() as session:
         refs = (await session.exec(select(BlobRef))).all()
         session.expunge_all()
     assert {r.kind for r in refs} == {"file", "derived"}
-    assert len(refs) == 4
-    assert len(blob_files(settings)) == 4  # the kept original and its three derivatives
+    assert len(refs) == 5
+    assert len(blob_files(settings)) == 5  # the kept original and its four derivatives
 
 
 def test_recipe_keys_ignore_parameter_order() -> None:

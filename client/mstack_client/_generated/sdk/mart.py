@@ -383,8 +383,12 @@ class ImageFile(Record):
     caption: str | None = None
     alt: str | None = None
     credits: str | None = None
-    width: int | None = None  # read-only: Width in pixels, once processed
-    height: int | None = None  # read-only: Height in pixels, once processed
+    width: int | None = (
+        None  # read-only: Width in pixels as shown (after its EXIF orientation), once processed
+    )
+    height: int | None = (
+        None  # read-only: Height in pixels as shown (after its EXIF orientation), once processed
+    )
     format: str | None = None  # read-only: Image format (jpeg, png, ...), once processed
     colour_space: str | None = None  # read-only: Colour space (srgb, ...), once processed
 
