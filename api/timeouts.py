@@ -15,15 +15,19 @@ the size of a head. So:
   keeps nothing (its stager removes the temp file). The time the app spends writing is not
   counted, only the time spent waiting on the client, and nothing is counted once the
   body is complete (a streamed response may still listen for the disconnect).
+
+Past ``max_concurrency`` uvicorn answers a plain-text 503 of its own; the guarded protocol
+answers it as problem details with ``Retry-After`` instead, as every other error is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import cast
+from typing import Any, cast
 
 from litestar.types import ASGIApp, HTTPScope, Receive, ReceiveMessage, Scope, Send
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.state import app_state
@@ -42,6 +46,35 @@ def _problem(status: int, reason: str, detail: str) -> bytes:
         "connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+BUSY_RETRY_AFTER = 1  # seconds
+
+
+async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer past ``max_concurrency``: 503 problem details, before any of the app."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": "the server is serving as many requests as it may at once"
+            " (max_concurrency); try again shortly",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(BUSY_RETRY_AFTER).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class _GuardedProtocol(HttpToolsProtocol):
@@ -116,6 +149,10 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        # uvicorn picks its own plain-text 503 past `limit_concurrency`; ours says why
+        super()._start_asgi_task(cycle, cast(Any, _busy) if app is service_unavailable else app)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -54,6 +54,8 @@ class FileInfo:
     visibility: str = "private"
     hidden: bool = False
     deleted_at: datetime | None = None
+    # a public image's copy without GPS and camera metadata, which others than its owner get
+    stripped_cid: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -73,6 +75,7 @@ class FileInfo:
             visibility=data.get("visibility", "private"),
             hidden=bool(data.get("hidden", False)),
             deleted_at=_time(data.get("deleted_at")),
+            stripped_cid=data.get("stripped_cid"),
             raw=data,
         )
 

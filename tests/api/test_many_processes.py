@@ -189,10 +189,18 @@ async def test_two_servers_two_workers_on_postgres_redis_and_s3(
         assert r.status_code == 201, r.text
         video = r.json()[0]
 
-        async def running() -> bool:
-            return (await _job(on_b, video["job_id"]))["state"] == "running"
+        last: dict[str, Any] = {}
 
-        await _until(running, 60, "worker-1 did not start the video's job")
+        async def running() -> bool:
+            last.update(await _job(on_b, video["job_id"]))
+            assert last["state"] in ("queued", "running"), last
+            assert fleet.procs["worker-1"].poll() is None, fleet.log("worker-1")
+            return last["state"] == "running"
+
+        try:
+            await _until(running, 90, "worker-1 did not start the video's job")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\njob: {last}\nworker-1: {fleet.log('worker-1')}") from e
         fleet.kill("worker-1")  # SIGKILL, mid-job
         fleet.start("worker-2", "worker")
 

@@ -183,3 +183,26 @@ def test_a_slow_but_steady_upload_is_kept(server: LiveServer) -> None:
     assert reply.status_code == 201, reply.text
     assert reply.json()[0]["size"] == sum(len(c) for c in chunks)
     assert temp_files(server.settings) == []
+
+
+def test_past_max_concurrency_the_answer_is_problem_details(settings: Settings) -> None:
+    live = LiveServer(settings.model_copy(update={"max_concurrency": 2}))
+    live.start()
+    held = [_open(live), _open(live)]  # two open connections fill the limit
+    try:
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", live.port)) as sock:
+            sock.settimeout(5)
+            sock.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            answer, _ = _trickle_until_closed(sock, b"")
+        assert _status(answer) == 503
+        head = answer.split(b"\r\n\r\n", 1)[0].lower()
+        assert b"content-type: application/problem+json" in head
+        assert b"retry-after: 1" in head
+        problem = _body(answer)
+        assert problem["status"] == 503
+        assert "max_concurrency" in problem["detail"]
+    finally:
+        for sock in held:
+            sock.close()
+        live.stop()

@@ -201,3 +201,25 @@ def test_still_image_creators_from_options(cli: Cli) -> None:
     bad = cli("still-images", "create", "--title-full", "X", "--creators", painter["id"])
     assert bad.exit_code == 2
     assert "is not ARTIST:ROLE" in bad.stderr
+
+
+def test_a_mistyped_version_cid_is_named_before_anything_is_sent(cli: Cli) -> None:
+    artist = create_artist(cli, "--name-full", "Cid Checked")
+    version = artist["cid"]
+    assert version.startswith("bafyr4i")
+    file_cid = "bafkr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u"
+    for args, option in (
+        (("get", artist["id"], "--version", version[:-1]), "--version"),
+        (("update", artist["id"], "--name-full", "X", "--if-match", "Qm" + "a" * 44), "--if-match"),
+        (("delete", artist["id"], "--if-match", version.upper()), "--if-match"),
+        (("revert", artist["id"], "--to", file_cid), "--to"),
+    ):
+        result = cli("artists", *args)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '{option}'" in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+    assert "CIDv0" in cli("artists", "get", artist["id"], "--version", "Qm" + "a" * 44).stderr
+    assert "record block" in cli("artists", "revert", artist["id"], "--to", file_cid).stderr
+    # the artist is as it was: nothing was sent
+    shown = cli("artists", "get", "--json", artist["id"], "--version", version)
+    assert shown.exit_code == 0, shown.output

@@ -80,6 +80,13 @@ def test_round_trip_through_streams(sdk: Client) -> None:
     assert out.getvalue() == data
 
 
+def test_file_info_names_the_public_copy_without_gps(sdk: Client) -> None:
+    file = sdk.upload(io.BytesIO(b"plain text, nothing to strip"), filename="a.txt")
+    assert file.stripped_cid is None  # only images with personal metadata get one
+    record = {**file.raw, "stripped_cid": file.cid}
+    assert FileInfo.from_json(record).stripped_cid == file.cid
+
+
 def test_upload_from_a_pipe_is_hashed_while_sent(sdk: Client) -> None:
     """A stream that cannot be read twice goes out without ?cid=; the CID is checked after."""
     data = os.urandom(2 * MiB + 7)

@@ -38,6 +38,7 @@ from mstack_client.cli._records import (
     update_body,
     visibility_option,
 )
+from mstack_client.cli._refs import BLOCK_CID
 
 # -- artist --------------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ def artists_list(
 @artists.command("get")
 @click.argument("artist_id", metavar="ID")
 @click.option("--at", type=TIME, help="As it was at this time (ISO 8601 with a zone).")
-@click.option("--version", "version_cid", metavar="CID", help="As it was in this version.")
+@click.option("--version", "version_cid", type=BLOCK_CID, help="As it was in this version.")
 @json_option
 def artists_get(artist_id: str, at: datetime | None, version_cid: str | None) -> None:
     """Show an artist: now, at a time, or in one version."""
@@ -180,7 +181,9 @@ def artists_create(
 @artists.command("update")
 @click.argument("artist_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @data_option
 @click.option(
@@ -258,7 +261,9 @@ def artists_update(
 @artists.command("delete")
 @click.argument("artist_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def artists_delete(artist_id: str, if_match: str | None) -> None:
@@ -286,10 +291,12 @@ def artists_versions(artist_id: str, limit: int, cursor: str | None, every: bool
 @artists.command("revert")
 @click.argument("artist_id", metavar="ID")
 @click.option(
-    "--to", "to", required=True, metavar="CID", help="The version whose content comes back."
+    "--to", "to", required=True, type=BLOCK_CID, help="The version whose content comes back."
 )
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def artists_revert(artist_id: str, to: str, if_match: str | None) -> None:
@@ -356,7 +363,7 @@ def image_files_list(
 @image_files.command("get")
 @click.argument("image_file_id", metavar="ID")
 @click.option("--at", type=TIME, help="As it was at this time (ISO 8601 with a zone).")
-@click.option("--version", "version_cid", metavar="CID", help="As it was in this version.")
+@click.option("--version", "version_cid", type=BLOCK_CID, help="As it was in this version.")
 @json_option
 def image_files_get(image_file_id: str, at: datetime | None, version_cid: str | None) -> None:
     """Show an image file: now, at a time, or in one version."""
@@ -405,7 +412,9 @@ def image_files_create(
 @image_files.command("update")
 @click.argument("image_file_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @data_option
 @click.option("--file", "file", type=str, metavar="CID", help="The image's file CID")
@@ -456,7 +465,9 @@ def image_files_update(
 @image_files.command("delete")
 @click.argument("image_file_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def image_files_delete(image_file_id: str, if_match: str | None) -> None:
@@ -484,10 +495,12 @@ def image_files_versions(image_file_id: str, limit: int, cursor: str | None, eve
 @image_files.command("revert")
 @click.argument("image_file_id", metavar="ID")
 @click.option(
-    "--to", "to", required=True, metavar="CID", help="The version whose content comes back."
+    "--to", "to", required=True, type=BLOCK_CID, help="The version whose content comes back."
 )
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def image_files_revert(image_file_id: str, to: str, if_match: str | None) -> None:
@@ -597,7 +610,7 @@ def still_images_list(
 @still_images.command("get")
 @click.argument("still_image_id", metavar="ID")
 @click.option("--at", type=TIME, help="As it was at this time (ISO 8601 with a zone).")
-@click.option("--version", "version_cid", metavar="CID", help="As it was in this version.")
+@click.option("--version", "version_cid", type=BLOCK_CID, help="As it was in this version.")
 @json_option
 def still_images_get(still_image_id: str, at: datetime | None, version_cid: str | None) -> None:
     """Show a still image: now, at a time, or in one version."""
@@ -696,7 +709,9 @@ def still_images_create(
 @still_images.command("update")
 @click.argument("still_image_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @data_option
 @click.option(
@@ -799,7 +814,9 @@ def still_images_update(
 @still_images.command("delete")
 @click.argument("still_image_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def still_images_delete(still_image_id: str, if_match: str | None) -> None:
@@ -827,10 +844,12 @@ def still_images_versions(still_image_id: str, limit: int, cursor: str | None, e
 @still_images.command("revert")
 @click.argument("still_image_id", metavar="ID")
 @click.option(
-    "--to", "to", required=True, metavar="CID", help="The version whose content comes back."
+    "--to", "to", required=True, type=BLOCK_CID, help="The version whose content comes back."
 )
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def still_images_revert(still_image_id: str, to: str, if_match: str | None) -> None:
@@ -932,7 +951,7 @@ def image_releases_list(
 @image_releases.command("get")
 @click.argument("image_release_id", metavar="ID")
 @click.option("--at", type=TIME, help="As it was at this time (ISO 8601 with a zone).")
-@click.option("--version", "version_cid", metavar="CID", help="As it was in this version.")
+@click.option("--version", "version_cid", type=BLOCK_CID, help="As it was in this version.")
 @json_option
 def image_releases_get(image_release_id: str, at: datetime | None, version_cid: str | None) -> None:
     """Show an image release: now, at a time, or in one version."""
@@ -1037,7 +1056,9 @@ def image_releases_create(
 @image_releases.command("update")
 @click.argument("image_release_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @data_option
 @click.option(
@@ -1154,7 +1175,9 @@ def image_releases_update(
 @image_releases.command("delete")
 @click.argument("image_release_id", metavar="ID")
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def image_releases_delete(image_release_id: str, if_match: str | None) -> None:
@@ -1186,10 +1209,12 @@ def image_releases_versions(
 @image_releases.command("revert")
 @click.argument("image_release_id", metavar="ID")
 @click.option(
-    "--to", "to", required=True, metavar="CID", help="The version whose content comes back."
+    "--to", "to", required=True, type=BLOCK_CID, help="The version whose content comes back."
 )
 @click.option(
-    "--if-match", metavar="CID", help="The version you last read: refused (412) if it has moved on."
+    "--if-match",
+    type=BLOCK_CID,
+    help="The version you last read: refused (412) if it has moved on.",
 )
 @json_option
 def image_releases_revert(image_release_id: str, to: str, if_match: str | None) -> None:
