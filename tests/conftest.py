@@ -40,6 +40,8 @@ FAST_PASSWORDS: dict[str, Any] = {
     "argon2_parallelism": 1,
 }
 PASSWORD = "a long test password"
+# every test fails that makes one of mstack's loggers write a secret
+pytest_plugins = ["tests.secretwatch"]
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ CLIENT_LAYERS: list[list[str]] = [
     ["aclient", "_generated.sdk.client"],  # AsyncClient, and Client generated from it
     ["mstack_client"],  # the package's public names
     # the command line, made of the SDK
-    ["cli._context", "cli._records"],
+    ["cli._context", "cli._records", "cli._refs"],
     ["_generated.cli"],  # the command groups of each model
     ["cli"],
     ["_launch"],  # the `mstack` console script
