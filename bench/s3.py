@@ -124,10 +124,12 @@ def main() -> None:
                         _, peak = rss_kib(server.pid)
                         got["growth_mib"].append((peak - before) / 1024)
                     http = httpx.Client(base_url=server.url, headers=auth)
+                    # text, not an image: a public image is served to others only once
+                    # processing has made its copy without metadata (no worker runs here)
                     small = http.post(
                         "/api/v1/files",
-                        params={"filename": "s.jpg"},
-                        content=JPEG + os.urandom(4092),
+                        params={"filename": "s.txt"},
+                        content=(b"4 KiB of public text. " * 200)[:4096],
                     ).json()[0]
                     http.patch(f"/api/v1/files/{small['id']}", json={"visibility": "public"})
                     url = f"{server.url}/blobs/{small['cid']}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from mstack_client._generated.sdk.client import Client
 from mstack_client._transfer import collect_files
 from mstack_client.cid import hash_path
 from mstack_client.cli._context import (
@@ -49,8 +51,39 @@ def _progress(console: Any) -> Progress:
     )
 
 
-def _file_json(file: FileInfo) -> dict[str, Any]:
+def file_json(file: FileInfo) -> dict[str, Any]:
+    """A file as ``--json`` prints it: the server's record."""
     return file.raw or {"id": file.id, "cid": file.cid, "filename": file.filename}
+
+
+def each_file(ids: tuple[str, ...], act: Callable[[Client, str], FileInfo], done_as: str) -> None:
+    """Do ``act`` to each file, say what was ``done_as`` and what failed (exit 1 if any
+    did): one failure does not stop the others."""
+    st = state()
+    done: list[FileInfo] = []
+    failed: list[tuple[str, MstackError]] = []
+    with st.client() as client:
+        for file_id in ids:
+            try:
+                done.append(act(client, file_id))
+            except MstackError as exc:
+                failed.append((file_id, exc))
+
+    def human() -> None:
+        for f in done:
+            click.echo(f"{done_as} {f.id} {f.filename}")
+        for file_id, exc in failed:
+            click.echo(f"error: {file_id}: {describe(exc)}", err=True)
+
+    st.emit(
+        {
+            done_as: [file_json(f) for f in done],
+            "failed": [{"id": i, **error_dict(e)} for i, e in failed],
+        },
+        human,
+    )
+    if failed:
+        sys.exit(1)
 
 
 def _short(name: str, width: int = 40) -> str:
@@ -189,7 +222,7 @@ def upload(
             {
                 "path": str(r.source),
                 "status": "failed" if r.error else ("skipped" if r.skipped else "uploaded"),
-                "file": _file_json(r.file) if r.file else None,
+                "file": file_json(r.file) if r.file else None,
                 "error": error_dict(r.error) if r.error else None,
             }
             for r in results
@@ -408,7 +441,7 @@ def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -
         if next_cursor:
             more_hint(next_cursor)
 
-    st.emit({"items": [_file_json(f) for f in files], "next": next_cursor}, human)
+    st.emit({"items": [file_json(f) for f in files], "next": next_cursor}, human)
 
 
 @click.command()
@@ -416,31 +449,7 @@ def ls(limit: int, cursor: str | None, every: bool, mine: bool, trashed: bool) -
 @json_option
 def rm(ids: tuple[str, ...]) -> None:
     """Move files to the trash (they can be restored for the server's retention time)."""
-    st = state()
-    done: list[FileInfo] = []
-    failed: list[tuple[str, MstackError]] = []
-    with st.client() as client:
-        for file_id in ids:
-            try:
-                done.append(client.delete_file(file_id))
-            except MstackError as exc:
-                failed.append((file_id, exc))
-
-    def human() -> None:
-        for f in done:
-            click.echo(f"trashed {f.id} {f.filename}")
-        for file_id, exc in failed:
-            click.echo(f"error: {file_id}: {describe(exc)}", err=True)
-
-    st.emit(
-        {
-            "trashed": [_file_json(f) for f in done],
-            "failed": [{"id": i, **error_dict(e)} for i, e in failed],
-        },
-        human,
-    )
-    if failed:
-        sys.exit(1)
+    each_file(ids, lambda client, file_id: client.delete_file(file_id), "trashed")
 
 
 @click.command()

@@ -10,14 +10,10 @@ import click
 
 from mstack_client._transfer import collect_files
 from mstack_client.cid import hash_path
-from mstack_client.cli._context import describe, error_dict, json_option, state
+from mstack_client.cli._context import json_option, state
+from mstack_client.cli._files import each_file, file_json
 from mstack_client.cli._refs import BLOCK_CID, FILE_ID
 from mstack_client.errors import MstackError
-from mstack_client.models import FileInfo
-
-
-def _file_json(file: FileInfo) -> dict[str, object]:
-    return file.raw or {"id": file.id, "cid": file.cid, "filename": file.filename}
 
 
 @click.command()
@@ -25,31 +21,7 @@ def _file_json(file: FileInfo) -> dict[str, object]:
 @json_option
 def restore(ids: tuple[str, ...]) -> None:
     """Bring files back from the trash (`mstack ls --trashed` lists it)."""
-    st = state()
-    done: list[FileInfo] = []
-    failed: list[tuple[str, MstackError]] = []
-    with st.client() as client:
-        for file_id in ids:
-            try:
-                done.append(client.restore_file(file_id))
-            except MstackError as exc:
-                failed.append((file_id, exc))
-
-    def human() -> None:
-        for f in done:
-            click.echo(f"restored {f.id} {f.filename}")
-        for file_id, exc in failed:
-            click.echo(f"error: {file_id}: {describe(exc)}", err=True)
-
-    st.emit(
-        {
-            "restored": [_file_json(f) for f in done],
-            "failed": [{"id": i, **error_dict(e)} for i, e in failed],
-        },
-        human,
-    )
-    if failed:
-        sys.exit(1)
+    each_file(ids, lambda client, file_id: client.restore_file(file_id), "restored")
 
 
 @click.command("mv")
@@ -61,7 +33,7 @@ def mv(file_id: str, name: str) -> None:
     st = state()
     with st.client() as client:
         file = client.update_file(file_id, filename=name)
-    st.emit(_file_json(file), lambda: click.echo(f"renamed {file.id} to {file.filename}"))
+    st.emit(file_json(file), lambda: click.echo(f"renamed {file.id} to {file.filename}"))
 
 
 @click.command()
@@ -73,7 +45,7 @@ def visibility(file_id: str, visibility: str) -> None:
     st = state()
     with st.client() as client:
         file = client.update_file(file_id, visibility=visibility)
-    st.emit(_file_json(file), lambda: click.echo(f"{file.id} {file.filename} is {file.visibility}"))
+    st.emit(file_json(file), lambda: click.echo(f"{file.id} {file.filename} is {file.visibility}"))
 
 
 @click.command()
