@@ -19,7 +19,6 @@ import httpx
 from bench._harness import Load, mstack_server, nginx, require, sign_in, verdict, workdir, wrk
 
 
-
 @dataclass
 class Case:
     name: str
