@@ -91,6 +91,15 @@ class Fleet:
         self.urls[name] = url
         return url
 
+    def work(self, name: str) -> None:
+        """Start a worker and wait until it claims jobs (it says so on stderr)."""
+        self.start(name, "worker")
+        deadline = time.monotonic() + 60
+        while "jobs at once" not in self.log(name):
+            assert self.procs[name].poll() is None, self.log(name)
+            assert time.monotonic() < deadline, self.log(name)
+            time.sleep(0.1)
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(name)
         proc.send_signal(sig)
@@ -137,8 +146,8 @@ async def test_two_servers_two_workers_on_postgres_redis_and_s3(
 ) -> None:
     a = await asyncio.to_thread(fleet.serve, "api-a")
     b = await asyncio.to_thread(fleet.serve, "api-b")
-    fleet.start("worker-1", "worker")
-    fleet.start("worker-2", "worker")
+    await asyncio.to_thread(fleet.work, "worker-1")
+    await asyncio.to_thread(fleet.work, "worker-2")
     account = {"email": "f@example.org", "username": "fleet", "password": "a fine password"}
     async with httpx.AsyncClient(base_url=a) as anon:
         assert (await anon.post("/api/v1/auth/register", json=account)).status_code == 201
