@@ -18,8 +18,7 @@ from mcore.cid import file_cid
 from mcore.settings import Settings
 from mstack_client.cli import main
 from tests.conftest import blob_files, free_port, temp_files
-
-MSTACK = "from mstack_client._launch import main; main()"  # the `mstack` script
+from tests.procs import MSTACK, spawn, wait_until_up
 
 
 @pytest.fixture
@@ -227,24 +226,11 @@ def test_serve_migrates_and_serves(tmp_path: Path) -> None:
     """`mstack serve` on an empty data directory: migrate, then serve uploads."""
     port = free_port()
     env = {**os.environ, "MSTACK_DATA_DIR": str(tmp_path / "data"), "MSTACK_CONFIG": ""}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", MSTACK, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "serve.log"
+    proc = spawn(["serve", "--port", str(port)], env, log.open("wb"))
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            time.sleep(0.1)
+        wait_until_up(url, proc, said=log.read_text)
         account = {"email": "first@example.org", "username": "first", "password": "a fine password"}
         assert httpx.post(f"{url}/api/v1/auth/register", json=account).status_code == 201
         credentials = {"email": account["email"], "password": account["password"]}
@@ -269,24 +255,16 @@ def test_a_full_disk_is_a_clear_507_and_keeps_nothing(tmp_path: Path) -> None:
     env["MSTACK_ALLOWED_CONTENT_TYPES"] = '["*/*"]'
     # files of at most 8 MiB, and a write past that fails (EFBIG) instead of killing
     limited = 'trap "" XFSZ; ulimit -f 8192; exec "$0" -c "$2" serve --port "$1"'
+    log = tmp_path / "serve.log"
     proc = subprocess.Popen(
         ["bash", "-c", limited, sys.executable, str(port), MSTACK],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            time.sleep(0.1)
+        wait_until_up(url, proc, said=log.read_text)
         account = {"email": "full@example.org", "username": "full", "password": "a fine password"}
         httpx.post(f"{url}/api/v1/auth/register", json=account).raise_for_status()
         credentials = {"username": "full", "password": account["password"]}

@@ -9,7 +9,6 @@ import os
 import resource
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import httpx
 from mcore.cid import RAW, cid_from_digest
 from mcore.storage.local import HELD_SUFFIX
 from tests.conftest import PASSWORD, free_port
+from tests.procs import mstack_command, wait_until_up
 
 CHUNK = 256 * 1024
 PAUSE = 0.02  # between chunks: about 12 MiB/s, slow enough to be caught mid-upload
@@ -39,10 +39,6 @@ def _env(data_dir: Path) -> dict[str, str]:
         "MSTACK_LOG_LEVEL": "warning",
     }
     return env
-
-
-def _mstack(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from mstack_client._launch import main; main()", *args]
 
 
 def _few_open_files() -> None:
@@ -68,22 +64,13 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("ab")
         self.proc = subprocess.Popen(
-            _mstack("serve", "--port", str(self.port)),
+            mstack_command("serve", "--port", str(self.port)),
             env=_env(data_dir),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             preexec_fn=_few_open_files,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, f"the server exited: {log.read_text()}"
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_up(self.url, self.proc, said=log.read_text)
 
     def kill(self) -> None:
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -169,7 +156,7 @@ def growing(path: Path) -> bool:
 
 def gc(data_dir: Path, *args: str) -> str:
     done = subprocess.run(
-        _mstack("gc", *args), env=_env(data_dir), capture_output=True, text=True, timeout=60
+        mstack_command("gc", *args), env=_env(data_dir), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

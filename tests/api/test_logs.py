@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +14,7 @@ import httpx
 
 from tests import media
 from tests.conftest import free_port
-
-MSTACK = "from mstack_client._launch import main; main()"
+from tests.procs import spawn, wait_until_up
 
 
 def test_json_logs_carry_the_request_id_into_the_job_and_no_secrets(tmp_path: Path) -> None:
@@ -31,24 +29,11 @@ def test_json_logs_carry_the_request_id_into_the_job_and_no_secrets(tmp_path: Pa
     }
     log_path = tmp_path / "server.log"  # the logs go to stderr; stdout says where it serves
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", MSTACK, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
+        proc = spawn(["serve", "--port", str(port)], env, log_file, stdout=subprocess.DEVNULL)
         secrets_seen: list[str] = []
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.1)
+            wait_until_up(url, proc, said=log_path.read_text)
             password = "a rather secret passphrase 42"
             account = {"email": "a@example.org", "username": "artist", "password": password}
             assert httpx.post(f"{url}/api/v1/auth/register", json=account).status_code == 201

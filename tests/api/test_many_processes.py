@@ -10,7 +10,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +23,9 @@ from mcore.cid import file_cid
 from mcore.settings import Settings
 from tests import media
 from tests.conftest import free_port
+from tests.procs import spawn, wait_until_up
 from tests.s3server import ACCESS_KEY, SECRET_KEY
 
-MSTACK = "from mstack_client._launch import main; main()"
 pytestmark = pytest.mark.anyio
 
 
@@ -67,27 +66,13 @@ class Fleet:
         data = self.tmp / name
         data.mkdir(exist_ok=True)
         log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-c", MSTACK, *args],
-            env=self.env | {"MSTACK_DATA_DIR": str(data)},
-            stdout=log,
-            stderr=log,
-        )
+        self.procs[name] = spawn(args, self.env | {"MSTACK_DATA_DIR": str(data)}, log)
 
     def serve(self, name: str) -> str:
         port = free_port()
         self.start(name, "serve", "--no-migrate", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert self.procs[name].poll() is None, self.log(name)
-            assert time.monotonic() < deadline, self.log(name)
-            time.sleep(0.2)
+        wait_until_up(url, self.procs[name], path="/health/ready", said=lambda: self.log(name))
         self.urls[name] = url
         return url
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from mcore.cid import file_cid
 from tests.conftest import free_port
-
-MSTACK = "from mstack_client._launch import main; main()"
+from tests.procs import spawn, wait_until_up
 
 
 def children(pid: int) -> list[int]:
@@ -42,19 +38,11 @@ def test_two_api_processes_share_the_port_and_the_data(tmp_path: Path) -> None:
         "MSTACK_CONFIG": "",
         "MSTACK_JOBS__EMBEDDED_WORKER": "false",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-c", MSTACK, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "serve.log"
+    proc = spawn(["serve", "--port", str(port), "--workers", "2"], env, log.open("wb"))
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while len(children(proc.pid)) < 2 or not _up(url):
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "two server processes did not start"
-            time.sleep(0.2)
+        wait_until_up(url, proc, said=log.read_text, also=lambda: len(children(proc.pid)) >= 2)
         account = {"email": "w@example.org", "username": "two", "password": "a fine password"}
         assert httpx.post(f"{url}/api/v1/auth/register", json=account).status_code == 201
         login = httpx.post(
@@ -80,10 +68,3 @@ def test_two_api_processes_share_the_port_and_the_data(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health").status_code == 200
-    except httpx.TransportError:
-        return False
