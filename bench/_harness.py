@@ -151,19 +151,24 @@ http {{
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-e", str(conf_dir / "error.log")])
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(url)
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("nginx did not start")
-            time.sleep(0.05)
+        wait_for_http(url, "nginx", 10)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(conf_dir, ignore_errors=True)
+
+
+def wait_for_http(url: str, what: str, seconds: float) -> None:
+    """Wait until something answers HTTP at ``url``; RuntimeError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            httpx.get(url)
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.05)
 
 
 @dataclass

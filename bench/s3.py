@@ -17,7 +17,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import boto3
@@ -31,6 +30,7 @@ from bench._harness import (
     rss_kib,
     sign_in,
     timed,
+    wait_for_http,
     workdir,
     wrk,
 )
@@ -49,14 +49,7 @@ def moto() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(url)
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("moto did not start")
-            time.sleep(0.1)
+        wait_for_http(url, "moto", 30)
         boto3.client(
             "s3",
             endpoint_url=url,
