@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 
-__all__ = ["DEMO_ACCOUNTS", "Account", "AccountsRefused", "ensure_accounts"]
+__all__ = ["DEMO_ACCOUNTS", "SCALE_ACCOUNTS", "Account", "AccountsRefused", "ensure_accounts"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,14 @@ DEMO_ACCOUNTS: tuple[Account, ...] = (
     Account(
         "demo-guest", "demo-guest@example.org", "guest", "linen-quarry-looks-2026", "Gus Guest"
     ),
+)
+
+
+# the scale profile's owners: users of their own, so its counts never mix with the demo's
+SCALE_ACCOUNTS: tuple[Account, ...] = (
+    Account("scale-ann", "scale-ann@example.org", "user", "ochre-gull-counts-2026", "Ann Scale"),
+    Account("scale-ben", "scale-ben@example.org", "user", "umber-skerry-tallies-2026", "Ben Scale"),
+    Account("scale-cay", "scale-cay@example.org", "user", "sable-dune-reckons-2026", "Cay Scale"),
 )
 
 

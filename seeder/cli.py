@@ -7,6 +7,7 @@ else goes through the HTTP API as the demo accounts, like any client.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -17,6 +18,7 @@ import click
 from mstack_client.errors import MstackError
 from seeder.accounts import AccountsRefused
 from seeder.demo import MODELS, Summary, run_demo
+from seeder.scale import run_scale
 
 __all__ = ["seed"]
 
@@ -67,6 +69,8 @@ def _print(summary: Summary) -> None:
         f"Records: {_counts({m: summary.records[m] for m in MODELS})}"
         f" ({added} added, {summary.versions_added} versions written)"
     )
+    if summary.rate:
+        click.echo(f"Rate: {summary.rate:.1f} records/s")
     if summary.removed:
         click.echo(f"Removed first (--reset): {_counts(dict(summary.removed))}")
 
@@ -81,10 +85,11 @@ def _print(summary: Summary) -> None:
 )
 @click.option(
     "--profile",
-    type=click.Choice(["demo"]),
+    type=click.Choice(["demo", "scale"]),
     default="demo",
     show_default=True,
-    help="What to make: demo (accounts of every role, media, records with history).",
+    help="What to make: demo (accounts of every role, media, records with history) or"
+    " scale (many small files and records, as fast as the server allows).",
 )
 @click.option(
     "--seed", "seed_", type=int, default=0, show_default=True, help="Same seed, same data."
@@ -97,17 +102,62 @@ def _print(summary: Summary) -> None:
     show_default=True,
     help="Seconds to wait for the uploads' processing.",
 )
+@click.option(
+    "--records",
+    type=click.IntRange(min=12),
+    default=1_000_000,
+    show_default=True,
+    help="Scale: records in all, across the models.",
+)
+@click.option(
+    "--files",
+    type=click.IntRange(min=3),
+    help="Scale: small images to upload (default: records / 100, at most 10,000).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=256),
+    default=16,
+    show_default=True,
+    help="Scale: requests in flight at once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def seed(server: str, profile: str, seed_: int, reset: bool, wait: float, as_json: bool) -> None:
+def seed(
+    server: str,
+    profile: str,
+    seed_: int,
+    reset: bool,
+    wait: float,
+    records: int,
+    files: int | None,
+    concurrency: int,
+    as_json: bool,
+) -> None:
     """Fill a running server with deterministic demo data (development mode only).
 
     Makes the demo accounts (one of each role, with published passwords) on the configured
     database, then, signed in as them through the API, uploads media made on the spot and
-    creates records with history. Running it again adds nothing.
+    creates records with history. Running it again adds nothing. ``--profile scale``
+    makes ``--records`` records and ``--files`` small images as three scale accounts,
+    with ``--concurrency`` requests at a time, and reports the rate.
     """
     progress = _Progress()
     try:
-        summary = run_demo(server, seed=seed_, reset=reset, wait=wait, report=progress)
+        if profile == "scale":
+            if reset:
+                raise click.UsageError("--reset is for the demo profile")
+            summary = asyncio.run(
+                run_scale(
+                    server,
+                    seed=seed_,
+                    records=records,
+                    files=files,
+                    concurrency=concurrency,
+                    report=progress,
+                )
+            )
+        else:
+            summary = run_demo(server, seed=seed_, reset=reset, wait=wait, report=progress)
     except AccountsRefused as exc:
         raise click.ClickException(f"the demo accounts were not made: {exc}") from None
     except MstackError as exc:

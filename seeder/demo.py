@@ -53,6 +53,7 @@ class Summary:
     versions_added: int = 0
     removed: Counter[str] = field(default_factory=Counter)  # by --reset: files and models
     seconds: float = 0.0
+    rate: float = 0.0  # records made a second (the scale profile)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class Summary:
             "versions_added": self.versions_added,
             "removed": dict(sorted(self.removed.items())),
             "seconds": round(self.seconds, 2),
+            "records_per_second": round(self.rate, 1),
         }
 
 
