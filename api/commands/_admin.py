@@ -194,12 +194,12 @@ def prune_sessions(days: int) -> None:
 
 @admin.command("demo-accounts")
 def demo_accounts() -> None:
-    """Make the demo accounts that standard input lists, for ``mstack seed``.
+    """Make the demo accounts that standard input lists (what mstack seed runs).
 
-    Standard input is a JSON list of ``{username, email, role, password, display_name}``.
+    Standard input is a JSON list of {username, email, role, password, display_name}.
     An account that exists already (by username) is kept, with the role it is asked for;
-    its password is not changed. Prints a JSON list of ``{username, id, role, created}``.
-    Refused unless the settings' ``mode`` is development: demo passwords are public.
+    its password is not changed. Prints a JSON list of {username, id, role, created}.
+    Refused unless the settings' mode is development: demo passwords are published.
     """
     import json
 
