@@ -63,7 +63,7 @@ def render(
     """Every output, formatted, by absolute destination path: the templates rendered, and
     the synchronous twins of the asyncio modules the project has."""
     env = environment()
-    first_party = ["api", "mcore", "mstack_client", *(v.domain for v in views)]
+    first_party = ["api", "mcore", "mstack_client", "seeder", *(v.domain for v in views)]
     rendered: dict[Path, str] = {}
     for twin in twins:
         source = root / twin.source

@@ -1,10 +1,10 @@
 """The table of generated outputs: each a template rendered to a destination, or the
 synchronous twin of a hand-written asyncio module.
 
-Adding an output kind (SDK classes, CLI groups, web pages) is adding a template and a row
-here. ``{domain}`` in a destination is the spec's domain. A ``spec`` output is rendered
-once per spec with ``view``; a ``project`` output once over all specs with ``views``.
-The generator owns each destination's folder whole.
+Adding an output kind (SDK classes, CLI groups, fake values, web pages) is adding a
+template and a row here. ``{domain}`` in a destination is the spec's domain. A ``spec``
+output is rendered once per spec with ``view``; a ``project`` output once over all specs
+with ``views``. The generator owns each destination's folder whole.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ OUTPUTS: tuple[Output, ...] = (
     Output("client_sdk_index.py.j2", CLIENT + "sdk/__init__.py", scope="project"),
     Output("client_cli.py.j2", CLIENT + "cli/{domain}.py"),
     Output("client_cli_index.py.j2", CLIENT + "cli/__init__.py", scope="project"),
+    # the seeder's fake values of each model (it may import the SDK and these alone)
+    Output("seeder_fakes.py.j2", "seeder/_generated/{domain}.py"),
+    Output("seeder_fakes_index.py.j2", "seeder/_generated/__init__.py", scope="project"),
 )
 
 UNASYNC: tuple[Unasync, ...] = (

@@ -28,6 +28,8 @@ class FieldView:
     update_annotation: str
     update_call: str
     content: str
+    fake: str  # an expression for a fake value (seeder/_generated/)
+    required: bool
 
 
 @dataclass
@@ -125,6 +127,8 @@ def _field_view(f: Field, var: str = "data") -> FieldView:
         update_annotation=f"{annotation} | None",
         update_call=_field_call(f, update=True),
         content=f.kind.content(f"{var}.{f.name}", optional=not f.required),
+        fake=f.kind.fake(repr(f.name) if var == "data" else f"hint + {'.' + f.name!r}"),
+        required=f.required,
     )
 
 

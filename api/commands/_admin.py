@@ -190,3 +190,65 @@ def prune_sessions(days: int) -> None:
         return await ops.prune_sessions(session, before=utcnow() - timedelta(days=days))
 
     click.echo(f"deleted {_with_auth(run)} ended sessions")
+
+
+@admin.command("demo-accounts")
+def demo_accounts() -> None:
+    """Make the demo accounts that standard input lists (what mstack seed runs).
+
+    Standard input is a JSON list of {username, email, role, password, display_name}.
+    An account that exists already (by username) is kept, with the role it is asked for;
+    its password is not changed. Prints a JSON list of {username, id, role, created}.
+    Refused unless the settings' mode is development: demo passwords are published.
+    """
+    import json
+
+    from mcore.auth import ops
+    from mcore.errors import NotFound
+
+    settings = settings_or_exit()
+    if settings.mode != "development":
+        raise click.ClickException(
+            "demo accounts are refused in production mode: their passwords are published"
+        )
+    try:
+        wanted = json.loads(sys.stdin.read())
+        accounts = [
+            (str(a["username"]), str(a["email"]), Role(a["role"]), str(a["password"]), a)
+            for a in wanted
+        ]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise click.ClickException(f"standard input is not a list of accounts: {exc}") from None
+
+    async def run(session: Any, auth: Any) -> list[dict[str, Any]]:
+        done = []
+        for username, email, role, password, given in accounts:
+            try:
+                user = await ops.find_user(session, actor=SYSTEM, name=username)
+                created = False
+                if user.role != role:
+                    user = await ops.set_role(
+                        session, auth=auth, actor=SYSTEM, user_id=user.id, role=role
+                    )
+            except NotFound:
+                user = await ops.create_user(
+                    session,
+                    auth=auth,
+                    email=email,
+                    username=username,
+                    password=password,
+                    role=role,
+                    display_name=given.get("display_name"),
+                )
+                created = True
+            done.append(
+                {
+                    "username": user.username,
+                    "id": user.id,
+                    "role": Role(user.role).value,
+                    "created": created,
+                }
+            )
+        return done
+
+    click.echo(json.dumps(_with_auth(run)))

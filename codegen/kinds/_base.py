@@ -127,6 +127,14 @@ class Kind(ABC):
         """Statements appending ``(path, term)`` for each value the rest of a multi-valued
         search path reaches from ``value``."""
 
+    # -- seeder: fake values -------------------------------------------------------------------
+
+    def fake(self, hint: str) -> str:
+        """A Python expression for a fake value of this kind, made by ``lorem`` (a
+        ``seeder.lorem.Lorem``): ``hint`` is an expression for the field's path, which
+        picks the words (``"name.full"``, ``"bio"``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no fake values")
+
     # -- client: typed classes, arguments, command-line options --------------------------------
 
     @abstractmethod

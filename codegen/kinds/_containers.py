@@ -97,6 +97,13 @@ class _CollectionKind(Kind):
         body = self.item.term_lines(item, rest, path, depth + 1)
         return [f"for {item} in {value}:", *indent(body)]
 
+    # seeder
+
+    def fake(self, hint: str) -> str:
+        count = f"lorem.count({self.max_items!r})"
+        items = f"{self.item.fake(hint)} for _ in range({count})"
+        return f"lorem.unique({items})" if self.builtin == "set" else f"[{items}]"
+
     # client
 
     def client_annotation(self) -> str:
@@ -200,6 +207,11 @@ class EmbeddedKind(Embedded, Kind):
 
     def term_lines(self, value: str, rest: list[str], path: str, depth: int) -> list[str]:
         return term_lines(self.fields, rest, value, path, depth)
+
+    # seeder
+
+    def fake(self, hint: str) -> str:
+        return f"fake_{snake(self.name)}(lorem, {hint})"
 
     # client
 

@@ -86,6 +86,15 @@ class TextKind(Text, ScalarKind):
         limits = kwargs(min_length=self.min_length or None, max_length=self.max_length)
         return f"Annotated[{base}, Field({limits})]"
 
+    def fake(self, hint: str) -> str:
+        limits = kwargs(
+            max_length=self.max_length,
+            min_length=self.min_length if self.min_length != 1 else None,
+            choices=self.choices or None,
+            url=self.url or None,
+        )
+        return f"lorem.text({hint}, {limits})" if limits else f"lorem.text({hint})"
+
     def constraints(self, *, required: bool) -> dict[str, Any]:
         if self.choices:
             return {}
@@ -167,6 +176,10 @@ class IntegerKind(Integer, ScalarKind):
             return f"Annotated[ContentInt, Field({kwargs(ge=self.ge, le=self.le)})]"
         return "ContentInt"
 
+    def fake(self, hint: str) -> str:
+        limits = kwargs(ge=self.ge, le=self.le)
+        return f"lorem.integer({hint}, {limits})" if limits else f"lorem.integer({hint})"
+
     def constraints(self, *, required: bool) -> dict[str, Any]:
         return {"ge": self.ge, "le": self.le}
 
@@ -210,6 +223,9 @@ class BooleanKind(Boolean, ScalarKind):
     def annotation(self, *, item: bool = False) -> str:
         return "ContentBool"
 
+    def fake(self, hint: str) -> str:
+        return f"lorem.boolean({hint})"
+
     py_type = "bool"
     matches = "is this"
     filter_click_type = "bool"
@@ -231,6 +247,9 @@ class DateKind(Date, ScalarKind):
 
     def annotation(self, *, item: bool = False) -> str:
         return "CalendarDate"
+
+    def fake(self, hint: str) -> str:
+        return f"lorem.date({hint})"
 
     py_type = "date"
     matches = "is this date"
@@ -274,6 +293,9 @@ class FileLinkKind(FileLink, _LinkKind):
     def annotation(self, *, item: bool = False) -> str:
         return "FileCid"
 
+    def fake(self, hint: str) -> str:
+        return f"lorem.file({tuple(self.content_types)!r})"
+
     def links(self, value: str, path: list[str], *, depth: int, types: dict[str, str]) -> list[str]:
         return [
             f"uses.append(file_link({path_literal(path)}, {value}, {tuple(self.content_types)!r}))"
@@ -297,6 +319,9 @@ class LinkKind(Link, _LinkKind):
 
     def annotation(self, *, item: bool = False) -> str:
         return "RecordId"
+
+    def fake(self, hint: str) -> str:
+        return f"lorem.link({self.model!r})"
 
     def links(self, value: str, path: list[str], *, depth: int, types: dict[str, str]) -> list[str]:
         return [

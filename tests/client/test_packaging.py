@@ -11,9 +11,10 @@ import click
 from api.commands import COMMANDS
 from codegen.cli import codegen
 from mstack_client.cli import ENTRY_POINT_GROUP
+from seeder.cli import seed
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_COMMANDS = {**COMMANDS, "codegen": codegen}
+SERVER_COMMANDS = {**COMMANDS, "codegen": codegen, "seed": seed}
 SERVER_PACKAGES = {
     "litestar",
     "sqlalchemy",

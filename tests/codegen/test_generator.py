@@ -39,6 +39,8 @@ OUTPUTS = [
     "client/mstack_client/_generated/cli/tiny.py",
     "client/mstack_client/_generated/sdk/__init__.py",
     "client/mstack_client/_generated/sdk/tiny.py",
+    "seeder/_generated/__init__.py",
+    "seeder/_generated/tiny.py",
     "tiny/_generated/__init__.py",
     "tiny/_generated/models.py",
     "tiny/_generated/ops.py",
@@ -121,9 +123,10 @@ def test_generated_code_passes_ruff_and_mypy(tiny_root: Path, tmp_path: Path) ->
             "--config",
             "lint.extend-ignore=['E501']",  # as for every _generated folder
             "--config",
-            "lint.isort.known-first-party=['api','mcore','tiny']",
+            "lint.isort.known-first-party=['api','mcore','seeder','tiny']",
             str(tiny_root / "tiny"),
             str(tiny_root / "api"),
+            str(tiny_root / "seeder"),
         ],
         capture_output=True,
         text=True,
@@ -415,6 +418,28 @@ async def test_a_new_model_is_a_spec_and_a_generator_run(
         assert r.json()["errors"][0]["field"] == "title"
         versions = (await http.get(f"/api/v1/notes/{second['id']}/versions")).json()
         assert [v["n"] for v in versions["items"]] == [2, 1]
+
+
+def test_a_new_model_gets_fake_values_that_pass_its_checks(
+    tiny: tuple[ModuleType, ModuleType, ModuleType], tiny_root: Path
+) -> None:
+    """The seeder's fake values of the tiny spec: no hand-written code, and every body
+    validates against the model's own schema, with each optional field seen."""
+    from seeder.lorem import Lorem
+
+    models, _, _ = tiny
+    fakes = _load("tiny_fakes_under_test", tiny_root / "seeder/_generated/tiny.py")
+    lorem = Lorem(0)
+    bodies = [fakes.FAKES["note"](lorem) for _ in range(100)]
+    for body in bodies:
+        models.NoteCreate.model_validate(body)
+    for field in models.NoteCreate.model_fields:
+        if field != "visibility":
+            assert any(field in body for body in bodies), field
+    assert {b["mood"] for b in bodies if "mood" in b} == {"calm", "loud"}
+    assert [fakes.fake_note(Lorem(3)) for _ in range(3)] == [
+        fakes.fake_note(Lorem(3)) for _ in range(3)
+    ]
 
 
 def test_the_projects_generated_code_is_current() -> None:
