@@ -19,6 +19,8 @@ COPY mcore ./mcore
 COPY mart ./mart
 COPY codegen ./codegen
 COPY api ./api
+# `mstack seed` is a server command (it refuses in production mode, as this image runs)
+COPY seeder ./seeder
 # The same pinned install as the README (server and client, which defines `mstack`), in one
 # call, without the development extras.
 RUN pip install --no-cache-dir -c constraints.txt ./client .
