@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_
+from sqlalchemy import and_, exists, false, literal, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,6 +41,11 @@ def _sort_columns(rt: RecordType[Any, Any]) -> dict[str, Any]:
         "updated_at": col(Record.updated_at),
         **rt.sorts,
     }
+
+
+def _nullable(column: Any) -> bool:
+    """Whether a sort column may hold NULL (an expression without a column may)."""
+    return bool(getattr(getattr(column, "expression", column), "nullable", True))
 
 
 def _cursor_value(value: Any) -> Any:
@@ -119,6 +124,7 @@ async def list_objects(
         choices = ", ".join(sorted(columns))
         raise Invalid(f"cannot sort by {name!r}: choose one of {choices}", field="sort")
     column = columns[name]
+    nullable = _nullable(column)
     table_id = rt.table.__table__.c.id  # type: ignore[attr-defined]
     query = (
         select(Record)
@@ -141,15 +147,21 @@ async def list_objects(
         value = _parse_cursor_value(column, after.get("v"))
         last = after["id"]
         ident = col(Record.id)
-        next_id = ident < last if descending else ident > last
-        if value is None:
+        if value is None:  # past every value: among the nulls, which come last
+            next_id = ident < last if descending else ident > last
             query = query.where(and_(column.is_(None), next_id))
         else:
-            beyond = column < value if descending else column > value
-            query = query.where(or_(beyond, and_(column == value, next_id), column.is_(None)))
+            # a row value, which an index on (sort column, id) answers as one range
+            here = tuple_(column, ident)
+            there = tuple_(literal(value, column.type), literal(last, ident.type))
+            beyond = here < there if descending else here > there
+            query = query.where(or_(beyond, column.is_(None)) if nullable else beyond)
     order = [column.desc(), col(Record.id).desc()] if descending else [column, col(Record.id)]
+    # nulls last: a term only nullable columns need (it keeps the database from walking
+    # an index in order, so every matching row would be sorted for each page)
+    nulls_last = [column.is_(None)] if nullable else []
     records, last_row = await fetch_page(
-        session, query.order_by(column.is_(None), *order), limit=limit
+        session, query.order_by(*nulls_last, *order), limit=limit
     )
     items = await reads(session, rt, actor, [shown_head(r) for r in records])
     next_cursor = None
