@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, literal, or_, tuple_
+from sqlalchemy import String, and_, exists, false, literal, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -153,16 +153,14 @@ async def list_objects(
         else:
             # a row value, which an index on (sort column, id) answers as one range
             here = tuple_(column, ident)
-            there = tuple_(literal(value, column.type), literal(last, ident.type))
+            there = tuple_(literal(value, column.type), literal(last, String()))
             beyond = here < there if descending else here > there
             query = query.where(or_(beyond, column.is_(None)) if nullable else beyond)
     order = [column.desc(), col(Record.id).desc()] if descending else [column, col(Record.id)]
     # nulls last: a term only nullable columns need (it keeps the database from walking
     # an index in order, so every matching row would be sorted for each page)
     nulls_last = [column.is_(None)] if nullable else []
-    records, last_row = await fetch_page(
-        session, query.order_by(*nulls_last, *order), limit=limit
-    )
+    records, last_row = await fetch_page(session, query.order_by(*nulls_last, *order), limit=limit)
     items = await reads(session, rt, actor, [shown_head(r) for r in records])
     next_cursor = None
     if last_row is not None:
