@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
@@ -69,6 +69,15 @@ async def list_files(
         )
     rows, next_cursor = await page_by_id(session, query, col(File.id), cursor=cursor, limit=limit)
     return FilePage(items=[to_read(row, actor_id=actor.id) for row in rows], next=next_cursor)
+
+
+async def count_files(session: AsyncSession, *, actor: Actor) -> int:
+    """How many files the actor owns, out of the trash."""
+    require_scope(actor, "files:read")
+    query = select(func.count()).where(
+        col(File.owner_id) == actor.id, col(File.deleted_at).is_(None)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def update_file(

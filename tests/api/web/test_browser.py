@@ -1,0 +1,217 @@
+"""Journeys in a real browser: Playwright for Python driving Debian's Chromium
+(``/usr/bin/chromium``; Playwright's own browser download is not used) against a live
+server on loopback with a real SQLite database.
+
+Each journey saves screenshots at desktop and phone width under ``test-artifacts/``.
+Without Chromium these tests skip, saying so; with ``MSTACK_REQUIRE_TOOLS=1`` (CI) that
+is a failure instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD, REQUIRE_TOOLS, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+XSS_NAME = '<img src=x onerror="window.pwned=1">'
+XSS_FILE = '<svg onload="window.pwned=2">.txt'
+
+PHONE_AGENT = "Mozilla/5.0 (Android 14; Mobile; rv:130.0) Gecko/130.0 Firefox/130.0"
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+@pytest.fixture
+def chromium(live_server: LiveServer) -> Iterator[Any]:
+    """Chromium, started after the live server: Playwright's sync API keeps an event loop
+    running in this thread, and the server's set-up needs the thread free of one."""
+    if not CHROMIUM.exists():
+        if REQUIRE_TOOLS:
+            pytest.fail(f"Chromium is required (MSTACK_REQUIRE_TOOLS=1) but {CHROMIUM} is missing")
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+class Tab:
+    """One browser page on the live server that fails the test on any script error or
+    console error (a Content-Security-Policy violation is one), and takes screenshots."""
+
+    def __init__(self, context: Any, server: LiveServer, journey: str) -> None:
+        self.page = context.new_page()
+        self.page.set_viewport_size(DESKTOP)
+        self.url = server.url
+        self.journey = journey
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on(
+            "console",
+            lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+        )
+        self.page.on("dialog", lambda dialog: self.errors.append(f"dialog: {dialog.message}"))
+
+    def go(self, path: str) -> Any:
+        return self.page.goto(self.url + path)
+
+    def at(self, path: str) -> None:
+        """Wait until the browser is on ``path`` (query ignored)."""
+        self.page.wait_for_url(re.compile(re.escape(self.url + path) + r"(\?.*)?$"))
+
+    def shoot(self, name: str) -> None:
+        """Screenshots of the page as it is, at desktop and phone width."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(
+                path=ARTIFACTS / f"{self.journey}-{name}-{label}.png", full_page=True
+            )
+            width = self.page.evaluate("document.documentElement.scrollWidth")
+            assert width <= size["width"], f"{name} scrolls sideways at {label} width ({width}px)"
+        self.page.set_viewport_size(DESKTOP)
+
+    def clean(self) -> None:
+        assert self.errors == []
+
+
+@pytest.fixture
+def context(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context()
+    yield context
+    context.close()
+
+
+def register(tab: Tab, username: str, display_name: str = "") -> None:
+    page = tab.page
+    tab.go("/register")
+    page.get_by_label("Email").fill(f"{username}@example.org")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Display name").fill(display_name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    tab.at("/")
+
+
+def sign_in(tab: Tab, username: str) -> None:
+    page = tab.page
+    tab.go("/login")
+    page.get_by_label("Email or username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    tab.at("/")
+
+
+def sign_out(tab: Tab) -> None:
+    tab.page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    tab.at("/login")
+
+
+def test_create_an_account_and_sign_in(live_server: LiveServer, context: Any) -> None:
+    tab = Tab(context, live_server, "account")
+    page = tab.page
+    tab.go("/")
+    tab.at("/login")  # a stranger is asked to sign in
+    tab.shoot("login")
+    page.get_by_role("link", name="Create an account").click()
+    tab.at("/register")
+    tab.shoot("register")
+    register(tab, "ada", "Ada Lovelace")
+    assert page.get_by_role("heading", level=1).inner_text() == "Hello, Ada Lovelace"
+    assert page.title() == "Home · mstack"
+    tab.shoot("home")
+    sign_out(tab)
+    page.get_by_label("Email or username").fill("ada")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "the email, username or password is wrong"
+    tab.shoot("wrong-password")
+    tab.errors.clear()  # the 401 of the refused sign-in is logged to the console
+    sign_in(tab, "ada@example.org")
+    tab.go("/account")
+    assert page.get_by_label("Username").input_value() == "ada"
+    tab.shoot("account")
+    tab.clean()
+
+
+def test_signed_out_pages_are_no_longer_reachable(live_server: LiveServer, context: Any) -> None:
+    tab = Tab(context, live_server, "signout")
+    page = tab.page
+    sign_in(tab, "live-user")
+    tab.go("/account")
+    sign_out(tab)
+    tab.shoot("signed-out")
+    for path in ("/", "/account"):
+        tab.go(path)
+        tab.at("/login")
+    page.go_back()  # the page before is not kept (no-store): it asks again, and is refused
+    tab.at("/login")
+    cookies = {c["name"] for c in context.cookies()}
+    assert "mstack_session" not in cookies
+    # the session's cookie no longer works on the API either
+    assert page.request.get(live_server.url + "/api/v1/auth/me").status == 401
+    tab.clean()
+
+
+def test_an_xss_attempt_is_rendered_inert(live_server: LiveServer, context: Any) -> None:
+    tab = Tab(context, live_server, "xss")
+    page = tab.page
+    register(tab, "mallory", XSS_NAME)
+    # the page's own script path: fetch with the session cookie and the page's CSRF token
+    status = page.evaluate(
+        """async (name) => {
+            const { api } = await import('/static/app.js');
+            const reply = await api('/api/v1/files?filename=' + encodeURIComponent(name),
+                                    { method: 'POST', body: 'x' });
+            return reply.status;
+        }""",
+        XSS_FILE,
+    )
+    assert status == 201
+    page.reload()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Hello, {XSS_NAME}"
+    assert page.get_by_text(XSS_FILE).count() == 1
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("img[src='x']").count() == 0
+    tab.shoot("home")
+    tab.clean()
+
+
+def test_the_account_page_ends_another_session(
+    live_server: LiveServer, chromium: Any, context: Any
+) -> None:
+    laptop = Tab(context, live_server, "sessions")
+    sign_in(laptop, "live-user")
+    other_context = chromium.new_context(user_agent=PHONE_AGENT)
+    try:
+        phone = Tab(other_context, live_server, "sessions-phone")
+        sign_in(phone, "live-user")
+        laptop.go("/account")
+        rows = laptop.page.locator(".row", has_text="Firefox on Android")
+        assert rows.count() == 1
+        laptop.shoot("before")
+        rows.get_by_role("button", name=re.compile("^End session")).click()
+        laptop.at("/account")
+        assert laptop.page.get_by_role("status").inner_text() == "The session was ended."
+        assert laptop.page.locator(".row", has_text="Firefox on Android").count() == 0
+        laptop.shoot("after")
+        phone.go("/account")
+        phone.at("/login")
+        laptop.go("/account")
+        laptop.at("/account")  # this browser is still signed in
+        laptop.clean()
+        phone.clean()
+    finally:
+        other_context.close()
