@@ -3,7 +3,7 @@
 - ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
 - ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
   whose CSRF token is checked before any handler runs.
-- ``signin``, ``account``, ``home``: the hand-written pages.
+- ``signin``, ``account``, ``home``, ``files``: the hand-written pages.
 - ``errors``: friendly error pages for page addresses.
 
 Static files come from the fixed folder ``static/`` only, never from a path a request
@@ -21,6 +21,7 @@ from litestar.types import ExceptionHandlersMap
 from api.errors import EXCEPTION_HANDLERS
 from api.web.account import AccountPages
 from api.web.errors import error_page, with_error_pages
+from api.web.files import FilePages
 from api.web.home import HomePage
 from api.web.render import STATIC, STATIC_PATH
 from api.web.signin import SignInPages
@@ -35,7 +36,7 @@ def page_router() -> Router:
     handlers[SignInRequired] = error_page
     return Router(
         path="/",
-        route_handlers=[HomePage, SignInPages, AccountPages],
+        route_handlers=[HomePage, SignInPages, AccountPages, FilePages],
         dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
         exception_handlers=handlers,
         include_in_schema=False,

@@ -3,6 +3,7 @@ blobs a caller may read. Permissions are checked here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from mcore.files import derivatives
 from mcore.files.derivatives import Derivative, DerivativeRead
-from mcore.files.models import File, FilePage, FileStatus, FileUpdate, to_read
+from mcore.files.models import File, FilePage, FileRead, FileStatus, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, page_by_id
@@ -239,6 +240,13 @@ async def list_previews(
     file = await get_file(session, actor=actor, file_id=file_id)
     rows = await derivatives.previews_of(session, file.cid)
     return [_derivative_read(file, row) for row in rows]
+
+
+async def with_preview(session: AsyncSession, *, files: Sequence[FileRead], name: str) -> set[str]:
+    """The ids of those files (each one the caller has read) that have the preview ``name``
+    (``preview-256``, ...): one query for a page of them."""
+    found = await derivatives.having(session, [f.cid for f in files], name)
+    return {f.id for f in files if f.cid in found}
 
 
 async def get_preview(

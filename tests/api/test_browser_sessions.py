@@ -3,11 +3,16 @@ CSRF on every cookie-authenticated write, and sign-out or revocation ending it a
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
+from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from mcore.settings import Settings
 from tests.conftest import PASSWORD, LiveServer, blob_files
@@ -195,3 +200,52 @@ def test_page_forms_without_the_csrf_token_are_refused(
     # the sign-out form too: a forged one does not sign the person out
     assert browser.post("/logout", data={"csrf_token": "forged"}).status_code == 403
     assert browser.get("/api/v1/auth/me").status_code == 200
+
+
+async def _socket(server: LiveServer, cookie: str | None, first: dict[str, object]) -> Any:
+    headers = {"Cookie": f"{SESSION}={cookie}"} if cookie else {}
+    ws = await connect(
+        server.url.replace("http://", "ws://") + "/api/v1/events", additional_headers=headers
+    )
+    await ws.send(json.dumps({"type": "auth", **first}))
+    return ws
+
+
+async def test_a_page_opens_the_event_socket_with_its_cookie_and_token(
+    live_server: LiveServer, browser: httpx.Client
+) -> None:
+    token = page_token(browser)
+    ws = await _socket(live_server, browser.cookies[SESSION], {"csrf": token})
+    try:
+        ready = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert ready["type"] == "ready"
+        made = browser.post(
+            "/api/v1/files?filename=live.txt", content=b"live", headers={"X-CSRF-Token": token}
+        )
+        assert made.status_code == 201
+        event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert event["type"] == "file.stored"
+        assert event["data"]["filename"] == "live.txt"
+    finally:
+        await ws.close()
+
+
+@pytest.mark.parametrize("case", ["wrong token", "no cookie", "another session's token"])
+async def test_the_event_socket_refuses_a_cookie_without_its_token(
+    live_server: LiveServer, browser: httpx.Client, case: str
+) -> None:
+    cookie: str | None = browser.cookies[SESSION]
+    token = page_token(browser)
+    if case == "wrong token":
+        token = "forged"
+    elif case == "no cookie":
+        cookie = None
+    else:
+        with httpx.Client(base_url=live_server.url) as other:
+            sign_in(other, "live-user")
+            token = page_token(other)
+    ws = await _socket(live_server, cookie, {"csrf": token})
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401

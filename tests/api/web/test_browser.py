@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from mcore.settings import Settings
+from tests import media
+from tests.apphelpers import fast
 from tests.conftest import PASSWORD, REQUIRE_TOOLS, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,9 +34,12 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 @pytest.fixture
-def chromium(live_server: LiveServer) -> Iterator[Any]:
-    """Chromium, started after the live server: Playwright's sync API keeps an event loop
-    running in this thread, and the server's set-up needs the thread free of one."""
+def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Chromium, started after the test's live server (``media_server`` when it asks for
+    one, else ``live_server``): Playwright's sync API keeps an event loop running in this
+    thread, and a server's set-up needs the thread free of one."""
+    wanted = "media_server" if "media_server" in request.fixturenames else "live_server"
+    request.getfixturevalue(wanted)
     if not CHROMIUM.exists():
         if REQUIRE_TOOLS:
             pytest.fail(f"Chromium is required (MSTACK_REQUIRE_TOOLS=1) but {CHROMIUM} is missing")
@@ -215,3 +221,67 @@ def test_the_account_page_ends_another_session(
         phone.clean()
     finally:
         other_context.close()
+
+
+@pytest.fixture
+def media_server(settings: Settings) -> Iterator[LiveServer]:
+    """A live server that processes uploads (its job worker runs) and takes only images and
+    PDFs."""
+    tuned = fast(settings)
+    tuned = tuned.model_copy(
+        update={
+            "jobs": tuned.jobs.model_copy(update={"embedded_worker": True}),
+            "allowed_content_types": ["image/*", "application/pdf"],
+        }
+    )
+    server = LiveServer(tuned)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_upload_files_and_watch_them_become_ready(media_server: LiveServer, chromium: Any) -> None:
+    context = chromium.new_context()
+    try:
+        tab = Tab(context, media_server, "files")
+        page = tab.page
+        sign_in(tab, "live-user")
+        page.get_by_role("navigation").get_by_role("link", name="Files").click()
+        tab.at("/files")
+        tab.shoot("empty")
+        page.get_by_label("Choose files").set_input_files(
+            [
+                {"name": "blue.png", "mimeType": "image/png", "buffer": media.png(640, 400)},
+                {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": media.jpeg()},
+                {"name": "paper.pdf", "mimeType": "application/pdf", "buffer": media.pdf()},
+                {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text\n"},
+            ]
+        )
+        uploads = page.locator("#uploads li")
+        expect = page.locator("#uploads [data-status]", has_text=re.compile("^ready$"))
+        expect.nth(2).wait_for(timeout=60_000)
+        assert expect.count() == 3
+        refused = uploads.filter(has_text="notes.txt")
+        assert "contains text/plain, which this server does not accept" in refused.inner_text()
+        for name in ("blue.png", "photo.jpg", "paper.pdf"):
+            done = uploads.filter(has_text=name)
+            done.locator("img").wait_for()
+            assert done.locator("progress").evaluate("bar => bar.value") == 100
+        tab.shoot("uploaded")
+        tab.errors = [e for e in tab.errors if "415" not in e]  # the refused upload's status
+        page.reload()
+        grid = page.locator("#file-grid img")
+        assert grid.count() == 3
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#file-grid img')]"
+            ".every(img => img.complete && img.naturalWidth > 0)"
+        )
+        tab.shoot("grid")
+        page.locator("#file-grid a", has_text="blue.png").click()
+        page.get_by_role("heading", level=1, name="blue.png").wait_for()
+        assert page.locator(".large img").evaluate("img => img.naturalWidth") > 256
+        assert page.locator("#file-cid").inner_text().startswith("bafkr4i")
+        tab.shoot("detail")
+        tab.clean()
+    finally:
+        context.close()
