@@ -257,13 +257,27 @@ def test_upload_files_and_watch_them_become_ready(media_server: LiveServer, chro
                 {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text\n"},
             ]
         )
+        # and one more dropped onto the page, as a file manager's window would drop it
+        page.evaluate(
+            """(bytes) => {
+                const files = new DataTransfer();
+                const png = new File([new Uint8Array(bytes)], 'dropped.png', {type: 'image/png'});
+                files.items.add(png);
+                const zone = document.querySelector('[data-upload]');
+                for (const type of ['dragover', 'drop']) {
+                    const init = {dataTransfer: files, bubbles: true, cancelable: true};
+                    zone.dispatchEvent(new DragEvent(type, init));
+                }
+            }""",
+            list(media.png(300, 300)),
+        )
         uploads = page.locator("#uploads li")
         expect = page.locator("#uploads [data-status]", has_text=re.compile("^ready$"))
-        expect.nth(2).wait_for(timeout=60_000)
-        assert expect.count() == 3
+        expect.nth(3).wait_for(timeout=60_000)
+        assert expect.count() == 4
         refused = uploads.filter(has_text="notes.txt")
         assert "contains text/plain, which this server does not accept" in refused.inner_text()
-        for name in ("blue.png", "photo.jpg", "paper.pdf"):
+        for name in ("blue.png", "photo.jpg", "paper.pdf", "dropped.png"):
             done = uploads.filter(has_text=name)
             done.locator("img").wait_for()
             assert done.locator("progress").evaluate("bar => bar.value") == 100
@@ -271,7 +285,7 @@ def test_upload_files_and_watch_them_become_ready(media_server: LiveServer, chro
         tab.errors = [e for e in tab.errors if "415" not in e]  # the refused upload's status
         page.reload()
         grid = page.locator("#file-grid img")
-        assert grid.count() == 3
+        assert grid.count() == 4
         page.wait_for_function(
             "() => [...document.querySelectorAll('#file-grid img')]"
             ".every(img => img.complete && img.naturalWidth > 0)"
@@ -285,3 +299,19 @@ def test_upload_files_and_watch_them_become_ready(media_server: LiveServer, chro
         tab.clean()
     finally:
         context.close()
+
+
+def test_the_dark_theme_follows_the_system(live_server: LiveServer, chromium: Any) -> None:
+    for scheme, dark in (("light", False), ("dark", True)):
+        context = chromium.new_context(color_scheme=scheme)
+        try:
+            tab = Tab(context, live_server, f"theme-{scheme}")
+            sign_in(tab, "live-user")
+            tab.go("/account")
+            background = tab.page.evaluate("getComputedStyle(document.body).backgroundColor")
+            red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
+            assert (red + green + blue < 150) is dark, background
+            tab.shoot("account")
+            tab.clean()
+        finally:
+            context.close()

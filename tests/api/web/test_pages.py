@@ -314,3 +314,29 @@ def test_static_files_come_from_their_folder_only(live_server: LiveServer) -> No
         assert http.get("/static/app.js").headers["content-type"].startswith("text/javascript")
         for path in ("/static/../render.py", "/static/%2e%2e/render.py", "/static/..%2frender.py"):
             assert http.get(path).status_code == 404, path
+
+
+def test_every_page_form_refuses_a_missing_csrf_token(
+    live_server: LiveServer, browser: httpx.Client
+) -> None:
+    """Each state-changing page route, found from the app itself, answers 403 to a signed-in
+    browser's form without the token, and changes nothing."""
+    from litestar.routes import HTTPRoute
+
+    from api.app import create_app
+
+    app = create_app(live_server.settings).app
+    posts = sorted(
+        route.path_format.replace("{session_id}", "x").replace("{key_id}", "x")
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        and "POST" in route.methods
+        and not route.path.startswith("/api/")
+    )
+    assert len(posts) >= 8, posts
+    before = browser.get("/api/v1/auth/me").json()
+    for path in posts:
+        reply = browser.post(path, data={"name": "x", "email": "x@example.org"}, headers=HTML)
+        assert reply.status_code == 403, path
+        assert "CSRF" in reply.text, path
+    assert browser.get("/api/v1/auth/me").json() == before  # still signed in, unchanged
