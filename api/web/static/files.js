@@ -19,6 +19,14 @@ function setStatus(fileId, text, failed = false) {
   }
 }
 
+function button(label, name) {
+  const control = document.createElement("button");
+  control.type = "button";
+  control.textContent = label;
+  control.setAttribute("aria-label", `${label} ${name}`);
+  return control;
+}
+
 function row(file) {
   const item = document.createElement("li");
   item.className = "row upload";
@@ -34,10 +42,28 @@ function row(file) {
   status.textContent = "waiting";
   const text = document.createElement("div");
   text.append(name, status);
-  item.append(text, bar);
+  const cancel = button("Cancel", file.name);
+  item.append(text, bar, cancel);
   list.prepend(item);
-  return { item, bar, status };
+  return { item, bar, status, cancel };
 }
+
+function failed(view, file, reason, retryable) {
+  view.status.textContent = reason;
+  view.status.classList.add("bad");
+  view.item.classList.add("failed");
+  view.cancel.remove();
+  if (!retryable) return;
+  const retry = button("Retry", file.name);
+  retry.addEventListener("click", () => {
+    view.item.remove();
+    upload(file);
+  });
+  view.item.append(retry);
+}
+
+// Refusals a second try may get past: a timeout, too many requests, a server in trouble.
+const RETRYABLE = new Set([0, 408, 429, 500, 502, 503, 504, 507]);
 
 function problem(xhr) {
   try {
@@ -60,14 +86,15 @@ function upload(file) {
     view.bar.value = Math.round((100 * event.loaded) / event.total);
     view.status.textContent = `uploading ${view.bar.value}%`;
   });
+  view.cancel.addEventListener("click", () => xhr.abort());
+  xhr.addEventListener("abort", () => failed(view, file, "cancelled: nothing was kept", true));
   xhr.addEventListener("load", () => {
     if (xhr.status !== 201) {
-      view.status.textContent = problem(xhr);
-      view.status.classList.add("bad");
-      view.item.classList.add("failed");
+      failed(view, file, problem(xhr), RETRYABLE.has(xhr.status));
       return;
     }
     const [record] = JSON.parse(xhr.responseText);
+    view.cancel.remove();
     view.bar.value = 100;
     view.status.dataset.status = record.id;
     view.status.textContent = words(record.status);
@@ -77,10 +104,7 @@ function upload(file) {
     view.item.querySelector(".strong").append(" ", link);
     rows.set(record.id, view);
   });
-  xhr.addEventListener("error", () => {
-    view.status.textContent = problem(xhr);
-    view.status.classList.add("bad");
-  });
+  xhr.addEventListener("error", () => failed(view, file, problem(xhr), true));
   xhr.send(file);
 }
 

@@ -315,3 +315,44 @@ def test_the_dark_theme_follows_the_system(live_server: LiveServer, chromium: An
             tab.clean()
         finally:
             context.close()
+
+
+def test_keyboard_only_upload_retried_after_the_network_drops(
+    media_server: LiveServer, chromium: Any
+) -> None:
+    context = chromium.new_context()
+    try:
+        tab = Tab(context, media_server, "keyboard")
+        page = tab.page
+        sign_in(tab, "live-user")
+        tab.go("/files")
+        for _ in range(20):  # from the top of the page, Tab reaches the file picker
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "upload-input":
+                break
+        else:
+            pytest.fail("Tab never reached the file picker")
+        tab.shoot("focused")
+        context.set_offline(True)
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Space")
+        chooser.value.set_files(
+            [{"name": "offline.png", "mimeType": "image/png", "buffer": media.png(200, 200)}]
+        )
+        row = page.locator("#uploads li", has_text="offline.png")
+        row.get_by_text("the network connection was lost").wait_for()
+        assert row.get_by_role("button", name="Retry offline.png").is_visible()
+        tab.shoot("offline")
+        context.set_offline(False)
+        row.get_by_role("button", name="Retry offline.png").focus()
+        page.keyboard.press("Enter")
+        done = page.locator("#uploads li", has_text="offline.png")
+        done.locator("[data-status]", has_text=re.compile("^ready$")).wait_for(timeout=60_000)
+        assert done.count() == 1  # the failed row made way for the new try
+        done.locator("img").wait_for()
+        tab.shoot("retried")
+        # going offline breaks requests and the event socket, which the page reconnects
+        tab.errors = [e for e in tab.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+        tab.clean()
+    finally:
+        context.close()
