@@ -28,6 +28,10 @@ MESSAGES = {
     403: ("Not allowed", "You may not do this."),
     404: ("Not found", "There is nothing at this address, or it is not yours to see."),
     405: ("Not allowed", "This address does not take that kind of request."),
+    409: ("Conflict", "This clashes with something that is already there."),
+    413: ("Too large", "What was sent is larger than this page takes."),
+    422: ("Not valid", "Something in what was sent is not valid."),
+    429: ("Too many tries", "Wait a little, then try again."),
     500: ("Something went wrong", "Something went wrong on the server; it has been logged."),
 }
 

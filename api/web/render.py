@@ -150,6 +150,6 @@ def page(
         body,
         status_code=status,
         media_type="text/html",
-        headers=PAGE_HEADERS,
+        headers=dict(PAGE_HEADERS),
         cookies=list(cookies),
     )
