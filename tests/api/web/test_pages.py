@@ -340,3 +340,16 @@ def test_every_page_form_refuses_a_missing_csrf_token(
         assert reply.status_code == 403, path
         assert "CSRF" in reply.text, path
     assert browser.get("/api/v1/auth/me").json() == before  # still signed in, unchanged
+
+
+def test_an_oversized_form_is_refused_with_a_page(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as http:
+        form = http.get("/login", headers=HTML)
+        reply = http.post(
+            "/login",
+            data={"identifier": "x" * 300_000, "password": "x", "csrf_token": csrf_of(form.text)},
+            headers=HTML,
+        )
+    assert reply.status_code == 413
+    assert "Too large" in reply.text
+    assert reply.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
