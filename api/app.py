@@ -34,6 +34,7 @@ from api.routes.objects import get_object
 from api.routes.settings import RuntimeSettingsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
+from api.web import page_router, static_router, with_error_pages
 from mcore.auth import Auth
 from mcore.db import Database
 from mcore.errors import Unavailable
@@ -136,6 +137,8 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             RuntimeSettingsController,
             get_object,
             *RECORD_CONTROLLERS,
+            page_router(),
+            static_router(),
         ],
         dependencies={
             "session": Provide(provide_session),
@@ -146,7 +149,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             "app_state": Provide(provide_app_state, sync_to_thread=False),
         },
         state=State({KEY: services}),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=with_error_pages(EXCEPTION_HANDLERS),
         before_request=authenticate_request,
         middleware=[options_middleware, body_timeout_middleware],
         lifespan=[lifespan],

@@ -1,9 +1,11 @@
 """Who is calling: the bearer token of a request, checked against cached session state.
 
 - ``provide_actor``: the dependency every route receives as ``actor``. No
-  ``Authorization`` header: ``ANONYMOUS`` (a guest that reads public content). A bearer
-  access token or API key that is malformed, expired, revoked, wrongly signed or whose
-  user is disabled: 401.
+  ``Authorization`` header: the browser's session cookie (``api.browser``; a
+  state-changing request needs its CSRF token too, else 403), or without one
+  ``ANONYMOUS`` (a guest that reads public content). A bearer access token, API key or
+  session cookie that is malformed, expired, revoked, wrongly signed or whose user is
+  disabled: 401.
 - ``authenticate_token``: who a bearer token belongs to (used by the WebSocket, whose client
   authenticates in its first message, never in the URL).
 - ``actor_is_live``: whether the session behind an actor is still valid (revoked, expired,
@@ -21,6 +23,7 @@ Signed links are checked by the routes that serve bytes (``mcore.auth.links``).
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from litestar import Request
@@ -29,6 +32,13 @@ from litestar.datastructures import State
 from litestar.handlers import BaseRouteHandler
 from litestar.types import HTTPScope
 
+from api.browser import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    require_csrf,
+    session_cookie_value,
+)
 from api.state import AppState, app_state
 from mcore.access import ANONYMOUS, Actor
 from mcore.auth import Auth
@@ -39,6 +49,7 @@ BAD_CREDENTIALS = (
     "the access token or API key is not valid (expired, revoked, or not from this server);"
     " sign in again"
 )
+SESSION_ENDED = "the browser's session has ended (signed out, revoked or expired); sign in again"
 
 
 def bearer_token(headers: Any) -> str | None:
@@ -63,10 +74,18 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
         return cached
     token = bearer_token(request.headers)
     actor = ANONYMOUS
+    app = app_state(request.app.state)
     if token is not None:
-        found = await authenticate_token(app_state(request.app.state), token)
+        found = await authenticate_token(app, token)
         if found is None:
             raise Unauthorized(BAD_CREDENTIALS)
+        actor = found
+    elif (cookie := session_cookie_value(request.cookies)) is not None:
+        found = await app.auth.authenticate_browser(cookie)
+        if found is None:
+            raise Unauthorized(SESSION_ENDED)
+        if request.scope.get("method") not in SAFE_METHODS:
+            require_csrf(app, request, found, request.headers.get(CSRF_HEADER))
         actor = found
     request.scope[_ACTOR] = actor  # type: ignore[literal-required]
     return actor
@@ -98,15 +117,30 @@ async def fast_actor(app: AppState, scope: HTTPScope) -> Actor | None:
     """The caller from the request's headers, without the database while cached; None to let
     the full route decide (and refuse bad credentials with its 401)."""
     header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-    if header is None:
-        return ANONYMOUS
-    scheme, _, token = header.decode("latin-1").strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
     try:
+        if header is None:
+            cookie = _cookie(scope)
+            return ANONYMOUS if cookie is None else await app.auth.authenticate_browser(cookie)
+        scheme, _, token = header.decode("latin-1").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
         return await app.auth.authenticate(token.strip())
     except DomainError:
         return None
+
+
+def _cookie(scope: HTTPScope) -> str | None:
+    """The session cookie in a request's headers, if any."""
+    raw = next((v for k, v in scope["headers"] if k == b"cookie"), None)
+    if raw is None:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw.decode("latin-1"))
+    except CookieError:
+        return None
+    found = jar.get(SESSION_COOKIE)
+    return found.value or None if found is not None else None
 
 
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

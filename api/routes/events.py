@@ -1,7 +1,9 @@
 """``WS /api/v1/events``: a user's live events, replayed from a sequence number.
 
 The client authenticates in its first message (never in the URL, which gets logged):
-``{"type": "auth", "token": "...", "after": <last seq seen, optional>}``. The server
+``{"type": "auth", "token": "...", "after": <last seq seen, optional>}``; a web page,
+signed in by its session cookie, sends ``"csrf": "<the page's CSRF token>"`` instead of
+``token``. The server
 replays what the client missed (when ``after`` is given), answers
 ``{"type": "ready", "seq": <n>}``, then follows. docs/api.md (``## WebSocket``) has the
 whole protocol, and a test keeps it naming every message type and close code used here.
@@ -25,6 +27,7 @@ from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
 from api import callers
+from api.browser import session_cookie_value
 from api.state import AppState, app_state
 from mcore import metrics
 from mcore.access import Actor
@@ -60,10 +63,29 @@ async def _authenticate(
         not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ
     ):
         raise _Close(CLOSE_UNAUTHENTICATED, "after must be a sequence number")
-    actor = await callers.authenticate_token(app, token) if isinstance(token, str) else None
+    csrf = first.get("csrf")
+    if isinstance(token, str):
+        actor = await callers.authenticate_token(app, token)
+    elif isinstance(csrf, str):
+        actor = await _browser_actor(socket, app, csrf)
+    else:
+        actor = None
     if actor is None:
         raise _Close(CLOSE_UNAUTHENTICATED, "the token is not valid")
     return actor, after
+
+
+async def _browser_actor(
+    socket: WebSocket[Any, Any, Any], app: AppState, csrf: str
+) -> Actor | None:
+    """A web page's socket: signed in by the session cookie of its handshake, and proving
+    it is one of this site's pages by the session's CSRF token (which another site's page
+    cannot know, though its handshake may carry the cookie)."""
+    cookie = session_cookie_value(socket.cookies)
+    actor = await app.auth.authenticate_browser(cookie) if cookie is not None else None
+    if actor is None or not app.auth.browser.csrf_ok(csrf, session_id=actor.session_id):
+        return None
+    return actor
 
 
 class _Close(Exception):

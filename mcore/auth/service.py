@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Role, session_scopes
+from mcore.auth.browser import BrowserSeals
 from mcore.auth.links import LinkSigner
 from mcore.auth.live import Change, CredentialState, StateCache, after_commit
 from mcore.auth.models import ApiKey, AuthSession, User
@@ -47,6 +48,7 @@ class Auth:
         self.passwords = Passwords(settings)
         self.tokens = AccessTokens(settings)
         self.links = LinkSigner(settings)
+        self.browser = BrowserSeals(settings)
         self.cache = StateCache(settings.auth_cache_ttl.total_seconds())
         self.redis: Any = None
         throttle_store: ThrottleStore = MemoryThrottleStore()
@@ -164,8 +166,19 @@ class Auth:
         claims = self.tokens.verify(token)
         if claims is None:
             return None
-        state = await self.session_state(claims.session_id)
-        if state is None or state.user_id != claims.user_id or not state.valid(clock.time()):
+        return await self._session_actor(claims.session_id, claims.user_id)
+
+    async def authenticate_browser(self, cookie: str) -> Actor | None:
+        """The actor a browser's session cookie stands for; None if not valid (not sealed
+        here, or its session revoked or expired, or its user disabled)."""
+        session_id = self.browser.unseal(cookie)
+        return None if session_id is None else await self._session_actor(session_id)
+
+    async def _session_actor(self, session_id: str, user_id: str | None = None) -> Actor | None:
+        state = await self.session_state(session_id)
+        if state is None or not state.valid(clock.time()):
+            return None
+        if user_id is not None and state.user_id != user_id:
             return None
         return Actor(
             id=state.user_id,

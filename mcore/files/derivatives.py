@@ -8,6 +8,7 @@ parameters give the same row: a derivative is made once.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,6 +198,18 @@ async def remove(
             await store.delete(row.cid)
         return True
     return False
+
+
+async def having(session: AsyncSession, source_cids: Sequence[str], name: str) -> set[str]:
+    """Which of these source blobs have a lasting derivative called ``name``."""
+    if not source_cids:
+        return set()
+    query = select(Derivative.source_cid).where(
+        col(Derivative.source_cid).in_(set(source_cids)),
+        col(Derivative.name) == name,
+        col(Derivative.transient).is_(False),
+    )
+    return set((await session.exec(query)).all())
 
 
 async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative]:

@@ -3,10 +3,11 @@ blobs a caller may read. Permissions are checked here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
@@ -16,7 +17,7 @@ from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from mcore.files import derivatives
 from mcore.files.derivatives import Derivative, DerivativeRead
-from mcore.files.models import File, FilePage, FileStatus, FileUpdate, to_read
+from mcore.files.models import File, FilePage, FileRead, FileStatus, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
 from mcore.ids import is_id
 from mcore.pagination import check_limit, page_by_id
@@ -69,6 +70,15 @@ async def list_files(
         )
     rows, next_cursor = await page_by_id(session, query, col(File.id), cursor=cursor, limit=limit)
     return FilePage(items=[to_read(row, actor_id=actor.id) for row in rows], next=next_cursor)
+
+
+async def count_files(session: AsyncSession, *, actor: Actor) -> int:
+    """How many files the actor owns, out of the trash."""
+    require_scope(actor, "files:read")
+    query = select(func.count()).where(
+        col(File.owner_id) == actor.id, col(File.deleted_at).is_(None)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def update_file(
@@ -230,6 +240,13 @@ async def list_previews(
     file = await get_file(session, actor=actor, file_id=file_id)
     rows = await derivatives.previews_of(session, file.cid)
     return [_derivative_read(file, row) for row in rows]
+
+
+async def with_preview(session: AsyncSession, *, files: Sequence[FileRead], name: str) -> set[str]:
+    """The ids of those files (each one the caller has read) that have the preview ``name``
+    (``preview-256``, ...): one query for a page of them."""
+    found = await derivatives.having(session, [f.cid for f in files], name)
+    return {f.id for f in files if f.cid in found}
 
 
 async def get_preview(

@@ -23,6 +23,7 @@ from mcore.auth.ops.admin import (
 from mcore.auth.ops.keys import create_key, list_keys, revoke_key
 from mcore.auth.ops.links import create_link
 from mcore.auth.ops.sessions import (
+    browser_login,
     list_sessions,
     login,
     logout,
@@ -32,6 +33,7 @@ from mcore.auth.ops.sessions import (
 )
 
 __all__ = [
+    "browser_login",
     "change_password",
     "create_key",
     "create_link",

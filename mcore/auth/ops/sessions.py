@@ -51,6 +51,34 @@ async def login(
     address: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair:
+    """Check the password and start a session: its access and refresh tokens."""
+    _, pair = await _sign_in(session, auth=auth, data=data, address=address, user_agent=user_agent)
+    return pair
+
+
+async def browser_login(
+    session: AsyncSession,
+    *,
+    auth: Auth,
+    data: Login,
+    address: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Check the password and start a session for a web browser: the session cookie's
+    value (``mcore.auth.browser``). The session is an ordinary one, listed and revoked
+    like any other."""
+    row, _ = await _sign_in(session, auth=auth, data=data, address=address, user_agent=user_agent)
+    return auth.browser.seal(row.id)
+
+
+async def _sign_in(
+    session: AsyncSession,
+    *,
+    auth: Auth,
+    data: Login,
+    address: str | None,
+    user_agent: str | None,
+) -> tuple[AuthSession, TokenPair]:
     """Check the password and start a session.
 
     A wrong password and an unknown account get the same answer after the same work (an
@@ -87,9 +115,9 @@ async def login(
         user.password_hash = new_hash  # the hash parameters changed: upgrade it now
     user.last_login_at = utcnow()
     session.add(user)
-    pair = await _start_session(session, auth, user, address=address, user_agent=user_agent)
+    row, pair = await _start_session(session, auth, user, address=address, user_agent=user_agent)
     await auth.throttle.succeeded(account, where)
-    return pair
+    return row, pair
 
 
 async def _tell_owner(
@@ -121,7 +149,7 @@ async def _start_session(
     *,
     address: str | None,
     user_agent: str | None,
-) -> TokenPair:
+) -> tuple[AuthSession, TokenPair]:
     now = utcnow()
     row = AuthSession(
         id=new_id(),
@@ -133,7 +161,7 @@ async def _start_session(
     )
     session.add(row)
     await session.flush()
-    return await _issue(session, auth, user, row)
+    return row, await _issue(session, auth, user, row)
 
 
 async def _issue(

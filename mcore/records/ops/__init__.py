@@ -14,7 +14,7 @@ from mcore.records.ops._core import (
     RecordType,
     validate,
 )
-from mcore.records.ops._lists import list_objects
+from mcore.records.ops._lists import count_owned, list_objects
 from mcore.records.ops._objects import (
     create,
     delete,
@@ -33,6 +33,7 @@ __all__ = [
     "HasTerm",
     "Match",
     "RecordType",
+    "count_owned",
     "create",
     "delete",
     "get",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, exists, false, literal, or_, tuple_
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, require_scope
@@ -168,3 +168,14 @@ async def list_objects(
         value = _cursor_value(getattr(holder, name))
         next_cursor = encode_cursor({"sort": sort, "v": value, "id": last_row.id})
     return items, next_cursor
+
+
+async def count_owned(session: AsyncSession, *, actor: Actor) -> dict[str, int]:
+    """How many live objects of each type (``mart/artist``, ...) the actor owns."""
+    require_scope(actor, "records:read")
+    query = (
+        select(Record.type, func.count())
+        .where(col(Record.owner_id) == actor.id, col(Record.deleted_at).is_(None))
+        .group_by(col(Record.type))
+    )
+    return {str(kind): int(count) for kind, count in (await session.exec(query)).all()}

@@ -1,0 +1,59 @@
+"""The web UI: server-rendered pages under ``/`` beside the API under ``/api/v1``.
+
+- ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
+- ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
+  whose CSRF token is checked before any handler runs.
+- ``signin``, ``account``, ``home``, ``files``: the hand-written pages.
+- ``errors``: friendly error pages for page addresses.
+
+Static files come from the fixed folder ``static/`` only, never from a path a request
+names outside it.
+"""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from litestar.types import ExceptionHandlersMap
+
+from api.errors import EXCEPTION_HANDLERS
+from api.web.account import AccountPages
+from api.web.errors import error_page, with_error_pages
+from api.web.files import FilePages
+from api.web.home import HomePage
+from api.web.render import STATIC, STATIC_PATH
+from api.web.signin import SignInPages
+from api.web.viewer import SignInRequired, provide_form, provide_viewer
+
+FORM_MAX_BODY = 256 * 1024  # a page form is a few fields; files go to the API
+
+
+def page_router() -> Router:
+    """Every page, with its own dependencies and error pages, out of the OpenAPI document."""
+    handlers: ExceptionHandlersMap = dict.fromkeys(EXCEPTION_HANDLERS, error_page)
+    handlers[SignInRequired] = error_page
+    return Router(
+        path="/",
+        route_handlers=[HomePage, SignInPages, AccountPages, FilePages],
+        dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
+        exception_handlers=handlers,
+        include_in_schema=False,
+        request_max_body_size=FORM_MAX_BODY,
+    )
+
+
+def static_router() -> Router:
+    """``/static/<name>``: the stylesheet and scripts, from ``static/`` alone. Their
+    addresses carry a digest of their bytes (``render.static_url``), so browsers may keep
+    them for long."""
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC],
+        cache_control=CacheControlHeader(max_age=7 * 86400, public=True),
+        include_in_schema=False,
+    )
+
+
+__all__ = ["page_router", "static_router", "with_error_pages"]
