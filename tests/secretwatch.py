@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,24 +33,26 @@ SECRETS = re.compile(
 )
 
 
-class SecretWatch(logging.Handler):
-    """Remembers every watched log line that matches a secret."""
+class SecretWatch:
+    """Remembers every watched log record that carries a secret.
+
+    It sees records as they are made (the log record factory), not through a handler: the
+    server's logging setup replaces the root logger's handlers and stops uvicorn's loggers
+    from propagating, which would blind a handler from the first server a test starts.
+    """
 
     def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
         self.found: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def check(self, record: logging.LogRecord) -> None:
         if not record.name.startswith(WATCHED):
             return
         try:
             text = record.getMessage()
         except Exception:  # a malformed record is not ours to judge
             return
-        if record.exc_info and not record.exc_text:
-            text += logging.Formatter().formatException(record.exc_info)
-        elif record.exc_text:
-            text += record.exc_text
+        if record.exc_info:
+            text += "".join(traceback.format_exception(*record.exc_info))
         if SECRETS.search(text):
             self.found.append(f"{record.name}: {text[:500]}")
 
@@ -57,7 +61,14 @@ WATCH = SecretWatch()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    logging.getLogger().addHandler(WATCH)
+    made = logging.getLogRecordFactory()
+
+    def watched(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        WATCH.check(record)
+        return record
+
+    logging.setLogRecordFactory(watched)
 
 
 @pytest.fixture(autouse=True)

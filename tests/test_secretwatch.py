@@ -23,3 +23,19 @@ def test_a_logged_secret_is_seen_and_the_test_client_is_not_watched() -> None:
     assert len(found) == len(leaks)
     for seen, text in zip(found, leaks, strict=True):
         assert text in seen
+
+
+def test_the_watch_still_sees_after_a_server_set_up_its_logging() -> None:
+    from mcore.logs import configure
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure("info", "json")  # what `mstack serve` does: replaces the root's handlers
+        logging.getLogger("uvicorn.error").warning("token msr_%s", "B" * 43)  # no propagation
+        found, WATCH.found[:] = list(WATCH.found), []
+        assert len(found) == 1
+        assert "msr_" in found[0]
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
