@@ -4,6 +4,7 @@ set for it, and every request's headers are kept to look at afterwards."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 import time
@@ -70,7 +71,10 @@ class RemoteServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
+        self.httpd = server_class((host, 0), Handler)
+        self.host = host
         self.httpd.daemon_threads = True
         if context is not None:
             context.sni_callback = lambda sock, name, ctx: self.sni.append(name)  # type: ignore[assignment,misc]
@@ -79,8 +83,9 @@ class RemoteServer:
         self.scheme = "https" if context is not None else "http"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"{self.scheme}://{host}:{self.port}{path}"
+    def url(self, path: str, host: str | None = None) -> str:
+        name = host or (f"[{self.host}]" if ":" in self.host else self.host)
+        return f"{self.scheme}://{name}:{self.port}{path}"
 
     def __enter__(self) -> RemoteServer:
         self.thread.start()
@@ -93,6 +98,8 @@ class RemoteServer:
 
 
 @contextlib.contextmanager
-def remote_server(context: ssl.SSLContext | None = None) -> Iterator[RemoteServer]:
-    with RemoteServer(context) as server:
+def remote_server(
+    context: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+) -> Iterator[RemoteServer]:
+    with RemoteServer(context, host) as server:
         yield server

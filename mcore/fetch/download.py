@@ -230,7 +230,8 @@ async def download(
                 raise Failed(f"{where(url)} did not answer in time", transient=True) from None
             except httpx.HTTPError as exc:
                 raise Failed(
-                    f"{where(url)} could not be reached: {_reason(exc)}", transient=True
+                    f"{where(url)} could not be reached: {_reason(exc)}",
+                    transient=_tls_error(exc) is None,  # a bad certificate stays bad
                 ) from None
             response.request = request
             try:
@@ -280,9 +281,17 @@ async def download(
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
+def _tls_error(exc: Exception) -> ssl.SSLError | None:
     cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, ssl.SSLError):
-        text = f"TLS: {cause.reason or cause}"
-    return text
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def _reason(exc: Exception) -> str:
+    tls = _tls_error(exc)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        return f"its TLS certificate is not valid ({tls.verify_message})"
+    if tls is not None:
+        return f"TLS failed ({tls.reason or tls})"
+    return str(exc) or type(exc).__name__

@@ -4,11 +4,15 @@ time (422) or as a failed job, leaving nothing behind."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from sqlmodel import col, func, select
 
 from mcore.cid import file_cid
@@ -20,7 +24,7 @@ from mcore.settings import FetchSettings, Settings
 from tests import media
 from tests.apphelpers import Running, fast, running_app
 from tests.conftest import blob_files, temp_files
-from tests.fetchserver import RemoteServer, Reply
+from tests.fetchserver import RemoteServer, Reply, remote_server
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"])  # about HTTP, not the database
 
@@ -432,3 +436,34 @@ async def test_the_job_is_the_callers_alone_and_runs_with_the_callers_rights(
         assert job["error"] == "the account that asked for this fetch is gone or disabled"
     assert remote.seen == []
     assert await _count(db, File) == 0
+
+
+@SQLITE
+async def test_an_https_source_is_fetched_by_name_with_its_certificate_checked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    bundle = tmp_path / "internal-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    # the server listens where the fetch will connect: localhost's first address here
+    first = str(socket.getaddrinfo("localhost", 443, type=socket.SOCK_STREAM)[0][4][0])
+    with remote_server(context, host=first) as remote:
+        remote.routes["/notes.txt"] = Reply(chunks=[b"over TLS\n"])
+        url = remote.url("/notes.txt", host="localhost")
+        trusting = fetching(settings, allowed_hosts=["localhost"], ca_file=bundle)
+        async with running_app(trusting, role="user") as app:
+            job = await app.finished((await _fetch(app, {"url": url}))["id"])
+            assert job["state"] == "succeeded", job
+            content = await app.http.get(f"/api/v1/files/{job['result']['file_id']}/content")
+            assert content.content == b"over TLS\n"
+        assert remote.sni == ["localhost"]
+        assert remote.seen[0].headers["host"] == f"localhost:{remote.port}"
+        async with running_app(fetching(settings, allowed_hosts=["localhost"])) as app:
+            refused = await _failed(app, {"url": url})
+            assert refused["error"] == (
+                f"https://localhost:{remote.port} could not be reached: its TLS certificate"
+                " is not valid (unable to get local issuer certificate); nothing was kept"
+            )
+            assert refused["attempts"] == 1
