@@ -467,3 +467,17 @@ async def test_an_https_source_is_fetched_by_name_with_its_certificate_checked(
                 " is not valid (unable to get local issuer certificate); nothing was kept"
             )
             assert refused["attempts"] == 1
+
+
+@SQLITE
+async def test_a_remote_server_that_goes_silent_fails_after_its_retries(
+    settings: Settings, remote: RemoteServer
+) -> None:
+    remote.routes["/stall"] = Reply(chunks=[b"a" * 100, b"b" * 100], delay=1.0)
+    tuned = fetching(settings, read_timeout=timedelta(milliseconds=300))
+    async with running_app(tuned, role="user") as app:
+        job = await _failed(app, {"url": remote.url("/stall")})
+        assert job["error"] == (
+            f"http://127.0.0.1:{remote.port} stopped sending; nothing was kept"
+        )
+        assert job["attempts"] == job["max_attempts"]
