@@ -87,6 +87,11 @@ async def request_fetch(
             "expected_cid": data.expected_cid,
             # the job acts with the credential's rights, not the whole account's
             "scopes": sorted(actor.scopes),
+            # and under the upload limits in force now (they may change while running)
+            "limits": {
+                "max_upload_size": settings.max_upload_size,
+                "allowed_content_types": list(settings.allowed_content_types),
+            },
         },
     )
     await session.flush()
@@ -109,8 +114,17 @@ async def _actor(ctx: JobContext, job: Job) -> Actor:
     return actor
 
 
+def _limited(settings: Settings, job: Job) -> Settings:
+    """The settings with the upload limits that were in force when the fetch was asked
+    for, as an upload made then would have had (``max_upload_size`` and
+    ``allowed_content_types`` may change while running)."""
+    limits = job.params.get("limits") or {}
+    known = {k: v for k, v in limits.items() if k in ("max_upload_size", "allowed_content_types")}
+    return settings.model_copy(update=known) if known else settings
+
+
 async def _stage(ctx: JobContext, job: Job) -> StagedUpload:
-    settings = ctx.settings
+    settings = _limited(ctx.settings, job)
     params = job.params
     stager: Stager | None = None
     answer: Answer | None = None

@@ -477,7 +477,24 @@ async def test_a_remote_server_that_goes_silent_fails_after_its_retries(
     tuned = fetching(settings, read_timeout=timedelta(milliseconds=300))
     async with running_app(tuned, role="user") as app:
         job = await _failed(app, {"url": remote.url("/stall")})
-        assert job["error"] == (
-            f"http://127.0.0.1:{remote.port} stopped sending; nothing was kept"
-        )
+        assert job["error"] == (f"http://127.0.0.1:{remote.port} stopped sending; nothing was kept")
         assert job["attempts"] == job["max_attempts"]
+
+
+@SQLITE
+async def test_the_upload_limits_changed_while_running_apply_to_fetches(
+    settings: Settings, remote: RemoteServer
+) -> None:
+    remote.routes["/big.txt"] = Reply(chunks=[b"y" * 5000])
+    async with running_app(fetching(settings)) as app:  # an admin, who may change them
+        changed = await app.http.put("/api/v1/admin/settings/max_upload_size", json={"value": 1000})
+        assert changed.status_code == 200, changed.text
+        job = await _failed(app, {"url": remote.url("/big.txt")})
+        assert "larger than this server accepts (1000 bytes)" in job["error"]
+        types = await app.http.put(
+            "/api/v1/admin/settings/allowed_content_types", json={"value": ["image/*"]}
+        )
+        assert types.status_code == 200, types.text
+        remote.routes["/small.txt"] = Reply(chunks=[b"small\n"])
+        refused = await _failed(app, {"url": remote.url("/small.txt")})
+        assert "text/plain, which this server does not accept" in refused["error"]
