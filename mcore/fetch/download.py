@@ -81,6 +81,8 @@ def check_url(text: str) -> httpx.URL:
         )
     if not url.host:
         raise Refused("the URL has no host")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise Refused(f"the URL's port {url.port} is not a valid port")
     if _literal(url.host) is None and not HOST_NAME.fullmatch(url.host):
         raise Refused(f"the URL's host {url.host!r} is not a valid host name")
     return url

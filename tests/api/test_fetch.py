@@ -343,6 +343,9 @@ REFUSED_UP_FRONT = [
     ("http:///a", "the URL has no host"),
     ("http://exa mple.org/", "the URL's host 'exa%20mple.org' is not a valid host name"),
     ("http://[::1/", "the URL is not valid"),
+    ("http://example.org:99999/", "the URL's port 99999 is not a valid port"),
+    ("http://[fe80::1%25eth0]/", "is a link-local address"),
+    ("http://example.org@127.0.0.1/", "carries a user name or password"),
 ]
 
 
