@@ -256,6 +256,45 @@ class StorageSettings(BaseModel):
         return self
 
 
+class FetchSettings(BaseModel):
+    """Ingest from a URL (`POST /api/v1/files/fetch`): what a fetch may reach, and its limits.
+
+    The size limit is `max_upload_size`, as for an upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Internal sources fetches may reach although their addresses are"
+        " loopback, private, link-local or otherwise refused: host names (exact, any case)"
+        " and addresses or networks (`10.1.2.3`, `10.1.0.0/16`, `fd00::/8`). Empty: public"
+        " addresses only.",
+    )
+    max_redirects: int = Field(
+        default=5, ge=0, le=20, description="Redirects one fetch follows, each re-checked."
+    )
+    timeout: timedelta = Field(
+        default=timedelta(minutes=30),
+        gt=timedelta(0),
+        description="Longest a whole fetch may take, redirects and download included.",
+    )
+    connect_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="Longest a host name's resolution, or a connection, may take.",
+    )
+    read_timeout: timedelta = Field(
+        default=timedelta(seconds=30),
+        gt=timedelta(0),
+        description="Longest the remote server may stay silent while answering.",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA certificates (PEM) to trust for `https://` sources, besides"
+        " the public ones (an internal CA).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. Each field is documented in the README."""
 
@@ -352,6 +391,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings, description="Media processing.")
     events: EventSettings = Field(default_factory=EventSettings, description="Live events.")
     storage: StorageSettings = Field(default_factory=StorageSettings, description="Blob storage.")
+    fetch: FetchSettings = Field(default_factory=FetchSettings, description="Ingest from a URL.")
 
     # Accounts, sessions and signed links (mcore.auth).
     token_keys: dict[str, SecretStr] = Field(

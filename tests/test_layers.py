@@ -68,6 +68,8 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media
     ("jobs",),  # queue, worker, job ops, and the handler that processes a file with media
     ("uploads",),  # the upload op (HTTP and `mstack ingest`): files, jobs and events at once
+    ("fetch",),  # ingest from a URL: address checks, the download, its job's handler
+    ("jobs.worker",),  # the worker: claims jobs and runs each kind's handler
     ("maintenance", "models", "migrate", "settings_doc"),  # gc and verify; every table; tools
     ("migrations",),  # Alembic's environment
 )

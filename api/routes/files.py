@@ -14,8 +14,11 @@ from api.openapi import Bytes, doc
 from api.routes.blobs import signed_response
 from api.upload import stage_request
 from mcore.access import Actor, Visibility, require_create
+from mcore.fetch.ops import FetchRequest, request_fetch
 from mcore.files import ops
 from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
+from mcore.jobs.models import JobRead
+from mcore.jobs.ops import job_read
 from mcore.uploads.ops import store_uploads
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
@@ -65,6 +68,39 @@ class FilesController(Controller):
             app_state.db, store, actor=actor, uploads=uploads, settings=settings
         )
         return [_read(f, actor) for f in files]
+
+    @post(
+        "/fetch",
+        status_code=202,
+        summary="Ingest a file from a URL",
+        opt=doc(
+            "files_fetch",
+            request_examples=[
+                {"url": "https://www.dropbox.com/scl/fi/abc123/photo.jpg?rlkey=xyz&dl=1"},
+                {"url": "https://example.org/scan.pdf", "filename": "scan.pdf"},
+            ],
+        ),
+        description=(
+            "Queues a job that downloads the URL into the same pipeline as an upload"
+            " (`max_upload_size`, `allowed_content_types`, the file record, its processing,"
+            " events) as the caller's file, with `job.progress` events while it downloads;"
+            " the finished job's `result` names the file (`file_id`, `cid`). HTTP(S) only,"
+            " without credentials in the URL; hosts that resolve to loopback, private,"
+            " link-local, multicast, reserved or cloud-metadata addresses are refused (422)"
+            " unless allowed in `fetch.allowed_hosts`. What shows only while fetching (a"
+            " redirect to such an address, more than `fetch.max_redirects` redirects, too"
+            " large, slower than `fetch.timeout`, an error status) fails the job with its"
+            " reason in `error`."
+        ),
+    )
+    async def fetch(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        settings: AppSettings,
+        data: JSONBody[FetchRequest],
+    ) -> JobRead:
+        return job_read(await request_fetch(session, actor=actor, data=data, settings=settings))
 
     @get("/", summary="List files", opt=doc("files_list", guests=True))
     async def list_files(

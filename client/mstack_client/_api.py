@@ -96,6 +96,12 @@ def restore_file(file_id: str) -> Call[FileInfo]:
     return Call("POST", f"/api/v1/files/{segment(file_id)}/restore", FileInfo.from_json)
 
 
+def fetch_file(url: str, *, filename: str | None = None, cid: str | None = None) -> Call[Job]:
+    body: dict[str, Any] = {"url": url}
+    body |= {k: v for k, v in {"filename": filename, "expected_cid": cid}.items() if v is not None}
+    return Call("POST", "/api/v1/files/fetch", Job.from_json, json=body)
+
+
 def get_job(job_id: str) -> Call[Job]:
     return Call("GET", f"/api/v1/jobs/{segment(job_id)}", Job.from_json)
 

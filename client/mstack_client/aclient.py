@@ -342,6 +342,26 @@ class AsyncClient(AsyncModels, Base):
                 return existing
         return await self._upload(prepared, progress)
 
+    async def fetch(
+        self,
+        url: str,
+        *,
+        filename: str | None = None,
+        cid: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Have the server download ``url`` (an ``http(s)://`` link that works without
+        signing in) into a new file of yours, as a job; ``filename`` names it, ``cid`` is
+        the CID the bytes must have. With ``wait`` the finished job is returned
+        (``JobFailed`` if it failed); its ``result`` names the file (``file_id``, ``cid``):
+        ``get_file(job.result["file_id"])``."""
+        job = await self._call(_api.fetch_file(url, filename=filename, cid=cid))
+        if not wait:
+            return job
+        return await self.wait_for_job(job.id, timeout=timeout, progress=progress)
+
     async def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
         reader = Reader(prepared, progress)
 

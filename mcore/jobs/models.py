@@ -28,6 +28,7 @@ class Lane(StrEnum):
 
 class JobKind(StrEnum):
     process_file = "process_file"
+    fetch_url = "fetch_url"  # download a URL into a new file (mcore.fetch)
 
 
 class Job(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """The worker: claims jobs, runs them with a bounded concurrency, reports progress.
 
-It is a part of its own. ``mstack serve`` runs one inside the server process (the
+It is a part of its own, above every job's handler (``process_file``; ``fetch_url``, which
+ends in the upload op). ``mstack serve`` runs one inside the server process (the
 embedded default); ``mstack worker`` runs one as a separate process against the same
 database. Fresh uploads are never starved by bulk work: bulk jobs may hold at most
 ``jobs.bulk_share`` slots, and a free slot always takes a fresh job first.
@@ -15,14 +16,16 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mcore import logs, metrics
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, prune_events, publish
 from mcore.events.wakeup import JOBS, Bus, acquire_bus, release_bus
+from mcore.fetch.ops import run_fetch
 from mcore.files.models import File, FileStatus
 from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, Lane
@@ -37,6 +40,9 @@ log = logging.getLogger("mstack.worker")
 
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes of one job
 PRUNE_INTERVAL = 600.0  # seconds between event-pruning passes
+
+Handler = Callable[[JobContext, Job], Awaitable[dict[str, Any]]]
+HANDLERS: dict[str, Handler] = {JobKind.process_file: process_file, JobKind.fetch_url: run_fetch}
 
 
 @dataclass
@@ -246,10 +252,11 @@ class Worker:
             progress=progress,
         )
         try:
-            if job.kind != JobKind.process_file:
+            handler = HANDLERS.get(job.kind)
+            if handler is None:
                 raise ProcessingError(f"unknown job kind {job.kind!r}")
             started = time.monotonic()
-            await process_file(context, job)
+            await handler(context, job)
             self.completed += 1
             log.info("job %s (%s) done in %.2fs", job.id, job.kind, time.monotonic() - started)
         except LeaseLost:

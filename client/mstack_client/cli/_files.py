@@ -1,4 +1,4 @@
-"""``mstack upload``, ``download``, ``ls``, ``rm`` and ``link``."""
+"""``mstack upload``, ``fetch``, ``download``, ``ls``, ``rm`` and ``link``."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from mstack_client.cli._context import (
     state,
 )
 from mstack_client.cli._refs import FILE_ID, FILE_REF
-from mstack_client.errors import MstackError
-from mstack_client.models import FileInfo, UploadResult
+from mstack_client.errors import JobFailed, MstackError
+from mstack_client.models import FileInfo, Job, UploadResult
 
 
 def _progress(console: Any) -> Progress:
@@ -472,4 +472,70 @@ def link(ref: str, expires: int | None) -> None:
     )
 
 
-COMMANDS = [upload, download, ls, rm, link]
+@click.command()
+@click.argument("url")
+@click.option("--name", "filename", metavar="NAME", help="The file's name (default: the server's).")
+@click.option(
+    "--cid", metavar="CID", help="The CID the bytes must have; otherwise nothing is kept."
+)
+@click.option("--wait", is_flag=True, help="Wait for the download, with a progress bar.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="With --wait, give up waiting after this long (exit 1; the job goes on).",
+)
+@json_option
+def fetch(
+    url: str, filename: str | None, cid: str | None, wait: bool, timeout: float | None
+) -> None:
+    """Have the server download URL into a new file of yours, as a job.
+
+    URL is an http:// or https:// link that works without signing in: for a cloud drive,
+    its direct-download form (see the README). Prints the job; with --wait, the file once
+    it is in (exit 1 if the fetch failed).
+    """
+    st = state()
+    with st.client() as client:
+        job = client.fetch(url, filename=filename, cid=cid)
+        if not wait:
+            st.emit(job.raw, lambda: click.echo(f"queued job {job.id}: mstack jobs watch {job.id}"))
+            return
+        with Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            console=st.err,
+            transient=True,
+            disable=not st.err.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"fetching {job.id}", total=100)
+
+            def report(seen: Job) -> None:
+                progress.update(task, completed=seen.progress)
+
+            try:
+                job = client.wait_for_job(job.id, timeout=timeout, progress=report)
+            except JobFailed as exc:
+                failed = exc.job
+                st.emit(
+                    {"job": failed.raw, "file": None},
+                    lambda: click.echo(f"error: fetch failed: {failed.error}", err=True),
+                )
+                sys.exit(1)
+            except TimeoutError as exc:
+                raise click.ClickException(
+                    f"{exc}; it goes on: mstack jobs watch {job.id}"
+                ) from None
+        file = client.get_file(str(job.result["file_id"]))
+
+    def human() -> None:
+        print_table(
+            ["CID", "ID", "SIZE", "NAME"],
+            [[file.cid, file.id, human_size(file.size), file.filename]],
+        )
+
+    st.emit({"job": job.raw, "file": file_json(file)}, human)
+
+
+COMMANDS = [upload, fetch, download, ls, rm, link]

@@ -323,6 +323,26 @@ class Client(Models, Base):
                 return existing
         return self._upload(prepared, progress)
 
+    def fetch(
+        self,
+        url: str,
+        *,
+        filename: str | None = None,
+        cid: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Have the server download ``url`` (an ``http(s)://`` link that works without
+        signing in) into a new file of yours, as a job; ``filename`` names it, ``cid`` is
+        the CID the bytes must have. With ``wait`` the finished job is returned
+        (``JobFailed`` if it failed); its ``result`` names the file (``file_id``, ``cid``):
+        ``get_file(job.result["file_id"])``."""
+        job = self._call(_api.fetch_file(url, filename=filename, cid=cid))
+        if not wait:
+            return job
+        return self.wait_for_job(job.id, timeout=timeout, progress=progress)
+
     def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
         reader = Reader(prepared, progress)
 
