@@ -13,7 +13,7 @@ from api.upload import body_chunks
 from mcore.errors import TooLarge
 from mcore.files.staging import StagedUpload, discard_uploads, stage_stream
 from mcore.records.car import MAX_BLOCK_SIZE, MAX_CAR_SIZE, read_car
-from mcore.records.importing import apply_import, plan_import
+from mcore.records.importing import apply_import, check_may_import, plan_import
 from mcore.records.schemas import ImportRead
 from mcore.uploads.ops import record_and_enqueue
 
@@ -64,6 +64,7 @@ async def import_car(
     store: Store,
     settings: AppSettings,
 ) -> ImportRead:
+    check_may_import(actor)
     car = read_car(await _read_body(request))
     plan = await plan_import(
         session,

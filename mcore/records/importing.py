@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dag_cbor
@@ -28,7 +29,7 @@ from mcore.cid import DAG_CBOR
 from mcore.errors import Conflict, Forbidden, Invalid
 from mcore.records.blocks import put_encoded
 from mcore.records.car import Car
-from mcore.records.encoding import cid_text, decode, encode, file_links, from_micros
+from mcore.records.encoding import cid_text, decode, encode, file_links, from_micros, micros
 from mcore.records.links import check_links
 from mcore.records.models import Record, RecordVersion
 from mcore.records.ops import RecordType
@@ -36,6 +37,15 @@ from mcore.records.ops._core import plain_content, project, validate
 from mcore.records.versions import NONCE_SIZE, VERSION_TYPE, replace_terms
 
 VERSION_KEYS = {"$type", "content", "prev", "by", "at", "n", "nonce", "deleted"}
+LATEST = micros(datetime(9999, 12, 31, tzinfo=UTC))  # the last time a version may carry
+
+
+AUTHOR_LENGTH = 64  # RecordVersion.by
+
+
+def check_may_import(actor: Actor) -> None:
+    """Whether the actor may import records at all (before a body is read)."""
+    require_create(actor, "records:write")
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,8 @@ def _version(cid: str, data: bytes, expected_n: int | None) -> tuple[ChainLink, 
         raise _refuse(f"version {cid} is number {n} where the chain needs {expected_n}")
     if not isinstance(by, str) or not by or not isinstance(at, int) or isinstance(at, bool):
         raise _refuse(f"version {cid} does not say who wrote it and when")
+    if len(by) > AUTHOR_LENGTH or not 0 <= at <= LATEST:
+        raise _refuse(f"version {cid} has an author id or a time no version here can have")
     deleted = value.get("deleted")
     content = None
     if deleted is None:
@@ -134,7 +146,7 @@ async def plan_import(
     originals: bool = False,
 ) -> ImportPlan:
     """Check an exported CAR through and through; what importing it will write."""
-    require_create(actor, "records:write")
+    check_may_import(actor)
     if len(car.roots) != 1:
         raise _refuse("an export has one root, the head version")
     blocks = car.blocks

@@ -267,6 +267,8 @@ async def test_cars_that_do_not_verify_are_refused_and_nothing_is_written(
             rebuilt(car, lambda h: h.update(nonce=b"x" * 16)),
             "carries a nonce",
         ),
+        "time past the year 9999": (rebuilt(car, lambda h: h.update(at=2**62)), "a time no"),
+        "author id too long": (rebuilt(car, lambda h: h.update(by="x" * 65)), "author id"),
         "unknown key": (rebuilt(car, lambda h: h.update(extra=1)), "does not have"),
         "root is content": (
             header([versions[0]["content_cid"]]) + car[len(header([root])) :],
