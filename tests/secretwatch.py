@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def no_secret_logged() -> Iterator[None]:
+    root = logging.getLogger()
+    if WATCH not in root.handlers:  # mcore.logs.configure (a server run in-process) replaced it
+        root.addHandler(WATCH)
     WATCH.found.clear()
     yield
     found, WATCH.found[:] = list(WATCH.found), []
