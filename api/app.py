@@ -28,6 +28,7 @@ from api.routes.blobs import get_blob
 from api.routes.events import events_socket
 from api.routes.files import FilesController
 from api.routes.health import health, ready
+from api.routes.imports import import_car
 from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             AdminUsersController,
             RuntimeSettingsController,
             get_object,
+            import_car,
             *RECORD_CONTROLLERS,
             page_router(),
             static_router(),

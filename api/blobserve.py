@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import cast
@@ -20,6 +20,8 @@ from litestar.types import HTTPScope, Message, Receive, Scope, Send
 
 from mcore.files.names import content_disposition
 from mcore.files.sniff import is_safe_inline
+from mcore.records.car import CAR_TYPE, RAW_TYPE, section_prefix
+from mcore.records.car import header as car_header
 from mcore.storage import BlobStore
 
 # Small blobs are answered from memory: one read, then a dictionary lookup.
@@ -38,10 +40,11 @@ class BlobMeta:
     content_type: str = "application/octet-stream"
     filename: str | None = None
     public: bool = False
+    etag_suffix: str = ""  # another representation of the same bytes has another ETag
 
     @cached_property
     def etag(self) -> str:
-        return f'"{self.cid}"'
+        return f'"{self.cid}{self.etag_suffix}"'
 
     @cached_property
     def headers(self) -> tuple[tuple[bytes, bytes], ...]:
@@ -57,6 +60,7 @@ class BlobMeta:
             (b"content-security-policy", b"sandbox"),
             (b"content-type", self.content_type.encode("latin-1")),
             (b"content-disposition", name.encode("latin-1")),
+            (b"vary", b"Accept"),  # /blobs/{cid} also answers as a raw block or a CAR
         )
 
 
@@ -211,9 +215,9 @@ class BlobResponse:
         if cast(HTTPScope, scope)["method"] == "HEAD":
             await _body(send, b"")
             return
-        await self._send_body(send, start, end)
+        await self.send_body(send, start, end)
 
-    async def _send_body(self, send: Send, start: int, end: int) -> None:
+    async def send_body(self, send: Send, start: int, end: int) -> None:
         meta = self.meta
         if meta.size <= SMALL_BLOB:
             data = self.cache.get(meta.cid) if self.cache else None
@@ -237,6 +241,42 @@ class BlobResponse:
             with open(path, "rb") as f:  # small and usually in the page cache
                 return f.read()
         return b"".join([chunk async for chunk in self.store.read(self.meta.cid)])
+
+
+class CarBlobResponse:
+    """An ASGI response for one blob as a CAR v1 whose root and one block is the blob (the
+    trustless gateway's ``application/vnd.ipld.car``): the header and section prefix,
+    then the blob's bytes as ``BlobResponse`` sends them. No ranges."""
+
+    def __init__(self, meta: BlobMeta, store: BlobStore, cache: SmallBlobCache | None) -> None:
+        self.meta = replace(
+            meta,
+            content_type=CAR_TYPE,
+            filename=f"{meta.cid}.car",
+            etag_suffix=".car",
+        )
+        self.blob = BlobResponse(meta, store, cache)
+        self.prefix = car_header([meta.cid]) + section_prefix(meta.cid, meta.size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in self.meta.headers if k != b"accept-ranges"]
+        inm = _header(scope, b"if-none-match")
+        if inm is not None and etag_matches(inm, self.meta.etag):
+            await _start(send, 304, headers[:4])
+            await _body(send, b"")
+            return
+        length = len(self.prefix) + self.meta.size
+        await _start(send, 200, [*headers, (b"content-length", str(length).encode())])
+        if cast(HTTPScope, scope)["method"] == "HEAD":
+            await _body(send, b"")
+            return
+        await _body(send, self.prefix, more=True)
+        await self.blob.send_body(send, 0, self.meta.size)
+
+
+def raw_meta(meta: BlobMeta) -> BlobMeta:
+    """The same bytes as a raw block (``application/vnd.ipld.raw``), as an attachment."""
+    return replace(meta, content_type=RAW_TYPE, filename=f"{meta.cid}.bin", etag_suffix=".raw")
 
 
 async def _send_file(send: Send, path: Path, start: int, end: int) -> None:

@@ -41,6 +41,11 @@ SERVED = frozenset({"GET", "HEAD"})  # what the fast path may answer
 BLOBS = "/blobs/"
 
 
+def _asks_ipld(scope: HTTPScope) -> bool:
+    """Whether the request's Accept names one of the trustless gateway's forms."""
+    return any(key == b"accept" and b"vnd.ipld" in value.lower() for key, value in scope["headers"])
+
+
 class FastPath:
     """ASGI wrapper: serves granted blob reads directly and invalidates grants after writes."""
 
@@ -66,6 +71,8 @@ class FastPath:
             cid: str | None = None
             if path.startswith(BLOBS):
                 cid = path[len(BLOBS) :]
+                if _asks_ipld(http):
+                    path = ""  # a raw block or a CAR: the full route chooses the form
             elif not (FILE_CONTENT_PATH.match(path) and is_signed(http["query_string"])):
                 path = ""  # nothing the fast path answers
             if path and await self._serve(http, cid, receive, send):

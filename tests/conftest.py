@@ -41,7 +41,7 @@ FAST_PASSWORDS: dict[str, Any] = {
 }
 PASSWORD = "a long test password"
 # every test fails that makes one of mstack's loggers write a secret
-pytest_plugins = ["tests.secretwatch"]
+pytest_plugins = ["tests.secretwatch", "tests.ipldcheck"]
 
 
 @pytest.fixture

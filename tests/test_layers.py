@@ -65,8 +65,10 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("files", "records", "auth", "folders", "runtime"),
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
-    ("files.zips", "records.ops", "auth.ops", "media"),  # zips; record ops; account ops; media
-    ("jobs",),  # queue, worker, job ops, and the handler that processes a file with media
+    # zips; record ops; CAR exports; account ops; media
+    ("files.zips", "records.ops", "records.export", "auth.ops", "media"),
+    # queue, worker, job ops, and the handler that processes a file with media; CAR imports
+    ("jobs", "records.importing"),
     ("uploads",),  # the upload op (HTTP and `mstack ingest`): files, jobs and events at once
     ("fetch",),  # ingest from a URL: address checks, the download, its job's handler
     ("jobs.worker",),  # the worker: claims jobs and runs each kind's handler

@@ -2,10 +2,19 @@
 # Regenerate with: python -m codegen
 """The generated controllers of every domain, for `api.app.create_app` to register."""
 
+from typing import Any
+
 from litestar import Controller
 
 from api._generated.mart_routes import CONTROLLERS as MART_CONTROLLERS
+from mart._generated.ops import RECORD_TYPES as MART_RECORD_TYPES
+from mcore.records.ops import RecordType
 
 CONTROLLERS: list[type[Controller]] = [
     *MART_CONTROLLERS,
 ]
+
+# Every generated model by its `$type`, for `POST /api/v1/import`.
+RECORD_TYPES: dict[str, RecordType[Any, Any]] = {
+    **MART_RECORD_TYPES,
+}

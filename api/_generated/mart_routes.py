@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
 
-from api.deps import CurrentActor, Session
+from api.deps import App, CurrentActor, Session, Store
 from api.openapi import (
     EXAMPLE_RECORD,
     EXAMPLE_VERSION,
@@ -24,7 +25,18 @@ from api.openapi import (
     page_example,
     read_example,
 )
-from api.records import At, IfMatch, Limit, VersionId, if_match_cids, tagged
+from api.records import (
+    EXPORT_DESCRIPTION,
+    EXPORT_MEDIA,
+    At,
+    IfMatch,
+    Limit,
+    VersionId,
+    WithFiles,
+    car_response,
+    if_match_cids,
+    tagged,
+)
 from mart._generated import ops
 from mart._generated.models import (
     ArtistCreate,
@@ -278,6 +290,37 @@ class ArtistController(Controller):
         """Gone for good, every version; only an admin may."""
         await ops.purge_artist(session, actor=actor, artist_id=artist_id)
 
+    @get(
+        "/{artist_id:str}/export.car",
+        summary="Export an artist and its history as a CAR file",
+        description=EXPORT_DESCRIPTION,
+        opt=doc(
+            "artists_export",
+            guests=True,
+            success_media_types=EXPORT_MEDIA,
+            param_examples=ARTIST_IDS,
+        ),
+    )
+    async def export_artist(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        app_state: App,
+        artist_id: ArtistId,
+        files: WithFiles = False,
+    ) -> Stream:
+        """Every version and content block, the head version as the root."""
+        plan = await ops.export_artist(
+            session,
+            actor=actor,
+            artist_id=artist_id,
+            store=store,
+            files=files,
+            originals=app_state.settings.media.serve_public_originals,
+        )
+        return car_response(plan, store)
+
 
 ImageFileId = Annotated[str, PathParameter(description="The image file's id")]
 IMAGE_FILE_EXAMPLES: list[dict[str, Any]] = [
@@ -522,6 +565,37 @@ class ImageFileController(Controller):
     ) -> None:
         """Gone for good, every version; only an admin may."""
         await ops.purge_image_file(session, actor=actor, image_file_id=image_file_id)
+
+    @get(
+        "/{image_file_id:str}/export.car",
+        summary="Export an image file and its history as a CAR file",
+        description=EXPORT_DESCRIPTION,
+        opt=doc(
+            "image_files_export",
+            guests=True,
+            success_media_types=EXPORT_MEDIA,
+            param_examples=IMAGE_FILE_IDS,
+        ),
+    )
+    async def export_image_file(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        app_state: App,
+        image_file_id: ImageFileId,
+        files: WithFiles = False,
+    ) -> Stream:
+        """Every version and content block, the head version as the root."""
+        plan = await ops.export_image_file(
+            session,
+            actor=actor,
+            image_file_id=image_file_id,
+            store=store,
+            files=files,
+            originals=app_state.settings.media.serve_public_originals,
+        )
+        return car_response(plan, store)
 
 
 StillImageId = Annotated[str, PathParameter(description="The still image's id")]
@@ -801,6 +875,37 @@ class StillImageController(Controller):
         """Gone for good, every version; only an admin may."""
         await ops.purge_still_image(session, actor=actor, still_image_id=still_image_id)
 
+    @get(
+        "/{still_image_id:str}/export.car",
+        summary="Export a still image and its history as a CAR file",
+        description=EXPORT_DESCRIPTION,
+        opt=doc(
+            "still_images_export",
+            guests=True,
+            success_media_types=EXPORT_MEDIA,
+            param_examples=STILL_IMAGE_IDS,
+        ),
+    )
+    async def export_still_image(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        app_state: App,
+        still_image_id: StillImageId,
+        files: WithFiles = False,
+    ) -> Stream:
+        """Every version and content block, the head version as the root."""
+        plan = await ops.export_still_image(
+            session,
+            actor=actor,
+            still_image_id=still_image_id,
+            store=store,
+            files=files,
+            originals=app_state.settings.media.serve_public_originals,
+        )
+        return car_response(plan, store)
+
 
 ImageReleaseId = Annotated[str, PathParameter(description="The image release's id")]
 IMAGE_RELEASE_EXAMPLES: list[dict[str, Any]] = [
@@ -1069,6 +1174,37 @@ class ImageReleaseController(Controller):
     ) -> None:
         """Gone for good, every version; only an admin may."""
         await ops.purge_image_release(session, actor=actor, image_release_id=image_release_id)
+
+    @get(
+        "/{image_release_id:str}/export.car",
+        summary="Export an image release and its history as a CAR file",
+        description=EXPORT_DESCRIPTION,
+        opt=doc(
+            "image_releases_export",
+            guests=True,
+            success_media_types=EXPORT_MEDIA,
+            param_examples=IMAGE_RELEASE_IDS,
+        ),
+    )
+    async def export_image_release(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        store: Store,
+        app_state: App,
+        image_release_id: ImageReleaseId,
+        files: WithFiles = False,
+    ) -> Stream:
+        """Every version and content block, the head version as the root."""
+        plan = await ops.export_image_release(
+            session,
+            actor=actor,
+            image_release_id=image_release_id,
+            store=store,
+            files=files,
+            originals=app_state.settings.media.serve_public_originals,
+        )
+        return car_response(plan, store)
 
 
 CONTROLLERS: list[type[Controller]] = [

@@ -14,15 +14,17 @@ from litestar import Request, route
 from litestar.params import PathParameter
 from litestar.types import ASGIApp
 
-from api.blobserve import BlobMeta, BlobResponse
+from api.blobserve import BlobMeta, BlobResponse, CarBlobResponse, raw_meta
 from api.deps import App, CurrentActor, Session, Store
 from api.openapi import Bytes, doc
+from api.routes.objects import negotiate
 from api.state import AppState
 from mcore.auth import LinkRefused, is_signed
 from mcore.auth.ops.links import check_link_maker
 from mcore.cid import parse_cid
 from mcore.errors import NotFound
 from mcore.files import ops
+from mcore.records.car import CAR_TYPE, RAW_TYPE
 
 
 async def signed_meta(
@@ -62,6 +64,23 @@ async def signed_response(
     return None if signed is None else BlobResponse(signed[0], app.store, app.blob_cache)
 
 
+def ipld_form(accept: str | None) -> str | None:
+    """``application/vnd.ipld.raw`` or ``.car`` when the caller asks for one of the trustless
+    gateway's forms rather than the bytes as a file; None for the file as it is."""
+    if accept is None or "vnd.ipld" not in accept.lower():
+        return None
+    return negotiate(accept, (RAW_TYPE, CAR_TYPE))
+
+
+def blob_form(meta: BlobMeta, app: AppState, form: str | None) -> ASGIApp:
+    """The response for readable bytes in the form asked for."""
+    if form == RAW_TYPE:
+        return BlobResponse(raw_meta(meta), app.store, app.blob_cache)
+    if form == CAR_TYPE:
+        return CarBlobResponse(meta, app.store, app.blob_cache)
+    return BlobResponse(meta, app.store, app.blob_cache)
+
+
 @route(
     "/blobs/{cid:str}",
     http_method=["GET", "HEAD"],
@@ -69,9 +88,18 @@ async def signed_response(
     description="For a caller who may read a file that references the blob (or, for a"
     " preview or `/image` result, its source), or with a signed link (`POST /api/v1/links`)."
     " A malformed CID is 422. Answers `Range`, `If-Range`, `If-None-Match` and `HEAD`; the"
-    " ETag is the quoted CID.",
+    " ETag is the quoted CID. With `Accept: application/vnd.ipld.raw` the same bytes as a raw"
+    " block (`<cid>.bin`, ETag the quoted CID with `.raw`), with `Accept:"
+    " application/vnd.ipld.car` a CAR v1 whose root and one block is the blob (`<cid>.car`,"
+    " ETag with `.car`, no ranges), as IPFS's trustless gateways answer; a file over 1 MiB"
+    " is one block larger than IPFS nodes exchange.",
     tags=["files"],
-    opt=doc("blobs_get", 422, bytes=Bytes(), guests=True),
+    opt=doc(
+        "blobs_get",
+        422,
+        bytes=Bytes(media_types=("application/octet-stream", RAW_TYPE, CAR_TYPE, "*/*")),
+        guests=True,
+    ),
 )
 async def get_blob(
     cid: Annotated[str, PathParameter(description="The blob's CID (bafk...)")],
@@ -82,9 +110,12 @@ async def get_blob(
     app_state: App,
 ) -> ASGIApp:
     parse_cid(cid)
-    signed = await signed_response(request, app_state, cid=cid)
+    form = ipld_form(request.headers.get("accept"))
+    signed = await signed_meta(
+        app_state, request.scope["path"], request.scope["query_string"], cid=cid
+    )
     if signed is not None:
-        return signed
+        return blob_form(signed[0], app_state, form)
     grants = app_state.read_grants
     generation = grants.generation
     originals = app_state.settings.media.serve_public_originals
@@ -94,4 +125,4 @@ async def get_blob(
         raise NotFound(f"blob {cid} is not in the store")
     meta = BlobMeta(cid=cid, size=info.size, content_type=content_type)
     grants.put(actor, cid, meta, generation)
-    return BlobResponse(meta, store, app_state.blob_cache)
+    return blob_form(meta, app_state, form)

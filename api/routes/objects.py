@@ -12,12 +12,18 @@ from litestar.params import PathParameter
 from api.blobserve import etag_matches
 from api.deps import CurrentActor, Session
 from api.openapi import BINARY, doc
+from mcore.files.names import content_disposition
+from mcore.records.car import CAR_TYPE, RAW_TYPE, header, section
 from mcore.records.encoding import decode, to_json
 from mcore.records.versions import read_block
 
 DAG_CBOR = "application/vnd.ipld.dag-cbor"
 JSON = "application/json"
-OFFERED = (JSON, DAG_CBOR)  # the first is the default for `*/*` or no Accept at all
+# the first is the default for `*/*` or no Accept at all; raw and CAR are the trustless
+# gateway's response formats (https://specs.ipfs.tech/http-gateways/trustless-gateway/)
+OFFERED = (JSON, DAG_CBOR, RAW_TYPE, CAR_TYPE)
+# each representation has its own ETag, so a cache never answers one with another
+ETAG_SUFFIX = {DAG_CBOR: "", JSON: ".json", RAW_TYPE: ".raw", CAR_TYPE: ".car"}
 
 BlockCid = Annotated[str, PathParameter(description="A record block's CID (bafyr4i...)")]
 
@@ -29,16 +35,17 @@ def _quality(media: MediaTypeHeader) -> float:
         return 1.0
 
 
-def negotiate(accept: str | None) -> str | None:
-    """Which of ``OFFERED`` to send for an ``Accept`` header, or None when the caller takes
-    neither (406). Follows RFC 9110 §12.5.1: the most specific range that names a type
-    decides its quality, and quality 0 means "not this one"."""
+def negotiate(accept: str | None, offered: tuple[str, ...] = OFFERED) -> str | None:
+    """Which of ``offered`` (by default ``OFFERED``) to send for an ``Accept`` header, or
+    None when the caller takes none of them (406). Follows RFC 9110 §12.5.1: the most
+    specific range that names a type decides its quality, and quality 0 means "not this
+    one"."""
     if accept is None or not accept.strip():
         return OFFERED[0]
     ranges = [MediaTypeHeader(part) for part in accept.split(",") if part.strip()]
     best: tuple[float, int, str] | None = None
-    for rank, offered in enumerate(OFFERED):
-        maintype, subtype = offered.split("/")
+    for rank, media_type in enumerate(offered):
+        maintype, subtype = media_type.split("/")
         matching = [
             (media.priority[1], _quality(media))
             for media in ranges
@@ -48,7 +55,7 @@ def negotiate(accept: str | None) -> str | None:
             continue
         quality = max(matching)[1]  # the most specific range wins (RFC 9110's rule)
         if quality > 0 and (best is None or (quality, -rank) > best[:2]):
-            best = (quality, -rank, offered)
+            best = (quality, -rank, media_type)
     return None if best is None else best[2]
 
 
@@ -58,9 +65,12 @@ def negotiate(accept: str | None) -> str | None:
     description=(
         'Any content or version block. JSON by default (links as `{"/": cid}`, bytes as'
         ' `{"/": {"bytes": base64}}`, as DAG-JSON writes them); the exact DAG-CBOR bytes,'
-        f" which re-hash to the CID, with `Accept: {DAG_CBOR}`. Any other `Accept` is"
-        " answered 406. Each form has its own ETag (the quoted CID for DAG-CBOR, the quoted"
-        " CID with `.json` for JSON), and `If-None-Match` with it gives 304."
+        f" which re-hash to the CID, with `Accept: {DAG_CBOR}`; the same bytes as a raw block"
+        f" with `Accept: {RAW_TYPE}`, or a CAR v1 holding that one block (its root the CID)"
+        f" with `Accept: {CAR_TYPE}`, both as attachments (`<cid>.bin`, `<cid>.car`), as"
+        " IPFS's trustless gateways answer. Any other `Accept` is answered 406. Each form has"
+        " its own ETag (the quoted CID for DAG-CBOR; the quoted CID with `.json`, `.raw` or"
+        " `.car` for the others), and `If-None-Match` with it gives 304."
     ),
     tags=["objects"],
     opt=doc(
@@ -68,8 +78,8 @@ def negotiate(accept: str | None) -> str | None:
         406,
         422,
         guests=True,
-        etag="The quoted CID for the DAG-CBOR form, the quoted CID with `.json` for the JSON"
-        " form: send it as `If-None-Match`",
+        etag="The quoted CID for the DAG-CBOR form, the quoted CID with `.json`, `.raw` or"
+        " `.car` for the JSON, raw and CAR forms: send it as `If-None-Match`",
         conditional=True,
         success_media_types={
             JSON: {
@@ -80,6 +90,10 @@ def negotiate(accept: str | None) -> str | None:
                 }
             },
             DAG_CBOR: {"schema": {**BINARY, "description": "The block's exact DAG-CBOR bytes"}},
+            RAW_TYPE: {"schema": {**BINARY, "description": "The same bytes, as a raw block"}},
+            CAR_TYPE: {
+                "schema": {**BINARY, "description": "A CAR v1 whose root and one block is it"}
+            },
         },
     ),
 )
@@ -89,10 +103,10 @@ async def get_object(
     media_type = negotiate(request.headers.get("accept"))
     if media_type is None:
         raise HTTPException(
-            status_code=406, detail=f"this block is available as {JSON} or {DAG_CBOR} only"
+            status_code=406, detail=f"this block is available as {', '.join(OFFERED)} only"
         )
     data = await read_block(session, actor=actor, cid=cid)
-    etag = f'"{cid}"' if media_type == DAG_CBOR else f'"{cid}.json"'
+    etag = f'"{cid}{ETAG_SUFFIX[media_type]}"'
     headers = {
         "ETag": etag,
         "Cache-Control": "private, max-age=31536000, immutable",
@@ -104,4 +118,10 @@ async def get_object(
     headers["X-Content-Type-Options"] = "nosniff"
     if media_type == DAG_CBOR:
         return Response(data, media_type=DAG_CBOR, headers=headers)
+    if media_type == RAW_TYPE:
+        headers["Content-Disposition"] = content_disposition("attachment", f"{cid}.bin")
+        return Response(data, media_type=RAW_TYPE, headers=headers)
+    if media_type == CAR_TYPE:
+        headers["Content-Disposition"] = content_disposition("attachment", f"{cid}.car")
+        return Response(header([cid]) + section(cid, data), media_type=CAR_TYPE, headers=headers)
     return Response(to_json(decode(data)), media_type=JSON, headers=headers)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from mstack_client.cid import is_cid as is_cid
     from mstack_client.models import DownloadResult as DownloadResult
     from mstack_client.models import Event as Event
+    from mstack_client.models import ExportResult as ExportResult
     from mstack_client.models import FileInfo as FileInfo
     from mstack_client.models import Job as Job
     from mstack_client.models import Page as Page
@@ -69,6 +70,7 @@ _LAZY = {
         [
             "DownloadResult",
             "Event",
+            "ExportResult",
             "FileInfo",
             "Job",
             "Page",
@@ -101,6 +103,7 @@ __all__ = [
     "Creator",
     "DownloadResult",
     "Event",
+    "ExportResult",
     "FileInfo",
     "ImageFile",
     "ImageRelease",

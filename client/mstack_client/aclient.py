@@ -34,7 +34,7 @@ from mstack_client._core import (
     TokenStore,
     segment,
 )
-from mstack_client._generated.sdk import AsyncModels
+from mstack_client._generated.sdk import RECORD_PATHS, AsyncModels
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,
@@ -67,6 +67,7 @@ from mstack_client.errors import (
 from mstack_client.models import (
     DownloadResult,
     Event,
+    ExportResult,
     FileInfo,
     Job,
     Page,
@@ -611,6 +612,64 @@ class AsyncClient(AsyncModels, Base):
                 actual=actual,
             )
         return data
+
+    async def export(
+        self,
+        record_id: str,
+        dest: str | os.PathLike[str] | IO[bytes],
+        *,
+        files: bool = False,
+        overwrite: bool = False,
+    ) -> ExportResult:
+        """A record and its whole history as a CAR v1 file (the head version its root), to a
+        path or a binary stream; with ``files`` its linked files too, as raw blocks (those
+        over 1 MiB are left out and named in the CAR's manifest block). The record's model
+        is found from its first version. A path is written whole or not at all."""
+        first = await self.get_object(record_id)
+        content = first.get("content")
+        if first.get("$type") != "mstack/version" or not isinstance(content, dict):
+            raise ValueError(f"{record_id} is not a record's id (the CID of its first version)")
+        type_name = (await self.get_object(str(content["/"])))["$type"]
+        if type_name not in RECORD_PATHS:
+            raise ValueError(f"this client does not know records of type {type_name!r}")
+        path = f"{RECORD_PATHS[type_name]}/{segment(record_id)}/export.car"
+        call = Call("GET", path, _api.nothing, params={"files": 1} if files else None)
+        response = await self._send(call, stream=True)
+        target: Path | None = None
+        try:
+            await acheck_status(response)
+            if isinstance(dest, str | os.PathLike):
+                target = Path(dest)
+                if target.exists() and not overwrite:
+                    raise FileExistsError(f"{target} exists; pass overwrite to replace it")
+                partial = target.with_name(f".{target.name}.part")
+                try:
+                    with open(partial, "wb") as out:
+                        size = await self._write_all(response, out)
+                    await asyncio.to_thread(os.replace, partial, target)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+            else:
+                size = await self._write_all(response, dest)
+        finally:
+            await response.aclose()
+        return ExportResult(
+            record_id=record_id,
+            root=(response.headers.get("etag") or "").strip('"').split(".")[0],
+            size=size,
+            path=target,
+            omitted_files=int(response.headers.get("x-mstack-omitted-files") or 0),
+        )
+
+    @staticmethod
+    async def _write_all(response: httpx.Response, out: IO[bytes]) -> int:
+        """Write a streamed body into ``out`` as it arrives; the number of bytes."""
+        size = 0
+        async for chunk in response.aiter_bytes():
+            await asyncio.to_thread(out.write, chunk)
+            size += len(chunk)
+        return size
 
     # ------------------------------------------------------------------ jobs and events
 

@@ -257,3 +257,16 @@ class DownloadResult:
     path: Path | None
     filename: str | None = None
     resumed_from: int = 0
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """A record exported as a CAR v1 file: its root (the head version), the CAR's size,
+    where it was written, and how many linked files the server left out (over 1 MiB, or
+    not readable; the CAR's manifest block names them)."""
+
+    record_id: str
+    root: str
+    size: int
+    path: Path | None
+    omitted_files: int = 0

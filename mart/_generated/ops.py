@@ -49,10 +49,12 @@ from mart._generated.models import (
 from mcore.access import Actor
 from mcore.records import ops as records
 from mcore.records.encoding import fold, link
+from mcore.records.export import ExportPlan, export_object
 from mcore.records.links import LinkUse, file_link, record_link
 from mcore.records.ops import Filter, HasTerm, Match, RecordType
 from mcore.records.schemas import VersionPage, VersionRead
 from mcore.records.versions import Subject
+from mcore.storage import BlobStore
 
 
 def _title_data_content(value: TitleData) -> dict[str, Any]:
@@ -233,6 +235,27 @@ async def purge_artist(session: AsyncSession, *, actor: Actor, artist_id: str) -
     return await records.purge(session, ARTIST, actor=actor, object_id=artist_id)
 
 
+async def export_artist(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    artist_id: str,
+    store: BlobStore,
+    files: bool = False,
+    originals: bool = False,
+) -> ExportPlan:
+    """An artist as a CAR: its history and, with `files`, its linked files."""
+    return await export_object(
+        session,
+        actor=actor,
+        subject=ARTIST.subject,
+        object_id=artist_id,
+        store=store,
+        files=files,
+        originals=originals,
+    )
+
+
 # -- image file ----------------------------------------------------------------------------
 
 
@@ -395,6 +418,27 @@ async def revert_image_file(
 async def purge_image_file(session: AsyncSession, *, actor: Actor, image_file_id: str) -> list[str]:
     """Remove an image file with its history (admin only)."""
     return await records.purge(session, IMAGE_FILE, actor=actor, object_id=image_file_id)
+
+
+async def export_image_file(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    image_file_id: str,
+    store: BlobStore,
+    files: bool = False,
+    originals: bool = False,
+) -> ExportPlan:
+    """An image file as a CAR: its history and, with `files`, its linked files."""
+    return await export_object(
+        session,
+        actor=actor,
+        subject=IMAGE_FILE.subject,
+        object_id=image_file_id,
+        store=store,
+        files=files,
+        originals=originals,
+    )
 
 
 # -- still image ---------------------------------------------------------------------------
@@ -596,6 +640,27 @@ async def purge_still_image(
     return await records.purge(session, STILL_IMAGE, actor=actor, object_id=still_image_id)
 
 
+async def export_still_image(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    still_image_id: str,
+    store: BlobStore,
+    files: bool = False,
+    originals: bool = False,
+) -> ExportPlan:
+    """A still image as a CAR: its history and, with `files`, its linked files."""
+    return await export_object(
+        session,
+        actor=actor,
+        subject=STILL_IMAGE.subject,
+        object_id=still_image_id,
+        store=store,
+        files=files,
+        originals=originals,
+    )
+
+
 # -- image release -------------------------------------------------------------------------
 
 
@@ -787,3 +852,33 @@ async def purge_image_release(
 ) -> list[str]:
     """Remove an image release with its history (admin only)."""
     return await records.purge(session, IMAGE_RELEASE, actor=actor, object_id=image_release_id)
+
+
+async def export_image_release(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    image_release_id: str,
+    store: BlobStore,
+    files: bool = False,
+    originals: bool = False,
+) -> ExportPlan:
+    """An image release as a CAR: its history and, with `files`, its linked files."""
+    return await export_object(
+        session,
+        actor=actor,
+        subject=IMAGE_RELEASE.subject,
+        object_id=image_release_id,
+        store=store,
+        files=files,
+        originals=originals,
+    )
+
+
+# Every model of this domain by its `$type`, for imports of exported CARs.
+RECORD_TYPES: dict[str, RecordType[Any, Any]] = {
+    "mart/artist": ARTIST,
+    "mart/image_file": IMAGE_FILE,
+    "mart/still_image": STILL_IMAGE,
+    "mart/image_release": IMAGE_RELEASE,
+}

@@ -23,7 +23,12 @@ async def put_block(session: AsyncSession, value: Mapping[str, Any]) -> str:
     A block seen for the first time also records its links to files in ``blob_refs``,
     so garbage collection keeps every blob any version links to.
     """
-    data = encode(value)
+    return await put_encoded(session, encode(value))
+
+
+async def put_encoded(session: AsyncSession, data: bytes) -> str:
+    """Keep canonical DAG-CBOR bytes (made by ``encode``, or checked to equal what it makes)
+    under their CID, as :func:`put_block` does, and return the CID."""
     cid = block_cid(data)
     await serialize_on(session, f"block:{cid}")  # against a purge removing the same block
     connection = await session.connection()

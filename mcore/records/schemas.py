@@ -157,3 +157,15 @@ class RevertRequest(SQLModel):
     """Which earlier version's content becomes the new head."""
 
     to: VersionCid
+
+
+class ImportRead(SQLModel):
+    """A record imported from a CAR, with the same CIDs it had where it was exported."""
+
+    id: str = Field(description="The record's id (the CID of its first version)")
+    cid: str = Field(description="Its head version's CID, the CAR's root")
+    type: str = Field(description="Its `$type`, such as `mart/artist`")
+    n: int = Field(description="How many versions its history holds")
+    owner_id: str
+    deleted: bool = Field(description="Whether its head is a deletion")
+    files: list[str] = Field(description="CIDs of the raw blocks stored as your files")

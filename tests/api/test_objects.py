@@ -16,6 +16,8 @@ OBJECTS = "/api/v1/objects"
 PROBLEM = "application/problem+json"
 DAG_CBOR = "application/vnd.ipld.dag-cbor"
 JSON = "application/json"
+RAW = "application/vnd.ipld.raw"
+CAR = "application/vnd.ipld.car"
 
 
 async def artist(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
@@ -32,7 +34,7 @@ async def artist(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
         "text/html",
         "application/xml, text/*",
         f"{JSON};q=0, {DAG_CBOR};q=0",
-        f"*/*;q=0.5, {JSON};q=0, {DAG_CBOR};q=0",
+        f"*/*;q=0.5, {JSON};q=0, {DAG_CBOR};q=0, {RAW};q=0, {CAR};q=0",
         "application/problem+json",
     ],
 )
@@ -61,6 +63,10 @@ async def test_an_accept_it_cannot_give_is_406(client: httpx.AsyncClient, accept
         (f"*/*, {JSON};q=0", DAG_CBOR),
         (f"application/*;q=0.9, {DAG_CBOR};q=0.1", JSON),
         (f"text/html, {DAG_CBOR};q=0.2", DAG_CBOR),
+        (RAW, RAW),
+        (CAR, CAR),
+        (f"{CAR}, {RAW};q=0.5", CAR),
+        (f"*/*;q=0.5, {JSON};q=0, {DAG_CBOR};q=0", RAW),
     ],
 )
 async def test_negotiation_picks_the_representation(
@@ -135,7 +141,7 @@ async def test_the_document_declares_406_and_304(client: httpx.AsyncClient) -> N
     document = (await client.get("/schema/openapi.json")).json()
     operation = document["paths"]["/api/v1/objects/{cid}"]["get"]
     responses = operation["responses"]
-    assert set(responses["200"]["content"]) == {JSON, DAG_CBOR}
+    assert set(responses["200"]["content"]) == {JSON, DAG_CBOR, RAW, CAR}
     assert "ETag" in responses["200"]["headers"]
     assert ".json" in responses["200"]["headers"]["ETag"]["description"]
     assert list(responses["406"]["content"]) == [PROBLEM]

@@ -4,8 +4,14 @@
 
 from __future__ import annotations
 
+from mstack_client._generated.sdk.mart import RECORD_PATHS as MART_RECORD_PATHS
 from mstack_client._generated.sdk.mart import AsyncModels as MartAsyncModels
 from mstack_client._generated.sdk.mart import Models as MartModels
+
+# The route of every generated model by its `$type`.
+RECORD_PATHS: dict[str, str] = {
+    **MART_RECORD_PATHS,
+}
 
 
 class Models(

@@ -25,7 +25,7 @@ from mstack_client._core import (
     TokenStore,
     segment,
 )
-from mstack_client._generated.sdk import Models
+from mstack_client._generated.sdk import RECORD_PATHS, Models
 from mstack_client._transfer import (
     CHUNK,
     RETRY_DELAYS,
@@ -58,6 +58,7 @@ from mstack_client.errors import (
 from mstack_client.models import (
     DownloadResult,
     Event,
+    ExportResult,
     FileInfo,
     Job,
     Page,
@@ -587,6 +588,64 @@ class Client(Models, Base):
                 actual=actual,
             )
         return data
+
+    def export(
+        self,
+        record_id: str,
+        dest: str | os.PathLike[str] | IO[bytes],
+        *,
+        files: bool = False,
+        overwrite: bool = False,
+    ) -> ExportResult:
+        """A record and its whole history as a CAR v1 file (the head version its root), to a
+        path or a binary stream; with ``files`` its linked files too, as raw blocks (those
+        over 1 MiB are left out and named in the CAR's manifest block). The record's model
+        is found from its first version. A path is written whole or not at all."""
+        first = self.get_object(record_id)
+        content = first.get("content")
+        if first.get("$type") != "mstack/version" or not isinstance(content, dict):
+            raise ValueError(f"{record_id} is not a record's id (the CID of its first version)")
+        type_name = (self.get_object(str(content["/"])))["$type"]
+        if type_name not in RECORD_PATHS:
+            raise ValueError(f"this client does not know records of type {type_name!r}")
+        path = f"{RECORD_PATHS[type_name]}/{segment(record_id)}/export.car"
+        call = Call("GET", path, _api.nothing, params={"files": 1} if files else None)
+        response = self._send(call, stream=True)
+        target: Path | None = None
+        try:
+            check_status(response)
+            if isinstance(dest, str | os.PathLike):
+                target = Path(dest)
+                if target.exists() and not overwrite:
+                    raise FileExistsError(f"{target} exists; pass overwrite to replace it")
+                partial = target.with_name(f".{target.name}.part")
+                try:
+                    with open(partial, "wb") as out:
+                        size = self._write_all(response, out)
+                    os.replace(partial, target)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+            else:
+                size = self._write_all(response, dest)
+        finally:
+            response.close()
+        return ExportResult(
+            record_id=record_id,
+            root=(response.headers.get("etag") or "").strip('"').split(".")[0],
+            size=size,
+            path=target,
+            omitted_files=int(response.headers.get("x-mstack-omitted-files") or 0),
+        )
+
+    @staticmethod
+    def _write_all(response: httpx.Response, out: IO[bytes]) -> int:
+        """Write a streamed body into ``out`` as it arrives; the number of bytes."""
+        size = 0
+        for chunk in response.iter_bytes():
+            out.write(chunk)
+            size += len(chunk)
+        return size
 
     # ------------------------------------------------------------------ jobs and events
 

@@ -1545,3 +1545,12 @@ class AsyncModels:
     @property
     def image_releases(self) -> AsyncImageReleases:
         return AsyncImageReleases(cast(AsyncCaller, self))
+
+
+# The route of each model by its `$type`, for `export` of a record known only by its id.
+RECORD_PATHS: dict[str, str] = {
+    "mart/artist": "/api/v1/artists",
+    "mart/image_file": "/api/v1/image-files",
+    "mart/still_image": "/api/v1/still-images",
+    "mart/image_release": "/api/v1/image-releases",
+}
