@@ -55,6 +55,9 @@ class Fleet:
             MSTACK_JOBS__EMBEDDED_WORKER="false",
             MSTACK_JOBS__LEASE="PT3S",
             MSTACK_JOBS__POLL_INTERVAL="PT1S",
+            # a video's 720p rendition keeps its job running for seconds (previews alone
+            # are done in a fifth of one, before a poll can see the job running)
+            MSTACK_MEDIA__VIDEO_WEB_RENDITION="true",
             MSTACK_ARGON2_MEMORY_COST="64",
             MSTACK_ARGON2_TIME_COST="1",
             MSTACK_ARGON2_PARALLELISM="1",
@@ -177,7 +180,7 @@ async def test_two_servers_two_workers_on_postgres_redis_and_s3(
         # kill -9 the worker running a job: the other takes it over after the lease
         fleet.kill("worker-2", signal.SIGTERM)  # only worker-1 can claim the next job
         clip = media.make_video(
-            tmp_path / "clip.mp4", seconds=8, size="640x360", tools=tmp_path
+            tmp_path / "clip.mp4", seconds=20, size="640x360", tools=tmp_path
         ).read_bytes()
         r = await on_a.post("/api/v1/files", params={"filename": "clip.mp4"}, content=clip)
         assert r.status_code == 201, r.text
