@@ -19,9 +19,8 @@ import pytest
 from mcore.settings import Settings
 from tests import media
 from tests.apphelpers import fast
-from tests.conftest import PASSWORD, REQUIRE_TOOLS, LiveServer
+from tests.conftest import PASSWORD, LiveServer, need_tool
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
@@ -40,14 +39,11 @@ def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
     thread, and a server's set-up needs the thread free of one."""
     wanted = "media_server" if "media_server" in request.fixturenames else "live_server"
     request.getfixturevalue(wanted)
-    if not CHROMIUM.exists():
-        if REQUIRE_TOOLS:
-            pytest.fail(f"Chromium is required (MSTACK_REQUIRE_TOOLS=1) but {CHROMIUM} is missing")
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    chromium_path = need_tool("chromium")  # Debian's package: apt-get install chromium
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True)
         yield browser
         browser.close()
 
