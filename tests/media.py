@@ -13,6 +13,7 @@ import pyvips
 from PIL import Image
 
 from mcore.media.tools import find_tool
+from seeder.media import pdf_file
 
 
 def jpeg(
@@ -140,30 +141,11 @@ def pdf(text: str = "Hello mstack", pages: int = 1) -> bytes:
         stream = f"BT /F1 18 Tf 20 100 Td ({text} {i + 1}) Tj ET".encode()
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    return _pdf_file(objects)
+    return pdf_file(objects)
 
 
 def pdf_zero_pages() -> bytes:
-    return _pdf_file(
-        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
-    )
-
-
-def _pdf_file(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
 
 
 def pdf_encrypted(password: str = "secret") -> bytes:
