@@ -62,7 +62,7 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("access", "pagination"),  # who is calling and what roles allow; list cursors
     ("storage", "refs", "events"),  # blob stores; blob references; event log and wake-ups
     # tables, staging, blocks, sessions, folder paths: below the access rules
-    ("files", "records", "auth", "folders", "runtime"),
+    ("files", "records", "auth", "folders", "sharing", "runtime"),
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
     # zips; record ops; CAR exports; account ops; media

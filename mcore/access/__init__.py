@@ -14,9 +14,13 @@ Ops ask these; routes only say who is calling.
 
 from mcore.access.roles import (
     ANONYMOUS,
+    NEEDS,
     SCOPES,
+    SHARE_LEVELS,
     SYSTEM,
+    Action,
     Actor,
+    Level,
     Role,
     Visibility,
     can_read,
@@ -30,9 +34,13 @@ from mcore.access.roles import (
 
 __all__ = [
     "ANONYMOUS",
+    "NEEDS",
     "SCOPES",
+    "SHARE_LEVELS",
     "SYSTEM",
+    "Action",
     "Actor",
+    "Level",
     "Role",
     "Visibility",
     "can_read",

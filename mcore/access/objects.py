@@ -14,62 +14,288 @@ owner (and moderators) unless processing found no personal metadata in it
 caller says originals are served (the ``media.serve_public_originals`` setting).
 
 This module sits above the tables of files and records and below their ops, which both
-ask it; it writes nothing and raises nothing.
+ask it; it writes nothing, and raises only ``Forbidden`` from :func:`require_level`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, true
+from sqlalchemy import ColumnElement, exists, func, or_, true
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access.roles import Actor, Visibility, can_read
+from mcore.access.roles import NEEDS, Action, Actor, Level, Role, Visibility
+from mcore.clock import utcnow
+from mcore.errors import Forbidden
 from mcore.files.derivatives import IMAGE_TYPES, INFO, PUBLIC_COPY, STRIPPED, Derivative
 from mcore.files.models import File
+from mcore.folders.models import Folder, Space
+from mcore.folders.paths import SEP, ancestor_ids
 from mcore.records.models import Record, RecordVersion
 from mcore.refs import BlobRef, RefKind
+from mcore.sharing.models import Group, GroupMember, GroupRole, ObjectType, Share
+
+# -- who is the principal: their groups and whether they are platform staff ---------------
+
+GROUP_LEVEL = {
+    GroupRole.owner: Level.manage,
+    GroupRole.staff: Level.manage,
+    GroupRole.member: Level.edit,
+}
 
 
-def may_read_file(actor: Actor, file: File) -> bool:
-    """Whether ``actor`` may read this file record (trashed or not: the caller decides)."""
-    return can_read(actor, owner_id=file.owner_id, visibility=file.visibility, hidden=file.hidden)
+@dataclass(frozen=True)
+class Memberships:
+    """The groups an account is in, with its role in each, and what the system groups make
+    of it: platform ``staff`` (admins and moderators are staff too) and ``support``."""
+
+    groups: dict[str, GroupRole]
+    staff: bool
+    support: bool
 
 
-def may_read_record(actor: Actor, record: Record) -> bool:
-    """Whether ``actor`` may read this versioned object (deleted or not)."""
-    return can_read(
-        actor, owner_id=record.owner_id, visibility=record.visibility, hidden=record.hidden
+async def memberships(session: AsyncSession, actor: Actor) -> Memberships:
+    """One query: the actor's groups and system-group roles."""
+    rows = (
+        await session.exec(
+            select(GroupMember.group_id, GroupMember.role, Group.system)
+            .join(Group, col(Group.id) == col(GroupMember.group_id))
+            .where(col(GroupMember.user_id) == actor.id, col(Group.deleted_at).is_(None))
+        )
+    ).all()
+    groups = {group_id: GroupRole(role) for group_id, role, _ in rows}
+    systems = {system for _, _, system in rows if system}
+    return Memberships(
+        groups=groups,
+        staff=actor.is_moderator or "staff" in systems,
+        support="support" in systems,
+    )
+
+
+def _my_groups(actor: Actor, *roles: GroupRole) -> Any:
+    query = select(GroupMember.group_id).where(col(GroupMember.user_id) == actor.id)
+    if roles:
+        query = query.where(col(GroupMember.role).in_([r.value for r in roles]))
+    return query
+
+
+def _staff_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL: the actor is platform staff (a moderator, an admin, or in the ``staff`` group)."""
+    if actor.is_moderator:
+        return true()
+    return exists(
+        select(GroupMember.group_id)
+        .join(Group, col(Group.id) == col(GroupMember.group_id))
+        .where(col(GroupMember.user_id) == actor.id, col(Group.system) == "staff")
+    )
+
+
+def live_shares_to(actor: Actor, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL on ``shares``: not revoked, not expired, to the actor or a group of theirs."""
+    now = now or utcnow()
+    return (
+        col(Share.revoked_at).is_(None)
+        & (col(Share.expires_at).is_(None) | (col(Share.expires_at) > now))
+        & ((col(Share.user_id) == actor.id) | col(Share.group_id).in_(_my_groups(actor)))
+    )
+
+
+def _shared(actor: Actor, kind: ObjectType, object_id: Any, level: Level) -> ColumnElement[bool]:
+    return exists(
+        select(Share.id).where(
+            col(Share.object_type) == kind.value,
+            col(Share.object_id) == object_id,
+            col(Share.level) >= int(level),
+            live_shares_to(actor),
+        )
+    )
+
+
+def folder_grants(actor: Actor, folder: Any, level: Level) -> ColumnElement[bool]:
+    """SQL on a ``folders`` row (or alias): the actor holds at least ``level`` on it through
+    its space or a share of it or of a folder above it (not through a role alone: see
+    :func:`folder_level`). Correlated: one query for a page of rows."""
+    space = col(folder.space)
+    group_roles = [r for r, lv in GROUP_LEVEL.items() if lv >= level]
+    by_space = (space == Space.user.value) & (col(folder.owner_id) == actor.id)
+    if group_roles:
+        by_space = by_space | (
+            (space == Space.group.value) & col(folder.group_id).in_(_my_groups(actor, *group_roles))
+        )
+    if level <= Level.manage:
+        by_space = by_space | ((space == Space.system.value) & _staff_clause(actor))
+    by_share = exists(
+        select(Share.id).where(
+            col(Share.object_type) == ObjectType.folder.value,
+            col(Share.level) >= int(level),
+            col(folder.path).contains(col(Share.object_id) + SEP),
+            live_shares_to(actor),
+        )
+    )
+    return by_space | by_share
+
+
+def readable_folders(actor: Actor, folder: Any = Folder) -> ColumnElement[bool]:
+    """SQL: the folder rows ``actor`` may see (as :func:`folder_level` >= view)."""
+    if actor.is_moderator:
+        return true()
+    return folder_grants(actor, folder, Level.view)
+
+
+def _in_readable_folder(actor: Actor, folder_id: Any) -> ColumnElement[bool]:
+    parent = aliased(Folder)
+    return exists(
+        select(parent.id).where(
+            col(parent.id) == folder_id, folder_grants(actor, parent, Level.view)
+        )
     )
 
 
 def can_read_clause(
     actor: Actor, *, owner_id: Mapped[str], visibility: Mapped[Any], hidden: Mapped[bool]
 ) -> ColumnElement[bool]:
-    """``mcore.access.can_read`` as an SQL condition over a table's columns."""
+    """``mcore.access.can_read`` (owners, moderators, public) as an SQL condition."""
     if actor.is_moderator:
         return true()
     return or_(owner_id == actor.id, (visibility == Visibility.public) & hidden.is_(False))
 
 
 def readable_files(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition matching the file rows ``actor`` may read (as :func:`may_read_file`)."""
-    return can_read_clause(
-        actor, owner_id=col(File.owner_id), visibility=col(File.visibility), hidden=col(File.hidden)
+    """SQL condition matching the file rows ``actor`` may read (as :func:`file_level`):
+    their own, public ones, those shared with them, and those in a folder they may see."""
+    if actor.is_moderator:
+        return true()
+    return (
+        can_read_clause(
+            actor,
+            owner_id=col(File.owner_id),
+            visibility=col(File.visibility),
+            hidden=col(File.hidden),
+        )
+        | _shared(actor, ObjectType.file, col(File.id), Level.view)
+        | (col(File.folder_id).is_not(None) & _in_readable_folder(actor, col(File.folder_id)))
     )
 
 
 def readable_records(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition matching the objects ``actor`` may read (as :func:`may_read_record`)."""
+    """SQL condition matching the objects ``actor`` may read (as :func:`record_level`)."""
+    if actor.is_moderator:
+        return true()
     return can_read_clause(
         actor,
         owner_id=col(Record.owner_id),
         visibility=col(Record.visibility),
         hidden=col(Record.hidden),
+    ) | _shared(actor, ObjectType.record, col(Record.id), Level.view)
+
+
+# -- the level one principal holds on one object ------------------------------------------
+
+
+def _capped(actor: Actor, level: Level, *, read: str, write: str) -> Level:
+    """What the actor's scopes leave of ``level``: a key without the write scope only
+    views; one without the read scope gets nothing."""
+    if not actor.has_scope(read):
+        return Level.none
+    if level > Level.view and not actor.has_scope(write):
+        return Level.view
+    return level
+
+
+async def _share_level(
+    session: AsyncSession, actor: Actor, targets: list[tuple[ObjectType, str]]
+) -> Level:
+    if not targets or actor.id in ("anonymous",):
+        return Level.none
+    wanted = or_(
+        *(
+            (col(Share.object_type) == kind.value) & (col(Share.object_id) == object_id)
+            for kind, object_id in targets
+        )
     )
+    best = await session.scalar(select(func.max(Share.level)).where(wanted, live_shares_to(actor)))
+    return Level(int(best)) if best else Level.none
+
+
+async def folder_level(
+    session: AsyncSession, actor: Actor, folder: Folder, *, members: Memberships | None = None
+) -> Level:
+    """What ``actor`` may do to ``folder`` and what is in it: ``own`` in their own user
+    space (and for admins), the group role's level in a group's space, ``manage`` in the
+    system space for platform staff, else the best live share of it or of a folder above
+    it; moderators view every folder."""
+    if actor.is_admin or (folder.space == Space.user and folder.owner_id == actor.id):
+        level = Level.own
+    else:
+        members = members or await memberships(session, actor)
+        level = Level.view if actor.is_moderator else Level.none
+        if folder.space == Space.group and folder.group_id in members.groups:
+            level = max(level, GROUP_LEVEL[members.groups[folder.group_id]])
+        if folder.space == Space.system and members.staff:
+            level = max(level, Level.manage)
+        if level < Level.manage:
+            targets = [(ObjectType.folder, i) for i in ancestor_ids(folder.path)]
+            level = max(level, await _share_level(session, actor, targets))
+    return _capped(actor, level, read="files:read", write="files:write")
+
+
+async def file_level(session: AsyncSession, actor: Actor, file: File) -> Level:
+    """What ``actor`` may do to ``file``: ``own`` for its owner and admins; ``view`` for
+    moderators and, when it is public and not hidden, for everyone; else what its folder
+    gives (:func:`folder_level`) or a live share of the file itself. Agrees with
+    :func:`readable_files` at ``view``."""
+    if actor.is_admin or (actor.id == file.owner_id and actor.role is not Role.guest):
+        level = Level.own
+    elif actor.id == file.owner_id:
+        level = Level.edit  # a guest's own upload (``guest_uploads``): never shared on
+    else:
+        shown = file.visibility == Visibility.public and not file.hidden
+        level = Level.view if actor.is_moderator or shown else Level.none
+        if file.folder_id is not None:
+            folder = await session.get(Folder, file.folder_id)
+            if folder is not None:
+                level = max(level, await folder_level(session, actor, folder))
+        if level < Level.manage:
+            level = max(level, await _share_level(session, actor, [(ObjectType.file, file.id)]))
+    return _capped(actor, level, read="files:read", write="files:write")
+
+
+async def record_level(session: AsyncSession, actor: Actor, record: Record) -> Level:
+    """What ``actor`` may do to a versioned object: ``own`` for its owner and admins,
+    ``view`` for moderators and (public, not hidden) everyone, else a live share of it."""
+    if actor.is_admin or (actor.id == record.owner_id and actor.role is not Role.guest):
+        level = Level.own
+    else:
+        shown = record.visibility == Visibility.public and not record.hidden
+        level = Level.view if actor.is_moderator or shown else Level.none
+        if level < Level.manage:
+            level = max(level, await _share_level(session, actor, [(ObjectType.record, record.id)]))
+    return _capped(actor, level, read="records:read", write="records:write")
+
+
+def require_level(held: Level, action: Action, *, what: str) -> None:
+    """``Forbidden`` naming the right that is missing, for a caller who may see the object
+    (the caller answers 404 for one they may not: ``held`` is none)."""
+    needed = NEEDS[action]
+    if held < needed:
+        raise Forbidden(
+            f"you may {held.name} this {what}; to {action.value} it needs {needed.name}"
+            + (" (or its owner)" if needed is Level.manage else "")
+        )
+
+
+async def may_read_file(session: AsyncSession, actor: Actor, file: File) -> bool:
+    """Whether ``actor`` may read this file record (trashed or not: the caller decides)."""
+    return await file_level(session, actor, file) >= Level.view
+
+
+async def may_read_record(session: AsyncSession, actor: Actor, record: Record) -> bool:
+    """Whether ``actor`` may read this versioned object (deleted or not)."""
+    return await record_level(session, actor, record) >= Level.view
 
 
 def shown_as_is(file: type[File]) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ same rules applied to stored rows are in ``mcore.access.objects``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from mcore.errors import Forbidden, Unauthorized
 
@@ -23,6 +23,50 @@ class Role(StrEnum):
 class Visibility(StrEnum):
     private = "private"
     public = "public"
+
+
+class Level(IntEnum):
+    """How much one principal may do to one object; each level includes those below it.
+
+    ``view`` sees, downloads and previews; ``edit`` also changes metadata, adds files to a
+    folder and makes new versions of a record; ``manage`` also deletes, moves, restores
+    and reshares; ``own`` is the owner's (and an admin's): everything. A share grants
+    ``view``, ``edit`` or ``manage``, never ``own``.
+    """
+
+    none = 0
+    view = 1
+    edit = 2
+    manage = 3
+    own = 4
+
+
+class Action(StrEnum):
+    list = "list"
+    read = "read"
+    download = "download"
+    update = "update"
+    upload = "upload"  # add files into a folder
+    move = "move"
+    delete = "delete"
+    share = "share"
+    restore = "restore"
+
+
+# The level each action needs.
+NEEDS: dict[Action, Level] = {
+    Action.list: Level.view,
+    Action.read: Level.view,
+    Action.download: Level.view,
+    Action.update: Level.edit,
+    Action.upload: Level.edit,
+    Action.move: Level.manage,
+    Action.delete: Level.manage,
+    Action.share: Level.manage,
+    Action.restore: Level.manage,
+}
+
+SHARE_LEVELS = (Level.view, Level.edit, Level.manage)
 
 
 # Scopes an API key can carry; a password session carries all of them.

@@ -33,6 +33,7 @@ class File(FileBase, table=True):
     __table_args__ = (
         Index("ix_files_owner_deleted_id", "owner_id", "deleted_at", "id"),
         Index("ix_files_deleted_at", "deleted_at"),
+        Index("ix_files_folder_id", "folder_id", "deleted_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=26)
@@ -48,6 +49,10 @@ class File(FileBase, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The folder it is in (None: its owner's user root, for files from before folders).
+    folder_id: str | None = Field(default=None, max_length=26)
+    # The folder whose delete took it to the trash (restoring that folder restores it).
+    deleted_with: str | None = Field(default=None, max_length=26)
 
 
 class FileRead(FileBase):
@@ -65,6 +70,7 @@ class FileRead(FileBase):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    folder_id: str | None = None
     media: dict[str, Any] | None = None  # what processing found: size, format, capture, ...
     processing: dict[str, Any] | None = None  # profile, done or skipped, warnings
     gps: dict[str, Any] | None = None  # where it was taken: shown to the owner only
@@ -93,6 +99,7 @@ class FileUpdate(SQLModel):
     filename: str | None = Field(default=None, min_length=1, max_length=1024)
     visibility: Visibility | None = None
     hidden: bool | None = None
+    folder_id: str | None = None  # move it into this folder
 
 
 class FilePage(SQLModel):

@@ -35,7 +35,7 @@ async def get_file(
     """A file the actor may read. Files of others that are not readable are simply not found."""
     require_scope(actor, "files:read")
     file = await session.get(File, file_id) if is_id(file_id) else None
-    if file is None or not may_read_file(actor, file):
+    if file is None or not await may_read_file(session, actor, file):
         raise _not_found(file_id)
     if file.deleted_at is not None and not trashed:
         raise NotFound(f"file {file_id!r} is in the trash; restore it to use it")

@@ -56,13 +56,13 @@ async def check_links(session: AsyncSession, *, actor: Actor, uses: Sequence[Lin
     if file_cids:
         query = select(File).where(col(File.cid).in_(file_cids), col(File.deleted_at).is_(None))
         for file in await session.exec(query):
-            if may_read_file(actor, file):
+            if await may_read_file(session, actor, file):
                 types.setdefault(file.cid, set()).add(file.content_type)
     for use in uses:
         message = None
         if use.type_name is not None:
             record = records.get(use.target)
-            if record is None or not may_read_record(actor, record):
+            if record is None or not await may_read_record(session, actor, record):
                 message = f"no {use.label} with id {use.target} that you may read"
             elif record.type != use.type_name:
                 article = "an" if use.label[:1] in "aeiou" else "a"

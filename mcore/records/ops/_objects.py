@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, require_create, require_moderate
+from mcore.access import Action, Actor, Visibility, require_create, require_moderate
 from mcore.errors import Invalid, NotFound
 from mcore.records.blocks import get_contents, put_block
 from mcore.records.links import check_links
@@ -144,6 +144,7 @@ async def update(
         object_id=object_id,
         if_match=if_match,
         moderate=moderation_only,
+        action=Action.share if visibility is not None else Action.update,
     )
     if hidden is not None:
         require_moderate(actor, scope="records:write")
@@ -182,7 +183,12 @@ async def delete(
 ) -> VersionRead:
     """Write a deletion as the new head; the history stays readable and revertible."""
     record = await lock_object(
-        session, actor=actor, subject=rt.subject, object_id=object_id, if_match=if_match
+        session,
+        actor=actor,
+        subject=rt.subject,
+        object_id=object_id,
+        if_match=if_match,
+        action=Action.delete,
     )
     version = await append_version(session, record, content_cid=None, actor=actor)
     assert version is not None

@@ -16,8 +16,8 @@ from sqlalchemy import delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
-from mcore.access.objects import may_read_record
+from mcore.access import Action, Actor, Visibility, require_moderate, require_scope
+from mcore.access.objects import may_read_record, record_level, require_level
 from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
@@ -127,7 +127,11 @@ async def find_object(
     record = None
     if is_canonical(object_id, DAG_CBOR):
         record = await session.get(Record, object_id, populate_existing=fresh)
-    if record is None or record.type != subject.type_name or not may_read_record(actor, record):
+    if (
+        record is None
+        or record.type != subject.type_name
+        or not await may_read_record(session, actor, record)
+    ):
         raise _not_found(subject, object_id)
     return record
 
@@ -150,12 +154,16 @@ async def lock_object(
     if_match: Collection[str] | None,
     allow_deleted: bool = False,
     moderate: bool = False,
+    action: Action = Action.update,
 ) -> Record:
     """The object, ready to be changed by ``actor``: serialized against other writers of
     it, readable and writable by the actor, its head still one of ``if_match`` (when
     given, else ``PreconditionFailed``), and not deleted unless ``allow_deleted``.
 
-    With ``moderate`` the actor need not own it but must be a moderator or an admin: for
+    ``action`` says what the change is (``update``: a new version, needing ``edit``;
+    ``delete`` and ``share``, a change of visibility: ``manage``), checked against the
+    actor's level on it (``mcore.access.objects.record_level``: owner, admin, or a share).
+    With ``moderate`` the actor need not hold any but must be a moderator or an admin: for
     hiding or showing it, which changes no content."""
     require_scope(actor, "records:write")
     if is_canonical(object_id, DAG_CBOR):
@@ -166,7 +174,8 @@ async def lock_object(
     if moderate:
         require_moderate(actor, scope="records:write")
     else:
-        require_write(actor, owner_id=record.owner_id, what=subject.label, scope="records:write")
+        held = await record_level(session, actor, record)
+        require_level(held, action, what=subject.label)
     if if_match is not None and record.head not in if_match:
         raise PreconditionFailed(
             f"this {subject.label} has changed since you read it (its head is now"
