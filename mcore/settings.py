@@ -327,6 +327,21 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_ALLOWED_TYPES),
         description="Detected content types accepted on upload (`type/*` wildcards).",
     )
+    guest_uploads: bool = Field(
+        default=False,
+        description="Whether guests may upload into their own space (never elsewhere), up to"
+        " `guest_quota`.",
+    )
+    guest_quota: int = Field(
+        default=100 * MiB,
+        ge=0,
+        description="Bytes of live files a guest may hold when `guest_uploads` is on.",
+    )
+    undeletable: list[str] = Field(
+        default_factory=list,
+        description="Kinds nobody but an admin may delete (`users`, `files`, `folders`,"
+        " `groups`, or a record type such as `artist`): their deletes are refused with 403.",
+    )
     trash_retention: timedelta = Field(
         default=timedelta(days=30),
         description="How long a deleted file can be restored before its blob may be collected.",

@@ -64,11 +64,14 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     # tables, staging, blocks, sessions, folder paths: below the access rules
     ("files", "records", "auth", "folders", "sharing", "runtime"),
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
+    ("folders.ops",),  # folders: roots, trees, trash (seed 000's step I)
+    ("sharing.ops",),  # groups and their members; shares
     ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
     # zips; record ops; CAR exports; account ops; media
     ("files.zips", "records.ops", "records.export", "auth.ops", "media"),
     # queue, worker, job ops, and the handler that processes a file with media; CAR imports
     ("jobs", "records.importing"),
+    ("folders.purge",),  # a folder's delete: step I now, step II as a job
     ("uploads",),  # the upload op (HTTP and `mstack ingest`): files, jobs and events at once
     ("fetch",),  # ingest from a URL: address checks, the download, its job's handler
     ("jobs.worker",),  # the worker: claims jobs and runs each kind's handler

@@ -13,13 +13,13 @@ from api.deps import App, AppSettings, CurrentActor, Session, Store
 from api.openapi import Bytes, doc
 from api.routes.blobs import signed_response
 from api.upload import stage_request
-from mcore.access import Actor, Visibility, require_create
+from mcore.access import Actor, Visibility
 from mcore.fetch.ops import FetchRequest, request_fetch
 from mcore.files import ops
 from mcore.files.models import FilePage, FileRead, FileUpdate, to_read
 from mcore.jobs.models import JobRead
 from mcore.jobs.ops import job_read
-from mcore.uploads.ops import store_uploads
+from mcore.uploads.ops import store_uploads, upload_folder
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
 ExpectedCid = Annotated[
@@ -61,11 +61,30 @@ class FilesController(Controller):
             str | None, QueryParameter(description="The file's name, for a raw body")
         ] = None,
         cid: ExpectedCid = None,
+        folder_id: Annotated[
+            str | None,
+            QueryParameter(description="The folder they go into; default: your own space"),
+        ] = None,
     ) -> list[FileRead]:
-        require_create(actor, "files:write")
+        length = request.headers.get("content-length")
+        async with app_state.db.session() as session:
+            # where they go and whether the caller may put them there, before any byte
+            await upload_folder(
+                session,
+                actor=actor,
+                folder_id=folder_id,
+                settings=settings,
+                size=int(length) if length and length.isdigit() else None,
+                check_only=True,
+            )
         uploads = await stage_request(request, store, settings, filename=filename, expected_cid=cid)
         files = await store_uploads(
-            app_state.db, store, actor=actor, uploads=uploads, settings=settings
+            app_state.db,
+            store,
+            actor=actor,
+            uploads=uploads,
+            settings=settings,
+            folder_id=folder_id,
         )
         return [_read(f, actor) for f in files]
 
@@ -114,11 +133,21 @@ class FilesController(Controller):
         cid: Annotated[
             str | None, QueryParameter(description="Only files with these bytes")
         ] = None,
+        folder_id: Annotated[
+            str | None, QueryParameter(description="Only files directly in this folder")
+        ] = None,
     ) -> FilePage:
         """The files the caller may read, newest first, a page at a time (`cursor` from the
         last page's `next`); `mine` for the caller's own, `trashed` for those in the trash."""
         return await ops.list_files(
-            session, actor=actor, cursor=cursor, limit=limit, trashed=trashed, mine=mine, cid=cid
+            session,
+            actor=actor,
+            cursor=cursor,
+            limit=limit,
+            trashed=trashed,
+            mine=mine,
+            cid=cid,
+            folder_id=folder_id,
         )
 
     @get("/{file_id:str}", summary="Read a file record", opt=doc("files_get", guests=True))

@@ -30,6 +30,11 @@ class EventType(StrEnum):
     file_ready = "file.ready"
     job_failed = "job.failed"
     sign_in_failures = "account.sign_in_failures"  # someone is guessing the password
+    share_granted = "share.granted"  # something was shared with the account (or its group)
+    share_changed = "share.changed"  # a share's level or expiry changed
+    share_revoked = "share.revoked"
+    group_joined = "group.joined"
+    group_left = "group.left"
 
 
 # The scope a credential needs to hear each kind of event. An event tells what reading the
@@ -42,6 +47,12 @@ EVENT_SCOPES: dict[str, str | None] = {
     EventType.file_ready: "files:read",
     EventType.job_failed: "files:read",
     EventType.sign_in_failures: None,
+    # what was shared, by whom, at what level: the account's own notices, as sign-in alerts
+    EventType.share_granted: None,
+    EventType.share_changed: None,
+    EventType.share_revoked: None,
+    EventType.group_joined: None,
+    EventType.group_left: None,
 }
 
 

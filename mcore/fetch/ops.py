@@ -31,7 +31,7 @@ from mcore.jobs.process import JobContext
 from mcore.jobs.queue import LeaseLost
 from mcore.media.errors import ProcessingError
 from mcore.settings import Settings
-from mcore.uploads.ops import record_and_enqueue
+from mcore.uploads.ops import record_and_enqueue, upload_folder
 
 log = logging.getLogger("mstack.fetch")
 
@@ -53,6 +53,9 @@ class FetchRequest(BaseModel):
         default=None,
         description="The CID the bytes must hash to; otherwise the job fails and nothing is kept",
     )
+    folder_id: str | None = Field(
+        default=None, description="The folder it goes into; default: the caller's own space"
+    )
 
 
 async def request_fetch(
@@ -61,6 +64,9 @@ async def request_fetch(
     """Queue a download of ``data.url`` as ``actor``'s file. ``Invalid`` (field ``url``)
     for a URL that may not be fetched, as far as can be told before fetching it."""
     require_create(actor, "files:write")
+    await upload_folder(
+        session, actor=actor, folder_id=data.folder_id, settings=settings, check_only=True
+    )
     if data.expected_cid is not None:
         try:
             parse_cid(data.expected_cid, codec=RAW)
@@ -85,6 +91,7 @@ async def request_fetch(
             "url": data.url,
             "filename": data.filename,
             "expected_cid": data.expected_cid,
+            "folder_id": data.folder_id,
             # the job acts with the credential's rights, not the whole account's
             "scopes": sorted(actor.scopes),
             # and under the upload limits in force now (they may change while running)
@@ -187,7 +194,12 @@ async def run_fetch(ctx: JobContext, job: Job) -> dict[str, Any]:
             if current is None:
                 raise LeaseLost(job.id)
             (file,) = await record_and_enqueue(
-                session, ctx.store, actor=actor, uploads=[staged], settings=ctx.settings
+                session,
+                ctx.store,
+                actor=actor,
+                uploads=[staged],
+                settings=ctx.settings,
+                folder_id=job.params.get("folder_id"),
             )
             result: dict[str, Any] = {
                 "file_id": file.id,

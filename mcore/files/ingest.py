@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, require_create
+from mcore.access import Actor, require_create, require_scope
 from mcore.clock import utcnow
 from mcore.db import serialize_on
 from mcore.files.models import File, FileStatus
@@ -28,13 +28,20 @@ async def record_uploads(
     actor: Actor,
     uploads: Sequence[StagedUpload],
     status: FileStatus = FileStatus.stored,
+    folder_id: str | None = None,
+    guest: bool = False,
 ) -> list[File]:
     """Place staged blobs under their CIDs and write one file row (and reference) each.
 
     Runs inside the caller's write transaction; blobs are placed after the lock is held
     so garbage collection can never delete a blob between placing and referencing it.
+    ``folder_id`` is where they go, checked by the caller (``mcore.uploads.ops``), as is
+    ``guest``: a guest's upload into their own space when ``guest_uploads`` is on.
     """
-    require_create(actor, "files:write")
+    if guest:
+        require_scope(actor, "files:write")
+    else:
+        require_create(actor, "files:write")
     for cid in sorted({u.blob.cid for u in uploads}):
         await serialize_on(session, f"blob:{cid}")
     now = utcnow()
@@ -50,6 +57,7 @@ async def record_uploads(
             content_type=upload.content_type,
             declared_type=upload.declared_type,
             status=status,
+            folder_id=folder_id,
             created_at=now,
             updated_at=now,
         )

@@ -10,8 +10,15 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Visibility, require_moderate, require_scope, require_write
-from mcore.access.objects import blob_type_for, bytes_given, may_read_file, readable_files
+from mcore.access import Action, Actor, Visibility, require_moderate, require_scope
+from mcore.access.objects import (
+    blob_type_for,
+    bytes_given,
+    file_level,
+    may_read_file,
+    readable_files,
+    require_level,
+)
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
 from mcore.errors import Conflict, Forbidden, Gone, Invalid, NotFound
@@ -19,6 +26,7 @@ from mcore.files import derivatives
 from mcore.files.derivatives import Derivative, DerivativeRead
 from mcore.files.models import File, FilePage, FileRead, FileStatus, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
+from mcore.folders.ops import move_file
 from mcore.ids import is_id
 from mcore.pagination import check_limit, page_by_id
 from mcore.refs import RefKind, remove_refs
@@ -51,14 +59,18 @@ async def list_files(
     trashed: bool = False,
     mine: bool = False,
     cid: str | None = None,
+    folder_id: str | None = None,
 ) -> FilePage:
     """Files the actor may read, newest first. ``trashed`` lists the actor's trash instead;
-    ``cid`` keeps only files with those bytes (how a client finds what it already uploaded)."""
+    ``cid`` keeps only files with those bytes (how a client finds what it already uploaded);
+    ``folder_id`` only those directly in that folder."""
     require_scope(actor, "files:read")
     check_limit(limit)
     query = select(File)
     if cid is not None:
         query = query.where(col(File.cid) == parse_cid(cid, codec=RAW))
+    if folder_id is not None:
+        query = query.where(col(File.folder_id) == folder_id)
     if trashed:
         query = query.where(col(File.deleted_at).is_not(None))
         if not actor.is_admin:
@@ -84,11 +96,17 @@ async def count_files(session: AsyncSession, *, actor: Actor) -> int:
 async def update_file(
     session: AsyncSession, *, actor: Actor, file_id: str, data: FileUpdate
 ) -> File:
-    """Rename a file or change its visibility (owner or admin); hide or show a public file
-    (moderator or admin)."""
+    """Rename a file (``edit``), change its visibility (``manage``: making it public shares
+    it with everyone), move it to another folder (``manage`` here, ``edit`` there: see
+    ``mcore.folders.ops.move_file``, which the caller runs for ``folder_id``); hide or show a
+    public file (moderator or admin)."""
+    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id)
-    if data.filename is not None or data.visibility is not None or data.hidden is None:
-        require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    held = await file_level(session, actor, file)
+    if data.filename is not None or data.hidden is None:
+        require_level(held, Action.update, what="file")
+    if data.visibility is not None:
+        require_level(held, Action.share, what="file")
     changed = False
     if data.hidden is not None:
         require_moderate(actor, scope="files:write")
@@ -103,6 +121,9 @@ async def update_file(
     if data.visibility is not None and data.visibility != file.visibility:
         file.visibility = data.visibility
         changed = True
+    if data.folder_id is not None and data.folder_id != file.folder_id:
+        await move_file(session, actor=actor, file=file, folder_id=data.folder_id)
+        changed = True
     if changed:
         file.updated_at = utcnow()
         session.add(file)
@@ -111,9 +132,11 @@ async def update_file(
 
 
 async def trash_file(session: AsyncSession, *, actor: Actor, file_id: str) -> File:
-    """Move a file to the trash; it can be restored for ``trash_retention``."""
+    """Move a file to the trash (its owner, an admin, or ``manage`` on it or its folder);
+    it can be restored for ``trash_retention``."""
+    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id)
-    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    require_level(await file_level(session, actor, file), Action.delete, what="file")
     file.deleted_at = file.updated_at = utcnow()
     session.add(file)
     await session.flush()
@@ -124,10 +147,16 @@ async def restore_file(
     session: AsyncSession, *, actor: Actor, file_id: str, settings: Settings
 ) -> File:
     """Bring a file back from the trash within the retention time."""
+    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id, trashed=True)
-    require_write(actor, owner_id=file.owner_id, what="file", scope="files:write")
+    require_level(await file_level(session, actor, file), Action.restore, what="file")
     if file.deleted_at is None:
         return file
+    if file.deleted_with is not None:
+        raise Conflict(
+            f"file {file_id!r} went to the trash with its folder; restore the folder",
+            folder_id=file.deleted_with,
+        )
     if file.deleted_at + settings.trash_retention < utcnow():
         raise Gone(f"file {file_id!r} was deleted too long ago to restore")
     file.deleted_at = None

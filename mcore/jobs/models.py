@@ -29,6 +29,7 @@ class Lane(StrEnum):
 class JobKind(StrEnum):
     process_file = "process_file"
     fetch_url = "fetch_url"  # download a URL into a new file (mcore.fetch)
+    purge_folder = "purge_folder"  # step II of a folder's delete (mcore.folders.purge)
 
 
 class Job(SQLModel, table=True):

@@ -27,6 +27,7 @@ from mcore.events import EventType, prune_events, publish
 from mcore.events.wakeup import JOBS, Bus, acquire_bus, release_bus
 from mcore.fetch.ops import run_fetch
 from mcore.files.models import File, FileStatus
+from mcore.folders.purge import purge_folder
 from mcore.jobs import queue
 from mcore.jobs.models import Job, JobKind, Lane
 from mcore.jobs.process import JobContext, process_file, remove_stale_work_dirs
@@ -42,7 +43,11 @@ PROGRESS_INTERVAL = 1.0  # seconds between progress writes of one job
 PRUNE_INTERVAL = 600.0  # seconds between event-pruning passes
 
 Handler = Callable[[JobContext, Job], Awaitable[dict[str, Any]]]
-HANDLERS: dict[str, Handler] = {JobKind.process_file: process_file, JobKind.fetch_url: run_fetch}
+HANDLERS: dict[str, Handler] = {
+    JobKind.process_file: process_file,
+    JobKind.fetch_url: run_fetch,
+    JobKind.purge_folder: purge_folder,
+}
 
 
 @dataclass
