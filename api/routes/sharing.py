@@ -10,6 +10,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from api.deps import App, AppSettings, CurrentActor, Session
 from api.openapi import doc
 from mcore.folders import ops as folders
+from mcore.folders import purge as step_two
 from mcore.folders.models import FolderCreate, FolderRead, FolderUpdate
 from mcore.jobs.models import JobRead
 from mcore.jobs.ops import job_read

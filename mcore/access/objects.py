@@ -244,14 +244,13 @@ async def folder_level(
 
 
 async def file_level(session: AsyncSession, actor: Actor, file: File) -> Level:
-    """What ``actor`` may do to ``file``: ``own`` for its owner and admins; ``view`` for
+    """What ``actor`` may do to ``file``: ``own`` for its owner and admins (a guest owns
+    only what ``guest_uploads`` let them upload, and shares nothing); ``view`` for
     moderators and, when it is public and not hidden, for everyone; else what its folder
     gives (:func:`folder_level`) or a live share of the file itself. Agrees with
     :func:`readable_files` at ``view``."""
-    if actor.is_admin or (actor.id == file.owner_id and actor.role is not Role.guest):
-        level = Level.own
-    elif actor.id == file.owner_id:
-        level = Level.edit  # a guest's own upload (``guest_uploads``): never shared on
+    if actor.is_admin or actor.id == file.owner_id:
+        level = Level.own  # a guest's own upload (``guest_uploads``) too
     else:
         shown = file.visibility == Visibility.public and not file.hidden
         level = Level.view if actor.is_moderator or shown else Level.none

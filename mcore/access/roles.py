@@ -130,6 +130,12 @@ def require_create(actor: Actor, scope: str) -> None:
     require_scope(actor, scope)
 
 
+def require_account(actor: Actor) -> None:
+    """``Unauthorized`` for a caller without an account (what is theirs needs one)."""
+    if actor is ANONYMOUS or actor.id == ANONYMOUS.id:
+        raise Unauthorized("sign in first: this needs an account")
+
+
 def require_scope(actor: Actor, scope: str) -> None:
     if not actor.has_scope(scope):
         if actor is ANONYMOUS:

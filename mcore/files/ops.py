@@ -100,8 +100,8 @@ async def update_file(
     it with everyone), move it to another folder (``manage`` here, ``edit`` there: see
     ``mcore.folders.ops.move_file``, which the caller runs for ``folder_id``); hide or show a
     public file (moderator or admin)."""
-    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id)
+    require_scope(actor, "files:write")
     held = await file_level(session, actor, file)
     if data.filename is not None or data.hidden is None:
         require_level(held, Action.update, what="file")
@@ -134,8 +134,8 @@ async def update_file(
 async def trash_file(session: AsyncSession, *, actor: Actor, file_id: str) -> File:
     """Move a file to the trash (its owner, an admin, or ``manage`` on it or its folder);
     it can be restored for ``trash_retention``."""
-    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id)
+    require_scope(actor, "files:write")
     require_level(await file_level(session, actor, file), Action.delete, what="file")
     file.deleted_at = file.updated_at = utcnow()
     session.add(file)
@@ -147,8 +147,8 @@ async def restore_file(
     session: AsyncSession, *, actor: Actor, file_id: str, settings: Settings
 ) -> File:
     """Bring a file back from the trash within the retention time."""
-    require_scope(actor, "files:write")
     file = await get_file(session, actor=actor, file_id=file_id, trashed=True)
+    require_scope(actor, "files:write")
     require_level(await file_level(session, actor, file), Action.restore, what="file")
     if file.deleted_at is None:
         return file

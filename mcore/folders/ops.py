@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import ANONYMOUS, Action, Actor, Level, Role, require_scope
+from mcore.access import ANONYMOUS, Action, Actor, Level, Role, require_account, require_scope
 from mcore.access.objects import (
     Memberships,
     file_level,
@@ -277,6 +277,7 @@ async def _check_free(
 async def list_roots(session: AsyncSession, *, actor: Actor) -> list[FolderRead]:
     """The roots the caller has: their user root, their groups' roots, the system root
     for platform staff."""
+    require_account(actor)
     require_scope(actor, "files:read")
     members = await memberships(session, actor)
     roots: list[Folder] = []

@@ -12,7 +12,7 @@ from pydantic import field_validator, model_validator
 from sqlmodel import SQLModel, col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import SHARE_LEVELS, Action, Actor, Level, Role, require_scope
+from mcore.access import SHARE_LEVELS, Action, Actor, Level, Role, require_account, require_scope
 from mcore.access.objects import (
     file_level,
     folder_level,
@@ -202,6 +202,7 @@ async def _seen_group(
 
 async def list_groups(session: AsyncSession, *, actor: Actor) -> list[GroupRead]:
     """The groups the caller is in, with their role in each."""
+    require_account(actor)
     require_scope(actor, "files:read")
     rows = await session.exec(
         select(Group, GroupMember.role)
@@ -476,6 +477,8 @@ async def create_share(session: AsyncSession, *, actor: Actor, data: ShareCreate
     changes the level and expiry of the live share instead of adding another."""
     write_scope = "records:write" if data.object_type is ObjectType.record else "files:write"
     require_scope(actor, write_scope)
+    if actor.role is Role.guest:
+        raise Forbidden("guests cannot share; ask an admin for a user account")
     held = await object_level(session, actor, data.object_type, data.object_id)
     require_level(held, Action.share, what=WHAT[data.object_type])
     level = Level[data.level]
@@ -605,6 +608,7 @@ async def list_shares(
     """``with=me``: the live shares the caller receives, directly or through a group
     ("shared with me"). ``with=others``: the shares the caller made, or, with
     ``object_id``, every share of an object they may manage. Newest first."""
+    require_account(actor)
     require_scope(actor, "files:read")
     check_limit(limit)
     query = select(Share)
