@@ -33,7 +33,12 @@ from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
 from api.routes.settings import RuntimeSettingsController
-from api.routes.sharing import FoldersController, GroupsController, SharesController
+from api.routes.sharing import (
+    FoldersController,
+    GroupsController,
+    SharesController,
+    SystemGroupsController,
+)
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from api.web import page_router, static_router, with_error_pages
@@ -131,6 +136,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             FoldersController,
             GroupsController,
             SharesController,
+            SystemGroupsController,
             MediaController,
             JobsController,
             image_cache_report,

@@ -353,3 +353,16 @@ class SharesController(Controller):
         """At once, on every path (the fast read path's grants included); the recipients
         hear `share.revoked`."""
         return await sharing.revoke_share(session, actor=actor, share_id=share_id)
+
+
+class SystemGroupsController(Controller):
+    path = "/api/v1/admin/system-groups"
+    tags = ["groups"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+
+    @get("/", summary="The platform's system groups (admin)", opt=doc("groups_system"))
+    async def system_groups(self, app_state: App, actor: CurrentActor) -> list[GroupRead]:
+        """`staff` (platform staff, like moderators: the system space, uploads for users)
+        and `support` (may upload into users' spaces to help them); add and remove their
+        members with the group member routes. Made on first use."""
+        async with app_state.db.session(write=True) as session:
+            return await sharing.list_system_groups(session, actor=actor)

@@ -178,13 +178,14 @@ async def target_folder(
     folder_id: str | None,
     space: Space | None = None,
     group_id: str | None = None,
+    upload: bool = False,
 ) -> Folder:
     """Where something new goes: the folder named, else the root of the space named (the
     caller's user root by default). Seed 000's checks in order, each with its own error:
     the folder exists, the space's entity (account or group) exists, then permission."""
     if folder_id is not None:
         folder = await session.get(Folder, folder_id) if is_id(folder_id) else None
-        if folder is None or await folder_level(session, actor, folder) < Level.view:
+        if folder is None or not await _may_name(session, actor, folder, upload=upload):
             raise _not_found(folder_id)
         if folder.deleted_at is not None:
             raise NotFound(f"folder {folder_id!r} is in the trash; restore it to use it")
@@ -202,6 +203,15 @@ async def target_folder(
     return await user_root(session, actor.id)
 
 
+async def _may_name(session: AsyncSession, actor: Actor, folder: Folder, *, upload: bool) -> bool:
+    """Whether ``folder`` exists for the actor: they may see it, or (``upload``) it is in a
+    user's space and they are staff or support, who upload there without reading it."""
+    members = await memberships(session, actor)
+    if await folder_level(session, actor, folder, members=members) >= Level.view:
+        return True
+    return upload and folder.space == Space.user and (members.staff or members.support)
+
+
 async def may_upload_into(session: AsyncSession, *, actor: Actor, folder: Folder) -> None:
     """``Forbidden`` unless ``actor`` may add files to ``folder``: ``edit`` on it (their own
     space, a group role of member or more, staff in the system space, an ``edit`` share),
@@ -211,7 +221,7 @@ async def may_upload_into(session: AsyncSession, *, actor: Actor, folder: Folder
     held = await folder_level(session, actor, folder, members=members)
     if held >= Level.edit:
         return
-    if folder.space is Space.user and (members.staff or members.support):
+    if folder.space == Space.user and (members.staff or members.support):
         return
     where = {
         Space.user: "this user's space",
@@ -220,7 +230,7 @@ async def may_upload_into(session: AsyncSession, *, actor: Actor, folder: Folder
     }[folder.space]
     raise Forbidden(
         f"you may {held.name} {where}; uploading into it needs edit"
-        + (" (platform staff only)" if folder.space is Space.system else "")
+        + (" (platform staff only)" if folder.space == Space.system else "")
     )
 
 
@@ -247,7 +257,7 @@ async def create_folder(session: AsyncSession, *, actor: Actor, data: FolderCrea
         name=name,
         name_key=sibling_key(name),
         space=parent.space,
-        owner_id=parent.owner_id if parent.space is Space.user else actor.id,
+        owner_id=parent.owner_id if parent.space == Space.user else actor.id,
         group_id=parent.group_id,
         parent_id=parent.id,
         path=child_path(parent.path, folder_id),
@@ -327,7 +337,7 @@ def files_in(folder: Folder) -> ColumnElement[bool]:
     """SQL on ``files``: live and in ``folder`` (a user root also holds its owner's files
     from before folders, which name no folder)."""
     inside = col(File.folder_id) == folder.id
-    if folder.parent_id is None and folder.space is Space.user:
+    if folder.parent_id is None and folder.space == Space.user:
         inside = inside | (col(File.folder_id).is_(None) & (col(File.owner_id) == folder.owner_id))
     return col(File.deleted_at).is_(None) & inside
 

@@ -176,6 +176,14 @@ async def system_group(session: AsyncSession, name: str) -> Group:
     return group
 
 
+async def list_system_groups(session: AsyncSession, *, actor: Actor) -> list[GroupRead]:
+    """The platform's ``staff`` and ``support`` groups (admins only), made on first use."""
+    require_scope(actor, "admin")
+    if not actor.is_admin:
+        raise Forbidden("only an admin manages the platform's system groups")
+    return [group_read(await system_group(session, name)) for name in SYSTEM_GROUPS]
+
+
 async def _role_in(session: AsyncSession, group_id: str, user_id: str) -> GroupRole | None:
     row = await session.get(GroupMember, (group_id, user_id))
     return None if row is None else GroupRole(row.role)

@@ -64,9 +64,9 @@ async def upload_folder(
         if actor.role is Role.guest:
             await _guest_room(session, actor, settings, size)
         return None
-    folder = await target_folder(session, actor=actor, folder_id=folder_id)
+    folder = await target_folder(session, actor=actor, folder_id=folder_id, upload=True)
     if actor.role is Role.guest:
-        if folder.space is not Space.user or folder.owner_id != actor.id:
+        if folder.space != Space.user or folder.owner_id != actor.id:
             raise Forbidden("guests upload only into their own space")
         await _guest_room(session, actor, settings, size)
     else:
