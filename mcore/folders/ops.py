@@ -426,8 +426,8 @@ async def update_folder(
     """Rename (``edit``) or move (``manage`` here and ``edit`` on the new parent, within
     the same space and never into itself). Everything inside moves with it: one UPDATE of
     the paths below, however deep."""
-    require_scope(actor, "files:write")
     folder, held = await get_folder(session, actor=actor, folder_id=folder_id)
+    require_scope(actor, "files:write")
     if folder.parent_id is None:
         raise Forbidden("a space's root folder cannot be renamed or moved")
     await serialize_on(session, f"folder:{folder.id}")
@@ -498,8 +498,8 @@ async def trash_folder(
     and take the folder, its sub-folders and the files in them out of view (the trash,
     restorable for ``trash_retention``). Returns the folder and when step II (the purge of
     what is inside, ``mcore.folders.purge``) may run."""
-    require_scope(actor, "files:write")
     folder, held = await get_folder(session, actor=actor, folder_id=folder_id)
+    require_scope(actor, "files:write")
     if folder.parent_id is None:
         raise Forbidden("a space's root folder cannot be deleted")
     require_level(held, Action.delete, what="folder")
@@ -532,8 +532,8 @@ async def restore_folder(
 ) -> FolderRead:
     """Bring a trashed folder back, with the sub-folders and files its delete took, within
     ``trash_retention``; its name must still be free among its siblings."""
-    require_scope(actor, "files:write")
     folder, held = await get_folder(session, actor=actor, folder_id=folder_id, trashed=True)
+    require_scope(actor, "files:write")
     require_level(held, Action.restore, what="folder")
     if folder.deleted_at is None:
         return await read_folder(session, folder, held)

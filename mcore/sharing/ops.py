@@ -483,11 +483,11 @@ async def create_share(session: AsyncSession, *, actor: Actor, data: ShareCreate
     """Share an object the caller may ``manage`` (resharing included) with an account or a
     group, at most at the caller's own level. Sharing again with the same recipient
     changes the level and expiry of the live share instead of adding another."""
+    held = await object_level(session, actor, data.object_type, data.object_id)
     write_scope = "records:write" if data.object_type is ObjectType.record else "files:write"
     require_scope(actor, write_scope)
     if actor.role is Role.guest:
         raise Forbidden("guests cannot share; ask an admin for a user account")
-    held = await object_level(session, actor, data.object_type, data.object_id)
     require_level(held, Action.share, what=WHAT[data.object_type])
     level = Level[data.level]
     if level not in SHARE_LEVELS:
@@ -625,7 +625,9 @@ async def list_shares(
             raise Invalid("object_type goes with object_id", field="object_type")
         held = await object_level(session, actor, object_type, object_id)
         query = query.where(
-            col(Share.object_type) == object_type.value, col(Share.object_id) == object_id
+            col(Share.object_type) == object_type.value,
+            col(Share.object_id) == object_id,
+            col(Share.revoked_at).is_(None),
         )
         if held < Level.manage:
             query = query.where(live_shares_to(actor))

@@ -174,6 +174,8 @@ async def lock_object(
     if moderate:
         require_moderate(actor, scope="records:write")
     else:
+        if allow_deleted and record.deleted_at is not None:
+            action = Action.restore  # bringing a deleted object back
         held = await record_level(session, actor, record)
         require_level(held, action, what=subject.label)
     if if_match is not None and record.head not in if_match:
