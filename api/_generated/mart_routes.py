@@ -14,7 +14,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
-from api.deps import App, CurrentActor, Session, Store
+from api.deps import App, AppSettings, CurrentActor, Session, Store
 from api.openapi import (
     EXAMPLE_RECORD,
     EXAMPLE_VERSION,
@@ -194,12 +194,22 @@ class ArtistController(Controller):
         ),
     )
     async def delete_artist(
-        self, session: Session, actor: CurrentActor, artist_id: ArtistId, if_match: IfMatch = None
+        self,
+        session: Session,
+        actor: CurrentActor,
+        settings: AppSettings,
+        artist_id: ArtistId,
+        if_match: IfMatch = None,
     ) -> VersionRead:
         """A deletion is a version too: the history stays and `revert` brings it back. With
-        `If-Match`, 412 unless the head is still the one you read."""
+        `If-Match`, 412 unless the head is still the one you read; 403 while `undeletable`
+        names `artists`."""
         return await ops.delete_artist(
-            session, actor=actor, artist_id=artist_id, if_match=if_match_cids(if_match)
+            session,
+            actor=actor,
+            artist_id=artist_id,
+            if_match=if_match_cids(if_match),
+            undeletable=settings.undeletable,
         )
 
     @get(
@@ -465,13 +475,19 @@ class ImageFileController(Controller):
         self,
         session: Session,
         actor: CurrentActor,
+        settings: AppSettings,
         image_file_id: ImageFileId,
         if_match: IfMatch = None,
     ) -> VersionRead:
         """A deletion is a version too: the history stays and `revert` brings it back. With
-        `If-Match`, 412 unless the head is still the one you read."""
+        `If-Match`, 412 unless the head is still the one you read; 403 while `undeletable`
+        names `image_files`."""
         return await ops.delete_image_file(
-            session, actor=actor, image_file_id=image_file_id, if_match=if_match_cids(if_match)
+            session,
+            actor=actor,
+            image_file_id=image_file_id,
+            if_match=if_match_cids(if_match),
+            undeletable=settings.undeletable,
         )
 
     @get(
@@ -774,13 +790,19 @@ class StillImageController(Controller):
         self,
         session: Session,
         actor: CurrentActor,
+        settings: AppSettings,
         still_image_id: StillImageId,
         if_match: IfMatch = None,
     ) -> VersionRead:
         """A deletion is a version too: the history stays and `revert` brings it back. With
-        `If-Match`, 412 unless the head is still the one you read."""
+        `If-Match`, 412 unless the head is still the one you read; 403 while `undeletable`
+        names `still_images`."""
         return await ops.delete_still_image(
-            session, actor=actor, still_image_id=still_image_id, if_match=if_match_cids(if_match)
+            session,
+            actor=actor,
+            still_image_id=still_image_id,
+            if_match=if_match_cids(if_match),
+            undeletable=settings.undeletable,
         )
 
     @get(
@@ -1071,16 +1093,19 @@ class ImageReleaseController(Controller):
         self,
         session: Session,
         actor: CurrentActor,
+        settings: AppSettings,
         image_release_id: ImageReleaseId,
         if_match: IfMatch = None,
     ) -> VersionRead:
         """A deletion is a version too: the history stays and `revert` brings it back. With
-        `If-Match`, 412 unless the head is still the one you read."""
+        `If-Match`, 412 unless the head is still the one you read; 403 while `undeletable`
+        names `image_releases`."""
         return await ops.delete_image_release(
             session,
             actor=actor,
             image_release_id=image_release_id,
             if_match=if_match_cids(if_match),
+            undeletable=settings.undeletable,
         )
 
     @get(

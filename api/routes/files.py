@@ -173,9 +173,15 @@ class FilesController(Controller):
         summary="Move a file to the trash",
         opt=doc("files_trash"),
     )
-    async def trash_file(self, session: Session, actor: CurrentActor, file_id: FileId) -> FileRead:
-        """It can be restored until the trash's retention ends; its bytes stay until then."""
-        return _read(await ops.trash_file(session, actor=actor, file_id=file_id), actor)
+    async def trash_file(
+        self, session: Session, actor: CurrentActor, settings: AppSettings, file_id: FileId
+    ) -> FileRead:
+        """It can be restored until the trash's retention ends; its bytes stay until then.
+        403 while `undeletable` names `files`."""
+        file = await ops.trash_file(
+            session, actor=actor, file_id=file_id, undeletable=settings.undeletable
+        )
+        return _read(file, actor)
 
     @post(
         "/{file_id:str}/restore",

@@ -46,7 +46,7 @@ from mart._generated.models import (
     StillImageUpdate,
     TitleData,
 )
-from mcore.access import Actor
+from mcore.access import Actor, refuse_delete
 from mcore.records import ops as records
 from mcore.records.encoding import fold, link
 from mcore.records.export import ExportPlan, export_object
@@ -186,8 +186,11 @@ async def delete_artist(
     actor: Actor,
     artist_id: str,
     if_match: Collection[str] | None = None,
+    undeletable: Collection[str] = (),
 ) -> VersionRead:
-    """Delete an artist: a tombstone version; its history stays readable."""
+    """Delete an artist: a tombstone version; its history stays readable.
+    ``Forbidden`` while the ``undeletable`` setting names ``artists``."""
+    refuse_delete(undeletable, "artists")
     return await records.delete(
         session, ARTIST, actor=actor, object_id=artist_id, if_match=if_match
     )
@@ -371,8 +374,11 @@ async def delete_image_file(
     actor: Actor,
     image_file_id: str,
     if_match: Collection[str] | None = None,
+    undeletable: Collection[str] = (),
 ) -> VersionRead:
-    """Delete an image file: a tombstone version; its history stays readable."""
+    """Delete an image file: a tombstone version; its history stays readable.
+    ``Forbidden`` while the ``undeletable`` setting names ``image_files``."""
+    refuse_delete(undeletable, "image_files")
     return await records.delete(
         session, IMAGE_FILE, actor=actor, object_id=image_file_id, if_match=if_match
     )
@@ -589,8 +595,11 @@ async def delete_still_image(
     actor: Actor,
     still_image_id: str,
     if_match: Collection[str] | None = None,
+    undeletable: Collection[str] = (),
 ) -> VersionRead:
-    """Delete a still image: a tombstone version; its history stays readable."""
+    """Delete a still image: a tombstone version; its history stays readable.
+    ``Forbidden`` while the ``undeletable`` setting names ``still_images``."""
+    refuse_delete(undeletable, "still_images")
     return await records.delete(
         session, STILL_IMAGE, actor=actor, object_id=still_image_id, if_match=if_match
     )
@@ -803,8 +812,11 @@ async def delete_image_release(
     actor: Actor,
     image_release_id: str,
     if_match: Collection[str] | None = None,
+    undeletable: Collection[str] = (),
 ) -> VersionRead:
-    """Delete an image release: a tombstone version; its history stays readable."""
+    """Delete an image release: a tombstone version; its history stays readable.
+    ``Forbidden`` while the ``undeletable`` setting names ``image_releases``."""
+    refuse_delete(undeletable, "image_releases")
     return await records.delete(
         session, IMAGE_RELEASE, actor=actor, object_id=image_release_id, if_match=if_match
     )

@@ -7,6 +7,7 @@ same rules applied to stored rows are in ``mcore.access.objects``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -128,6 +129,18 @@ def require_create(actor: Actor, scope: str) -> None:
     if actor.role is Role.guest:
         raise Forbidden("guests cannot create anything; ask an admin for a user account")
     require_scope(actor, scope)
+
+
+def refuse_delete(undeletable: Collection[str], kind: str) -> None:
+    """``Forbidden`` when the ``undeletable`` setting names this kind (``files``,
+    ``folders``, ``users``, or a record type's plural such as ``artists``): such deletes
+    are refused for everyone, admins too, until an admin lifts the setting."""
+    names = {k.strip().lower().replace("-", "_") for k in undeletable}
+    if kind.replace("-", "_") in names:
+        raise Forbidden(
+            f"deleting {kind.replace('_', ' ')} is turned off here (the `undeletable` setting);"
+            " an admin can lift it"
+        )
 
 
 def require_account(actor: Actor) -> None:

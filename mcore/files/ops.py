@@ -3,14 +3,21 @@ blobs a caller may read. Permissions are checked here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Action, Actor, Visibility, require_moderate, require_scope
+from mcore.access import (
+    Action,
+    Actor,
+    Visibility,
+    refuse_delete,
+    require_moderate,
+    require_scope,
+)
 from mcore.access.objects import (
     blob_type_for,
     bytes_given,
@@ -131,12 +138,15 @@ async def update_file(
     return file
 
 
-async def trash_file(session: AsyncSession, *, actor: Actor, file_id: str) -> File:
+async def trash_file(
+    session: AsyncSession, *, actor: Actor, file_id: str, undeletable: Collection[str] = ()
+) -> File:
     """Move a file to the trash (its owner, an admin, or ``manage`` on it or its folder);
     it can be restored for ``trash_retention``."""
     file = await get_file(session, actor=actor, file_id=file_id)
     require_scope(actor, "files:write")
     require_level(await file_level(session, actor, file), Action.delete, what="file")
+    refuse_delete(undeletable, "files")
     file.deleted_at = file.updated_at = utcnow()
     session.add(file)
     await session.flush()

@@ -14,7 +14,16 @@ from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import ANONYMOUS, Action, Actor, Level, Role, require_account, require_scope
+from mcore.access import (
+    ANONYMOUS,
+    Action,
+    Actor,
+    Level,
+    Role,
+    refuse_delete,
+    require_account,
+    require_scope,
+)
 from mcore.access.objects import (
     Memberships,
     file_level,
@@ -503,6 +512,7 @@ async def trash_folder(
     if folder.parent_id is None:
         raise Forbidden("a space's root folder cannot be deleted")
     require_level(held, Action.delete, what="folder")
+    refuse_delete(settings.undeletable, "folders")
     await serialize_on(session, f"folder:{folder.id}")
     now = utcnow()
     ids = await subtree_ids(session, folder)

@@ -33,8 +33,14 @@ from mcore.errors import Conflict, Invalid, NotFound
 from mcore.settings import Settings
 
 # The settings a running instance may change, all read per request through the settings
-# the API hands each route: the upload limits and the on-the-fly image bound.
-RUNTIME_KEYS = ("max_upload_size", "allowed_content_types", "media.transform_max_dimension")
+# the API hands each route: the upload limits, the on-the-fly image bound, and which kinds
+# may not be deleted.
+RUNTIME_KEYS = (
+    "max_upload_size",
+    "allowed_content_types",
+    "media.transform_max_dimension",
+    "undeletable",
+)
 FLAG = "sync_in_progress"  # the key is env_sync_in_progress
 FLAG_TTL = 120  # seconds: a sync that died without clearing its flag stops counting
 _INT = re.compile(r"-?\d+")
