@@ -183,6 +183,18 @@ class FilesController(Controller):
         )
         return _read(file, actor)
 
+    @get(
+        "/{file_id:str}/references",
+        summary="Who uses a file",
+        opt=doc("files_references", guests=True),
+    )
+    async def references(
+        self, session: Session, actor: CurrentActor, file_id: FileId
+    ) -> list[ops.Reference]:
+        """The records whose current version links its bytes, its folder, and other file
+        records of the same bytes: those you may see."""
+        return await ops.file_references(session, actor=actor, file_id=file_id)
+
     @post(
         "/{file_id:str}/restore",
         status_code=200,

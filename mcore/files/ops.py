@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from sqlmodel import col, func, select
+from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import (
     Action,
     Actor,
+    Level,
     Visibility,
     refuse_delete,
     require_moderate,
@@ -22,8 +24,10 @@ from mcore.access.objects import (
     blob_type_for,
     bytes_given,
     file_level,
+    folder_level,
     may_read_file,
     readable_files,
+    readable_records,
     require_level,
 )
 from mcore.cid import RAW, parse_cid
@@ -33,10 +37,12 @@ from mcore.files import derivatives
 from mcore.files.derivatives import Derivative, DerivativeRead
 from mcore.files.models import File, FilePage, FileRead, FileStatus, FileUpdate, to_read
 from mcore.files.names import sanitize_filename
+from mcore.folders.models import Folder
 from mcore.folders.ops import move_file
 from mcore.ids import is_id
-from mcore.pagination import check_limit, page_by_id
-from mcore.refs import RefKind, remove_refs
+from mcore.pagination import MAX_LIMIT, check_limit, page_by_id
+from mcore.records.models import Record
+from mcore.refs import BlobRef, RefKind, remove_refs
 from mcore.settings import Settings
 
 
@@ -297,3 +303,56 @@ async def get_preview(
         if row.name == name:
             return file, row
     raise NotFound(f"file {file_id!r} has no {name!r} preview (yet)")
+
+
+class Reference(SQLModel):
+    """Something that uses a file: a record whose head links its bytes, the folder it is
+    in, or another file record of the same bytes."""
+
+    kind: Literal["record", "folder", "file"]
+    id: str
+    type: str | None = None  # a record's `$type`, such as `mart/artist`
+    name: str | None = None  # a folder's or file's name
+
+
+async def file_references(session: AsyncSession, *, actor: Actor, file_id: str) -> list[Reference]:
+    """Who uses a file, as far as the caller may see: records (their current heads) that
+    link its bytes, its folder, and other live file records of the same bytes. Three
+    queries, each filtered in SQL by the one access rule."""
+    file = await get_file(session, actor=actor, file_id=file_id)
+    found: list[Reference] = []
+    holders = (
+        select(Record.id, Record.type)
+        .join(
+            BlobRef,
+            (col(BlobRef.ref_id) == col(Record.content_cid))
+            & (col(BlobRef.kind) == RefKind.record.value),
+        )
+        .where(
+            col(BlobRef.cid) == file.cid,
+            col(Record.deleted_at).is_(None),
+            readable_records(actor),
+        )
+        .order_by(col(Record.id))
+        .limit(MAX_LIMIT)
+    )
+    for record_id, record_type in (await session.exec(holders)).all():
+        found.append(Reference(kind="record", id=record_id, type=record_type))
+    if file.folder_id is not None:
+        folder = await session.get(Folder, file.folder_id)
+        if folder is not None and await folder_level(session, actor, folder) >= Level.view:
+            found.append(Reference(kind="folder", id=folder.id, name=folder.name))
+    twins = (
+        select(File.id, File.filename)
+        .where(
+            col(File.cid) == file.cid,
+            col(File.id) != file.id,
+            col(File.deleted_at).is_(None),
+            readable_files(actor),
+        )
+        .order_by(col(File.id))
+        .limit(MAX_LIMIT)
+    )
+    for twin_id, name in (await session.exec(twins)).all():
+        found.append(Reference(kind="file", id=twin_id, name=name))
+    return found

@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from mcore.files.models import File
 from mcore.settings import Settings
+from tests import media
 from tests.conftest import PASSWORD, AuthedClient, LiveServer, MakeClient, create_account
 
 
@@ -243,3 +244,55 @@ def test_shares_reach_the_recipients_events_socket(live: LiveServer) -> None:
     payloads = [m["data"] for m in seen]
     assert len({p["share_id"] for p in payloads}) == 1
     assert [p["level"] for p in payloads] == ["view", "edit", "edit"]
+
+
+async def test_references_list_who_uses_a_file(make_client: MakeClient) -> None:
+    owner = await make_client("user")
+    other = await make_client("user")
+    folder = (await owner.post("/api/v1/folders", json={"name": "Photos"})).json()
+    data = media.png(64, 48)
+    file = (
+        await owner.post(f"/api/v1/files?filename=a.png&folder_id={folder['id']}", content=data)
+    ).json()[0]
+    twin = (await owner.post("/api/v1/files?filename=copy.png", content=data)).json()[0]
+    made = await owner.post("/api/v1/image-files", json={"file": file["cid"]})
+    assert made.status_code == 201, made.text
+    refs = (await owner.get(f"/api/v1/files/{file['id']}/references")).json()
+    assert {(r["kind"], r["id"]) for r in refs} == {
+        ("record", made.json()["id"]),
+        ("folder", folder["id"]),
+        ("file", twin["id"]),
+    }
+    # another account sees nothing of them, and not even the file
+    assert (await other.get(f"/api/v1/files/{file['id']}/references")).status_code == 404
+    await owner.post(
+        "/api/v1/shares",
+        json={"object_type": "file", "object_id": file["id"], "user_id": other.user_id},
+    )
+    assert (await other.get(f"/api/v1/files/{file['id']}/references")).json() == []
+
+
+async def test_undeletable_kinds_are_refused_until_an_admin_lifts_it(
+    make_client: MakeClient,
+) -> None:
+    admin = await make_client("admin")
+    owner = await make_client("user")
+    file = await _file(owner)
+    folder = (await owner.post("/api/v1/folders", json={"name": "Keep"})).json()
+    artist = (await owner.post("/api/v1/artists", json={"name": {"full": "Kept"}})).json()
+    turned = await admin.put(
+        "/api/v1/admin/settings/undeletable", json={"value": ["files", "folders", "artists"]}
+    )
+    assert turned.status_code == 200, turned.text
+    for http in (owner, admin):
+        for url in (
+            f"/api/v1/files/{file['id']}",
+            f"/api/v1/folders/{folder['id']}",
+            f"/api/v1/artists/{artist['id']}",
+        ):
+            reply = await http.delete(url)
+            assert reply.status_code == 403, (url, reply.text)
+            assert "undeletable" in reply.json()["detail"]
+    lifted = await admin.put("/api/v1/admin/settings/undeletable", json={"value": []})
+    assert lifted.status_code == 200, lifted.text
+    assert (await owner.delete(f"/api/v1/files/{file['id']}")).status_code == 200
