@@ -72,6 +72,7 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     # queue, worker, job ops, and the handler that processes a file with media; CAR imports
     ("jobs", "records.importing"),
     ("folders.purge",),  # a folder's delete: step I now, step II as a job
+    ("people",),  # an account's delete: the same two steps
     ("uploads",),  # the upload op (HTTP and `mstack ingest`): files, jobs and events at once
     ("fetch",),  # ingest from a URL: address checks, the download, its job's handler
     ("jobs.worker",),  # the worker: claims jobs and runs each kind's handler

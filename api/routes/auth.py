@@ -9,8 +9,9 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.callers import admin_guard
-from api.deps import AuthService, CurrentActor, Session
+from api.deps import AppSettings, AuthService, CurrentActor, Session
 from api.openapi import doc
+from mcore import people
 from mcore.access import Role
 from mcore.auth import ops
 from mcore.auth.models import (
@@ -269,6 +270,59 @@ class AdminUsersController(Controller):
         admin."""
         return _user(
             await ops.set_disabled(session, auth=auth, actor=actor, user_id=user_id, disabled=True)
+        )
+
+    @delete(
+        "/{user_id:str}",
+        status_code=200,
+        summary="Delete an account",
+        opt=doc("admin_users_delete", 409),
+    )
+    async def delete_user(
+        self,
+        session: Session,
+        auth: AuthService,
+        actor: CurrentActor,
+        settings: AppSettings,
+        user_id: UserId,
+        purge: Annotated[
+            bool,
+            QueryParameter(
+                description="Purge at once rather than when the trash retention ends"
+                " (then it cannot be restored)"
+            ),
+        ] = False,
+    ) -> people.AccountDeletion:
+        """At once: the account is disabled (its sessions and keys end), its shares are
+        revoked, its files and folders go to the trash and its records out of sight; the
+        answer reports what others still use of it. Then the `purge_job_id` job removes
+        them when `trash_retention` ends (or at once with `purge`), with progress. 409 for
+        yourself, for the last admin, or an account being deleted already; 403 while
+        `undeletable` names `users`."""
+        return await people.delete_account(
+            session, auth=auth, actor=actor, user_id=user_id, settings=settings, purge=purge
+        )
+
+    @post(
+        "/{user_id:str}/restore",
+        status_code=200,
+        summary="Undo an account's delete",
+        opt=doc("admin_users_restore", 410),
+    )
+    async def restore_user(
+        self,
+        session: Session,
+        auth: AuthService,
+        actor: CurrentActor,
+        settings: AppSettings,
+        user_id: UserId,
+    ) -> UserRead:
+        """Before its purge has begun: enabled again, its files and folders out of the
+        trash, its public records public again (its shares stay revoked); else 410."""
+        return _user(
+            await people.restore_account(
+                session, auth=auth, actor=actor, user_id=user_id, settings=settings
+            )
         )
 
     @post(

@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     process_file = "process_file"
     fetch_url = "fetch_url"  # download a URL into a new file (mcore.fetch)
     purge_folder = "purge_folder"  # step II of a folder's delete (mcore.folders.purge)
+    purge_account = "purge_account"  # step two of an account's delete (mcore.people)
 
 
 class Job(SQLModel, table=True):

@@ -34,6 +34,7 @@ from mcore.jobs.process import JobContext, process_file, remove_stale_work_dirs
 from mcore.jobs.queue import LeaseLost
 from mcore.media.errors import ProcessingError
 from mcore.media.sandbox import Sandbox
+from mcore.people import purge_account
 from mcore.settings import Settings
 from mcore.storage import BlobStore, open_store
 
@@ -47,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.process_file: process_file,
     JobKind.fetch_url: run_fetch,
     JobKind.purge_folder: purge_folder,
+    JobKind.purge_account: purge_account,
 }
 
 
