@@ -33,6 +33,7 @@ from api.routes.jobs import JobsController
 from api.routes.media import MediaController, image_cache_report
 from api.routes.objects import get_object
 from api.routes.settings import RuntimeSettingsController
+from api.routes.uploads import UploadsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from api.web import page_router, static_router, with_error_pages
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             ready,
             metrics_route,
             FilesController,
+            UploadsController,
             MediaController,
             JobsController,
             image_cache_report,

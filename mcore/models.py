@@ -8,6 +8,7 @@ from mcore.jobs.models import Job
 from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
 from mcore.runtime import RuntimeSetting
+from mcore.uploads.models import Upload
 
 __all__ = [
     "ApiKey",
@@ -23,5 +24,6 @@ __all__ = [
     "RecordVersion",
     "RefreshToken",
     "RuntimeSetting",
+    "Upload",
     "User",
 ]
