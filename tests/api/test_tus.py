@@ -27,7 +27,8 @@ from mcore.settings import Settings
 from mcore.storage import LocalBlobStore
 from mcore.uploads import resumable
 from mcore.uploads.models import Upload
-from tests.conftest import MakeClient, blob_files
+from tests.conftest import LiveServer, MakeClient, blob_files
+from tests.webkit import page_token, sign_in
 
 UPLOADS = "/api/v1/uploads"
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -382,3 +383,59 @@ async def test_an_abandoned_upload_expires_and_gc_removes_it(
     assert await rows(db, Upload) == []
     assert upload_temp(settings) == []
     assert (await client.head(location, headers=TUS)).status_code == 404
+
+
+async def test_a_resume_in_a_process_without_the_hash_state_hashes_what_is_there_once(
+    client: httpx.AsyncClient,
+) -> None:
+    data = body(3 * 1024 * 1024 + 5)
+    location = (await create(client, len(data))).headers["location"]
+    assert (await send(client, location, 0, data[:1_000_001])).status_code == 204
+    before = resumable.rehashed
+    resumable._HASHERS = resumable._Hashers()  # as a restarted server, or another process
+    r = await send(client, location, 1_000_001, data[1_000_001:2_000_000])
+    assert r.status_code == 204
+    assert resumable.rehashed == before + 1
+    r = await send(client, location, 2_000_000, data[2_000_000:])  # its own state again
+    assert resumable.rehashed == before + 1
+    assert r.headers["upload-cid"] == cid_of(data)
+
+
+async def test_api_keys_need_files_write(
+    client: httpx.AsyncClient, make_client: MakeClient
+) -> None:
+    async def key(*scopes: str) -> httpx.AsyncClient:
+        made = await client.post("/api/v1/auth/keys", json={"name": "tus", "scopes": list(scopes)})
+        assert made.status_code == 201, made.text
+        http = await make_client(None)
+        http.headers["Authorization"] = f"Bearer {made.json()['key']}"
+        return http
+
+    reader = await key("files:read")
+    assert (await create(reader, 5)).status_code == 403
+    writer = await key("files:read", "files:write")
+    r = await create(writer, 5, filename="k.txt")
+    assert r.status_code == 201
+    done = await send(writer, r.headers["location"], 0, b"hello")
+    assert done.status_code == 204
+    assert done.headers["upload-cid"] == cid_of(b"hello")
+
+
+def test_a_browser_session_uploads_with_its_csrf_token(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as browser:
+        sign_in(browser, "live-user")
+        headers = {**TUS, "Upload-Length": "6", "Upload-Metadata": meta(filename="b.txt")}
+        refused = browser.post(UPLOADS, headers=headers)
+        assert refused.status_code == 403
+        assert "CSRF" in refused.json()["detail"]
+        csrf = {"X-CSRF-Token": page_token(browser)}
+        made = browser.post(UPLOADS, headers={**headers, **csrf})
+        assert made.status_code == 201, made.text
+        location = made.headers["location"]
+        patch = {**TUS, "Upload-Offset": "0", "Content-Type": OFFSET}
+        assert browser.patch(location, content=b"browse", headers=patch).status_code == 403
+        assert browser.head(location, headers=TUS).headers["upload-offset"] == "0"
+        done = browser.patch(location, content=b"browse", headers={**patch, **csrf})
+        assert done.status_code == 204, done.text
+        file = browser.get(f"/api/v1/files/{done.headers['upload-file-id']}").json()
+        assert (file["owner_id"], file["cid"]) == (live_server.user_id, cid_of(b"browse"))
