@@ -185,7 +185,6 @@ class _UploadBars:
     default="64M",
     show_default=True,
     type=ByteSize(),
-    envvar="MSTACK_RESUMABLE_FROM",
     help="Files at least this large go over tus and resume where they stopped (after"
     " Ctrl-C, a dropped connection or a server restart) when the command is run again;"
     " 'off': never.",
