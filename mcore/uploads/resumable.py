@@ -280,14 +280,13 @@ class _Receiver:
         while self._pending:
             await asyncio.wrap_future(self._pending.popleft())
 
-    def _sync(self) -> int:
-        os.fdatasync(self.fd)
-        return self.disk.offset
-
     async def checkpoint(self) -> int:
-        """Make what reached the disk durable; the offset up to which it is (the bytes
-        still in the writer's buffer count from the next checkpoint)."""
-        return await asyncio.wrap_future(self._pool.submit(self._sync))
+        """Make what reached the disk so far durable, and return the offset up to which it
+        is (the bytes still in the writer's buffer count from the next checkpoint). The
+        sync runs on a thread of its own, so the writer goes on meanwhile."""
+        written = await asyncio.wrap_future(self._pool.submit(lambda: self.disk.offset))
+        await asyncio.to_thread(os.fdatasync, self.fd)
+        return written
 
     async def flush(self) -> int:
         """Write and make durable every byte received; the offset after them."""
@@ -487,6 +486,22 @@ async def _receive(
     receiver = _Receiver(hold, path, start, hasher, sum_)
     every = settings.uploads.checkpoint_every
     failure: BaseException | None = None
+    # at most one checkpoint at a time, in the background: receiving goes on meanwhile
+    checkpoint: asyncio.Task[int] | None = None
+    asked_at = start
+
+    async def record_checkpoint() -> int:
+        done = await receiver.checkpoint()
+        if done > saved_offset:
+            await _save_offset(db, settings, row.id, done)
+        return max(done, saved_offset)
+
+    async def settle() -> None:
+        nonlocal checkpoint, saved_offset
+        if checkpoint is not None:
+            task, checkpoint = checkpoint, None
+            saved_offset = await task
+
     try:
         try:
             async for chunk in chunks:
@@ -496,15 +511,16 @@ async def _receive(
                         " this request was kept"
                     )
                 await receiver.write(chunk)
-                if sum_ is None and receiver.received - saved_offset >= every:
-                    done = await receiver.checkpoint()
-                    if done > saved_offset:
-                        await _save_offset(db, settings, row.id, done)
-                        saved_offset = done
+                if checkpoint is not None and checkpoint.done():
+                    await settle()
+                if sum_ is None and checkpoint is None and receiver.received - asked_at >= every:
+                    asked_at = receiver.received
+                    checkpoint = asyncio.create_task(record_checkpoint())
         except (TooLarge, asyncio.CancelledError):
             raise
         except Exception as exc:  # the client went away, or its body stalled: keep it
             failure = exc
+        await settle()
         end = await receiver.flush()
         if (
             checksum is not None
@@ -520,12 +536,16 @@ async def _receive(
                 f" Upload-Checksum; it was not kept (the upload stays at offset {start})"
             )
     except TooLarge:
+        await settle()
         await receiver.stop()
         await asyncio.to_thread(os.ftruncate, hold.fd, saved_offset)
         if saved_offset == start:
             _HASHERS.keep(row.id, start, saved_hasher)
         raise
     finally:
+        if checkpoint is not None:  # cancelled mid-request: let the checkpoint end first
+            with contextlib.suppress(Exception):
+                await asyncio.shield(checkpoint)
         await receiver.stop()
     await _save_offset(db, settings, row.id, end)
     row.offset = end
