@@ -10,6 +10,7 @@ file record it became), and ``GET`` gives its state and that record as JSON.
 
 from __future__ import annotations
 
+import contextlib
 from email.utils import format_datetime
 from typing import Annotated, Any
 
@@ -121,6 +122,10 @@ def _location(upload: Upload) -> str:
     return f"/api/v1/uploads/{upload.id}"
 
 
+def _media_type(request: Request[Any, Any, State]) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 async def _append(
     request: Request[Any, Any, State],
     app_state: App,
@@ -130,8 +135,7 @@ async def _append(
     upload: Upload,
     offset: int,
 ) -> Upload:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != OFFSET_TYPE:
+    if _media_type(request) != OFFSET_TYPE:
         raise UnsupportedType(f"send the bytes with 'Content-Type: {OFFSET_TYPE}'")
     return await resumable.append(
         app_state.db,
@@ -181,11 +185,24 @@ class UploadsController(Controller):
         if length is None:
             raise BadRequest("send Upload-Length: the size of the whole upload in bytes")
         metadata = resumable.parse_metadata(request.headers.get("upload-metadata"))
+        with_body = request.headers.get("content-type") is not None and (
+            _whole_number(request, "content-length") != 0
+        )
+        if with_body and _media_type(request) != OFFSET_TYPE:
+            raise UnsupportedType(f"send the first bytes with 'Content-Type: {OFFSET_TYPE}'")
         upload = await resumable.create_upload(
             app_state.db, store, settings, actor=actor, length=length, metadata=metadata
         )
-        if request.headers.get("content-type") and length:
-            upload = await _append(request, app_state, store, settings, actor, upload, 0)
+        if with_body and length:
+            try:
+                upload = await _append(request, app_state, store, settings, actor, upload, 0)
+            except BaseException:
+                # the client never learnt where the upload is: nothing of it is kept
+                with contextlib.suppress(Exception):
+                    await resumable.terminate(
+                        app_state.db, settings, actor=actor, upload_id=upload.id
+                    )
+                raise
         headers = _state_headers(upload)
         headers.pop("Cache-Control")
         headers["Location"] = _location(upload)

@@ -439,3 +439,24 @@ def test_a_browser_session_uploads_with_its_csrf_token(live_server: LiveServer) 
         assert done.status_code == 204, done.text
         file = browser.get(f"/api/v1/files/{done.headers['upload-file-id']}").json()
         assert (file["owner_id"], file["cid"]) == (live_server.user_id, cid_of(b"browse"))
+
+
+async def test_a_failed_creation_with_upload_keeps_nothing(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    headers = {**TUS, "Upload-Length": "10"}
+    r = await client.post(UPLOADS, content=b"0123", headers={**headers, "Content-Type": "text/x"})
+    assert r.status_code == 415
+    sha1 = base64.b64encode(hashlib.sha1(b"nope").digest()).decode()
+    r = await client.post(
+        UPLOADS,
+        content=b"0123",
+        headers={**headers, "Content-Type": OFFSET, "Upload-Checksum": f"sha1 {sha1}"},
+    )
+    assert r.status_code == 460
+    assert "location" not in r.headers
+    assert await rows(db, Upload) == []
+    assert upload_temp(settings) == []
+    r = await client.post(UPLOADS, content=b"0123", headers={**headers, "Content-Type": OFFSET})
+    assert r.status_code == 201
+    assert r.headers["upload-offset"] == "4"
