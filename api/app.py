@@ -39,6 +39,7 @@ from api.routes.sharing import (
     SharesController,
     SystemGroupsController,
 )
+from api.routes.uploads import UploadsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from api.web import page_router, static_router, with_error_pages
@@ -137,6 +138,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             GroupsController,
             SharesController,
             SystemGroupsController,
+            UploadsController,
             MediaController,
             JobsController,
             image_cache_report,

@@ -23,6 +23,7 @@ from mcore import metrics
 from mcore.auth.links import LinkRefused
 from mcore.errors import (
     BadRequest,
+    ChecksumMismatch,
     ClientGone,
     Conflict,
     DomainError,
@@ -57,6 +58,7 @@ DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
     UnsupportedType: (415, "Unsupported media type"),
     Invalid: (422, "Invalid input"),
     TooManyRequests: (429, "Too many requests"),
+    ChecksumMismatch: (460, "Checksum mismatch"),  # tus 1.0's checksum extension
     Unavailable: (503, "Service unavailable"),
     InsufficientStorage: (507, "Insufficient storage"),
 }
@@ -74,6 +76,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
+    460: "Checksum mismatch",
     500: "Internal server error",
     507: "Insufficient storage",
 }

@@ -59,6 +59,7 @@ MEANINGS = {
     416: "The range cannot be satisfied; `Content-Range` gives the size",
     422: "A value in the request is not valid; `errors` names the fields",
     429: "Too many requests; `Retry-After` says when to try again",
+    460: "The body does not match its `Upload-Checksum` (tus); it was not kept",
     503: "The server is too busy right now (`max_concurrency`), or a store it needs is not"
     " answering; `Retry-After` says when to try again",
     507: "The server has no room left to store this; nothing was kept",

@@ -10,6 +10,7 @@ OpenAPI document at ``/schema`` says the same to anyone).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from litestar import Litestar
@@ -17,6 +18,11 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 _ALLOW = "mstack_allow"  # app state key: path template ({name}, no types) -> Allow
+
+# What a path adds to its OPTIONS answer, by path template (tus advertises its version,
+# extensions and limits there): the headers, from the request's scope.
+ExtraHeaders = Callable[[Scope], Awaitable[list[tuple[bytes, bytes]]]]
+EXTRA_HEADERS: dict[str, ExtraHeaders] = {}
 
 
 def record_allowed_methods(app: Litestar) -> None:
@@ -41,11 +47,11 @@ def options_middleware(app: ASGIApp) -> ASGIApp:
             table: dict[str, str] = scope["litestar_app"].state[_ALLOW]
             allow = table.get(scope.get("path_template", ""))
             if allow is not None and _litestars_own(handler):
-                start = {
-                    "type": "http.response.start",
-                    "status": 204,
-                    "headers": [(b"allow", allow.encode())],
-                }
+                headers = [(b"allow", allow.encode())]
+                extra = EXTRA_HEADERS.get(scope.get("path_template", ""))
+                if extra is not None:
+                    headers += await extra(scope)
+                start = {"type": "http.response.start", "status": 204, "headers": headers}
                 await send(cast(Message, start))
                 await send(cast(Message, {"type": "http.response.body", "body": b""}))
                 return

@@ -60,6 +60,11 @@ class UnsupportedType(DomainError):
     """Content of a type this server does not accept."""
 
 
+class ChecksumMismatch(DomainError):
+    """The bytes received do not match the checksum the client sent with them; they were
+    not kept."""
+
+
 class TooManyRequests(DomainError):
     """Too many attempts; ``retry_after`` seconds until the next is counted."""
 

@@ -28,6 +28,7 @@ from mcore.refs import BlobRef, ref_count
 from mcore.settings import Settings
 from mcore.storage import BlobStore, LocalBlobStore
 from mcore.storage.migrate import copy_blob
+from mcore.uploads.resumable import expire_uploads
 
 # A temp file with no owner marker (left by an older version, or put there by hand) may
 # belong to an upload still waiting for its transaction; never call one stale sooner than
@@ -47,6 +48,8 @@ class GcReport:
     kept_young: int = 0
     pruned_derivatives: int = 0
     pruned_sessions: int = 0
+    expired_uploads: list[str] = field(default_factory=list)  # resumable uploads (tus)
+    freed_upload_bytes: int = 0
 
 
 @dataclass
@@ -85,7 +88,8 @@ async def _referenced(session: AsyncSession) -> set[str]:
 async def collect_garbage(
     db: Database, store: BlobStore, settings: Settings, *, dry_run: bool = False
 ) -> GcReport:
-    """Purge expired trash, then remove unreferenced blobs and stale temp files.
+    """Purge expired trash, then remove unreferenced blobs, expired resumable uploads
+    (with their bytes) and stale temp files.
 
     A blob goes only when no reference names it and its time is older than the grace
     period, both checked again inside the transaction that deletes it, serialized with
@@ -139,6 +143,9 @@ async def collect_garbage(
             await store.delete(blob.cid)
         report.removed_blobs.append(blob.cid)
         report.freed_bytes += blob.size
+    expired = await expire_uploads(db, settings, dry_run=dry_run)
+    report.expired_uploads = expired.uploads
+    report.freed_upload_bytes = expired.freed_bytes
     temp_cutoff = now - max(settings.gc_grace_period.total_seconds(), TEMP_MIN_AGE)
     async for temp in store.iter_temp():
         if temp.held:

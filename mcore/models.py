@@ -10,6 +10,7 @@ from mcore.records.models import Block, Record, RecordTerm, RecordVersion
 from mcore.refs import BlobRef
 from mcore.runtime import RuntimeSetting
 from mcore.sharing.models import Group, GroupMember, Share
+from mcore.uploads.models import Upload
 
 __all__ = [
     "ApiKey",
@@ -29,5 +30,6 @@ __all__ = [
     "RefreshToken",
     "RuntimeSetting",
     "Share",
+    "Upload",
     "User",
 ]

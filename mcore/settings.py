@@ -295,6 +295,29 @@ class FetchSettings(BaseModel):
     )
 
 
+class UploadSettings(BaseModel):
+    """Resumable uploads (tus 1.0 at `/api/v1/uploads`). Their size limit is
+    `max_upload_size`, as for any upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expire_after: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        description="An unfinished upload that receives no bytes for this long expires"
+        " (`Upload-Expires` says when): it answers 410, and `gc` removes it and its temp"
+        " file. A finished one is remembered as long, so a client that lost the last"
+        " answer can ask `HEAD` for its file.",
+    )
+    checkpoint_every: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="While one PATCH streams, the bytes received are made durable and"
+        " their offset recorded at least this often (in bytes), so an upload cut off by a"
+        " crash of the server resumes from there rather than from the PATCH's start.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. Each field is documented in the README."""
 
@@ -407,6 +430,9 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings, description="Live events.")
     storage: StorageSettings = Field(default_factory=StorageSettings, description="Blob storage.")
     fetch: FetchSettings = Field(default_factory=FetchSettings, description="Ingest from a URL.")
+    uploads: UploadSettings = Field(
+        default_factory=UploadSettings, description="Resumable uploads (tus)."
+    )
 
     # Accounts, sessions and signed links (mcore.auth).
     token_keys: dict[str, SecretStr] = Field(

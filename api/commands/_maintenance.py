@@ -43,8 +43,8 @@ def verify() -> None:
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Report what would be removed.")
 def gc(dry_run: bool) -> None:
-    """Remove expired trash, unreferenced blobs past the grace period, and temp files no
-    live upload holds (cut off by a crash) or stale ones."""
+    """Remove expired trash, unreferenced blobs past the grace period, expired resumable
+    uploads, and temp files no live upload holds (cut off by a crash) or stale ones."""
     from mcore.db import Database
     from mcore.maintenance import collect_garbage
     from mcore.storage import open_store
@@ -63,8 +63,9 @@ def gc(dry_run: bool) -> None:
     click.echo(
         f"{verb} {len(report.removed_blobs)} blobs ({report.freed_bytes} bytes),"
         f" {len(report.removed_temp)} temp files ({report.freed_temp_bytes} bytes,"
-        f" {report.orphaned_temp} left by uploads cut off by a crash);"
-        f" purged {len(report.purged_files)} trashed"
+        f" {report.orphaned_temp} left by uploads cut off by a crash),"
+        f" {len(report.expired_uploads)} expired resumable uploads"
+        f" ({report.freed_upload_bytes} bytes); purged {len(report.purged_files)} trashed"
         f" files and {report.pruned_sessions} ended sessions; kept {report.kept_young}"
         f" unreferenced blobs inside the grace period and {report.live_temp} temp files"
         " of uploads in progress"

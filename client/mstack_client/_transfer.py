@@ -12,10 +12,13 @@ to resume with ``Range``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import mimetypes
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import IO, Any
 import blake3
 
 from mstack_client.cid import cid_from_digest, hash_path
+from mstack_client.config import config_dir
 from mstack_client.errors import IntegrityError, MstackError
 
 try:
@@ -518,3 +522,108 @@ def expected_total(headers: Any, status: int, offset: int) -> int | None:
 
 
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+# ---------------------------------------------------------------------- resumable uploads
+
+TUS_THRESHOLD = 64 * 1024 * 1024
+"""Files at least this large are uploaded over tus (``/api/v1/uploads``), resumably."""
+TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
+OFFSET_TYPE = "application/offset+octet-stream"
+RESUME_FILE = "uploads.json"
+
+
+def tus_metadata(prepared: Prepared) -> str:
+    """``Upload-Metadata``: the file's name, declared type and CID (which the server checks)."""
+    values = {"filename": prepared.filename, "filetype": prepared.content_type}
+    if prepared.cid:
+        values["cid"] = prepared.cid
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items()
+    )
+
+
+class ResumeState:
+    """Where each unfinished resumable upload is: its upload URL, by server and file (its
+    real path, size and modification time, so a file changed since is uploaded afresh).
+
+    A small JSON file in the client's config folder (``uploads.json``), changed under a
+    lock file, so uploads running at once (threads or processes) do not lose each other's.
+    """
+
+    _threads = threading.Lock()
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or config_dir() / RESUME_FILE
+
+    @staticmethod
+    def key(server: str, path: Path) -> str:
+        st = path.stat()
+        return f"{server} {path.resolve()} {st.st_size} {st.st_mtime_ns}"
+
+    def _read(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, str]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._threads:
+            lock = self.path.with_name(f".{self.path.name}.lock")
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                data = self._read()
+                before = dict(data)
+                yield data
+                if data != before:
+                    tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+                    os.chmod(tmp, 0o600)
+                    os.replace(tmp, self.path)
+            finally:
+                os.close(fd)
+
+    def get(self, key: str) -> str | None:
+        return self._read().get(key)
+
+    def set(self, key: str, url: str) -> None:
+        with self._locked() as data:
+            data[key] = url
+
+    def forget(self, key: str) -> None:
+        with self._locked() as data:
+            data.pop(key, None)
+
+
+class ChunkReader:
+    """Reads a file from an offset in chunks, reporting progress over the whole file."""
+
+    def __init__(self, path: Path, offset: int, size: int, progress: Progress | None) -> None:
+        self.path, self.offset, self.size, self.progress = path, offset, size, progress
+        self._file: IO[bytes] | None = None
+
+    def open(self) -> None:
+        self._file = self.path.open("rb")
+        self._file.seek(self.offset)
+        if self.progress:
+            self.progress(self.offset, self.size)
+
+    def read(self) -> bytes:
+        assert self._file is not None
+        chunk = self._file.read(min(CHUNK, self.size - self.offset))
+        self.offset += len(chunk)
+        if chunk and self.progress:
+            self.progress(self.offset, self.size)
+        return chunk
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

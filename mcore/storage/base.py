@@ -102,6 +102,17 @@ class BlobStore(abc.ABC):
         cannot (another disk, a remote store), and the caller copies instead."""
         return None
 
+    def stage_hashed_sync(self, path: Path, cid: str, size: int, hold: Hold) -> StagedBlob:
+        """Stage a local file of the temp area whose CID is already known (a resumable
+        upload's, hashed as it arrived), blocking. This default copies it in (hashing it
+        again, and refusing it unless it still has that CID) and leaves ``path`` and
+        ``hold`` to the caller; a local store moves the file itself."""
+        staged = self.copy_in_sync(path)
+        if staged.cid != cid or staged.size != size:
+            staged.release()
+            raise OSError(f"{path.name} changed on disk: it hashes to {staged.cid}, not {cid}")
+        return staged
+
     @abc.abstractmethod
     async def place(self, staged: StagedBlob) -> bool:
         """Move a staged blob under its CID; True when it was new, False when deduplicated.

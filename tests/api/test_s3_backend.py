@@ -153,3 +153,28 @@ async def test_presigned_downloads_redirect_after_the_access_check(
         )
         assert anon.status_code in (401, 404)
         assert "location" not in anon.headers
+
+
+async def test_a_resumable_upload_goes_into_the_bucket(s3_settings: Settings) -> None:
+    """tus on S3: the bytes are staged on local disk while they arrive, then go into the
+    bucket under their CID as any upload's do; nothing is left locally or under tmp/."""
+    data = bytes(range(256)) * 4096 * 3  # 3 MiB
+    tus = {"Tus-Resumable": "1.0.0"}
+    async with running_app(fast(s3_settings), worker=False) as app:
+        created = await app.http.post(
+            "/api/v1/uploads", headers={**tus, "Upload-Length": str(len(data))}
+        )
+        assert created.status_code == 201, created.text
+        location = created.headers["location"]
+        patch = {**tus, "Content-Type": "application/offset+octet-stream"}
+        for start in (0, 1024 * 1024):
+            end = start + 1024 * 1024 if start == 0 else len(data)
+            r = await app.http.patch(
+                location, content=data[start:end], headers={**patch, "Upload-Offset": str(start)}
+            )
+            assert r.status_code == 204, r.text
+        assert r.headers["upload-cid"] == file_cid(data)
+        content = await app.http.get(f"/api/v1/files/{r.headers['upload-file-id']}/content")
+        assert content.content == data
+    assert bucket_keys(s3_settings) == ["archive/" + S3BlobStore.key_for(file_cid(data))]
+    assert list((s3_settings.tmp_dir / "uploads").iterdir()) == []

@@ -51,6 +51,26 @@ def _progress(console: Any) -> Progress:
     )
 
 
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: ``64M``, ``1G``, ``512K`` (binary units), a plain number, or ``off``."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        if text == "OFF":
+            return None
+        number, unit = text.rstrip("KMGT"), text[len(text.rstrip("KMGT")) :]
+        if not number.isdigit() or unit not in SIZE_UNITS:
+            self.fail(f"{value!r} is not a size (such as 64M, 1G or off)", param, ctx)
+        return int(number) * SIZE_UNITS[unit]
+
+
 def file_json(file: FileInfo) -> dict[str, Any]:
     """A file as ``--json`` prints it: the server's record."""
     return file.raw or {"id": file.id, "cid": file.cid, "filename": file.filename}
@@ -159,6 +179,16 @@ class _UploadBars:
     is_flag=True,
     help="List what would be sent, with sizes and what is already on the server; send nothing.",
 )
+@click.option(
+    "--resumable-from",
+    "resumable_from",
+    default="64M",
+    show_default=True,
+    type=ByteSize(),
+    help="Files at least this large go over tus and resume where they stopped (after"
+    " Ctrl-C, a dropped connection or a server restart) when the command is run again;"
+    " 'off': never.",
+)
 @json_option
 def upload(
     paths: tuple[Path, ...],
@@ -168,13 +198,16 @@ def upload(
     hidden: bool,
     follow_symlinks: bool,
     dry_run: bool,
+    resumable_from: int | None,
 ) -> None:
     """Upload files and folders (walked recursively), several at a time.
 
     In folders, hidden files and folders and what --exclude matches are left out, and a
     symbolic link is followed only to a file inside the folder. Each file is hashed first
-    and the server keeps it only if the bytes it receives have that CID. Prints a summary
-    with the CIDs; exits 1 if any file failed.
+    and the server keeps it only if the bytes it receives have that CID. Large files
+    (--resumable-from) are sent resumably: interrupted, the same command continues them
+    from where the server has them. Prints a summary with the CIDs; exits 1 if any file
+    failed.
     """
     st = state()
 
@@ -192,6 +225,7 @@ def upload(
         _dry_run(files, parallel, skip_existing)
         return
     with st.client() as client, _progress(st.err) as progress:
+        client.tus_threshold = resumable_from
         bars = _UploadBars(progress, files)
         results = client.upload_many(
             files, parallel=parallel, skip_existing=skip_existing, progress=bars.update

@@ -12,7 +12,7 @@ from pathlib import Path
 from threading import Event
 
 from mcore.cid import RAW, cid_from_digest, digest_of, is_canonical
-from mcore.storage.base import BlobInfo, BlobStore, StagedBlob, TempFile
+from mcore.storage.base import BlobInfo, BlobStore, Hold, StagedBlob, TempFile
 from mcore.storage.local._copy import copy_and_hash, hash_while_syncing
 from mcore.storage.local._direct import fsync_dir
 from mcore.storage.local._held import create_held, held_now, is_held_name, remove_if_unheld
@@ -68,6 +68,16 @@ class LocalBlobStore(BlobStore):
         finally:
             os.close(fd)
         return StagedBlob(cid=cid_from_digest(digest, RAW), size=size, temp_path=src, adopted=True)
+
+    def stage_hashed_sync(self, path: Path, cid: str, size: int, hold: Hold) -> StagedBlob:
+        """The file itself, made durable, to be moved under its CID by ``place`` (which
+        releases ``hold`` once it is there)."""
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return StagedBlob(cid=cid, size=size, temp_path=path, hold=hold)
 
     def _place(self, staged: StagedBlob) -> bool:
         target = self.path_for(staged.cid)

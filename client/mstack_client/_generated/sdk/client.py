@@ -28,12 +28,17 @@ from mstack_client._core import (
 from mstack_client._generated.sdk import RECORD_PATHS, Models
 from mstack_client._transfer import (
     CHUNK,
+    OFFSET_TYPE,
     RETRY_DELAYS,
+    TUS_HEADERS,
+    TUS_THRESHOLD,
+    ChunkReader,
     FileSink,
     ManyProgress,
     Prepared,
     Progress,
     Reader,
+    ResumeState,
     Sink,
     Source,
     StreamSink,
@@ -42,6 +47,7 @@ from mstack_client._transfer import (
     expected_total,
     prepare,
     safe_filename,
+    tus_metadata,
 )
 from mstack_client._twins import SinkWriter, check_status, locked, map_bounded
 from mstack_client.cid import DAG_CBOR, RAW, cid_from_digest, is_cid
@@ -92,10 +98,16 @@ class Client(Models, Base):
         transport: httpx.BaseTransport | None = None,
         verify: bool | str = True,
         use_env: bool = True,
+        tus_threshold: int | None = TUS_THRESHOLD,
+        resume_state: ResumeState | None = None,
     ) -> None:
         super().__init__(
             base_url, api_key=api_key, tokens=tokens, token_store=token_store, use_env=use_env
         )
+        # files at least this large go over tus, resuming where an earlier try stopped
+        # (None: never); where their upload URLs are kept until they are finished
+        self.tus_threshold = tus_threshold
+        self.resume_state = resume_state or ResumeState()
         self._http = httpx.Client(
             timeout=timeout,
             transport=transport or httpx.HTTPTransport(retries=2, verify=verify),
@@ -345,6 +357,13 @@ class Client(Models, Base):
         return self.wait_for_job(job.id, timeout=timeout, progress=progress)
 
     def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+        if (
+            self.tus_threshold is not None
+            and prepared.path is not None
+            and prepared.size is not None
+            and prepared.size >= self.tus_threshold
+        ):
+            return self._upload_resumable(prepared, progress)
         reader = Reader(prepared, progress)
 
         def body() -> Iterator[bytes]:
@@ -391,6 +410,117 @@ class Client(Models, Base):
                 actual=file.cid,
             )
         return file
+
+    def _upload_resumable(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+        """A large file over tus: resumed where an earlier try stopped (its upload URL is
+        in ``resume_state``), and after a dropped connection, from the offset the server
+        holds; the server checks the whole against the CID hashed before sending."""
+        path, size = prepared.path, prepared.size
+        assert path is not None
+        assert size is not None
+        key = ResumeState.key(self.base_url, path)
+        url = self.resume_state.get(key)
+        where = self._tus_where(url) if url is not None else None
+        if url is None or where is None:
+            url = self._tus_create(prepared)
+            self.resume_state.set(key, url)
+            where = (0, None)
+        offset, file_id = where
+        failures = 0
+        while file_id is None:
+            try:
+                offset, file_id = self._tus_send(url, path, offset, size, progress)
+                failures = 0
+            except ConnectionFailed as exc:
+                failures += 1
+                if failures > len(RETRY_DELAYS):
+                    raise Interrupted(
+                        f"the upload of {path} stopped after {offset} bytes ({exc}); run it"
+                        " again to resume",
+                        received=offset,
+                    ) from None
+                time.sleep(RETRY_DELAYS[failures - 1])
+                try:
+                    where = self._tus_where(url)
+                except ConnectionFailed:
+                    continue
+                if where is None:
+                    self.resume_state.forget(key)
+                    raise MstackError(
+                        f"the server dropped the upload of {path}; run it again"
+                    ) from None
+                offset, file_id = where
+            except Invalid:
+                self.resume_state.forget(key)
+                raise
+        self.resume_state.forget(key)
+        file = self.get_file(file_id)
+        if file.cid != prepared.cid:
+            raise IntegrityError(
+                f"the server stored {file.cid} for {path}, which hashes to {prepared.cid}",
+                expected=prepared.cid or "",
+                actual=file.cid,
+            )
+        if progress:
+            progress(size, size)
+        return file
+
+    def _tus_path(self, url: str) -> str:
+        return url.removeprefix(self.base_url) if url.startswith(self.base_url) else url
+
+    def _tus_where(self, url: str) -> tuple[int, str | None] | None:
+        """(offset, file id once finished) of an upload; None when the server no longer
+        has it (expired, ended, or another server's)."""
+        call = Call("HEAD", self._tus_path(url), _api.nothing, headers=TUS_HEADERS)
+        response = self._send(call)
+        if response.status_code in (404, 410):
+            return None
+        check_status(response)
+        return int(response.headers["upload-offset"]), response.headers.get("upload-file-id")
+
+    def _tus_create(self, prepared: Prepared) -> str:
+        headers = {
+            **TUS_HEADERS,
+            "Upload-Length": str(prepared.size),
+            "Upload-Metadata": tus_metadata(prepared),
+        }
+        response = self._send(Call("POST", "/api/v1/uploads", _api.nothing, headers=headers))
+        check_status(response)
+        return self._tus_path(response.headers["location"])
+
+    def _tus_send(
+        self, url: str, path: Path, offset: int, size: int, progress: Progress | None
+    ) -> tuple[int, str | None]:
+        """One PATCH of the rest of the file from ``offset``: the new offset, and the file
+        id when that was the end."""
+        reader = ChunkReader(path, offset, size, progress)
+
+        def body() -> Iterator[bytes]:
+            reader.offset = offset
+            reader.open()
+            try:
+                while chunk := reader.read():
+                    yield chunk
+            finally:
+                reader.close()
+
+        headers = {
+            **TUS_HEADERS,
+            "Upload-Offset": str(offset),
+            "Content-Type": OFFSET_TYPE,
+            "Content-Length": str(size - offset),
+        }
+        call = Call("PATCH", self._tus_path(url), _api.nothing, headers=headers)
+        try:
+            response = self._send(call, content=body)
+        finally:
+            reader.close()
+        if response.status_code == 409 and "upload-offset" not in response.headers:
+            where = self._tus_where(url)  # moved on meanwhile (another try of ours)
+            if where is not None:
+                return where
+        check_status(response)
+        return int(response.headers["upload-offset"]), response.headers.get("upload-file-id")
 
     def upload_many(
         self,
