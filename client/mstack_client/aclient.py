@@ -53,6 +53,7 @@ from mstack_client._transfer import (
     safe_filename,
 )
 from mstack_client._twins import AsyncSinkWriter, acheck_status, alocked, amap_bounded
+from mstack_client.asharing import AsyncSharing
 from mstack_client.cid import DAG_CBOR, RAW, cid_from_digest, is_cid
 from mstack_client.errors import (
     ConnectionFailed,
@@ -69,6 +70,7 @@ from mstack_client.models import (
     Event,
     ExportResult,
     FileInfo,
+    Folder,
     Job,
     Page,
     SignedLink,
@@ -80,14 +82,15 @@ from mstack_client.models import (
 T = TypeVar("T")
 
 
-class AsyncClient(AsyncModels, Base):
+class AsyncClient(AsyncModels, AsyncSharing, Base):
     # sync: """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.  # noqa: E501
     # sync:
     # sync: Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
     # sync: from an earlier session; a ``token_store`` keeps them between runs. Given none, it uses
     # sync: ``MSTACK_API_KEY`` or what ``mstack login`` stored, and ``MSTACK_URL`` when given no
     # sync: server, as ``mstack`` does (``use_env=False``: neither). Each record model is an
-    # sync: attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    # sync: attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...;
+    # sync: so are ``client.folders``, ``client.groups`` and ``client.shares``.
     # sync: """
     """An asyncio mstack client; ``async with AsyncClient(...) as mstack:`` or ``aclose()`` it.
 
@@ -263,11 +266,14 @@ class AsyncClient(AsyncModels, Base):
         limit: int | None = None,
         mine: bool | None = None,
         trashed: bool | None = None,
+        folder_id: str | None = None,
     ) -> Page[FileInfo]:
-        """One page of files, newest first; ``next`` is the cursor of the following page."""
-        return await self._call(
-            _api.list_files(cursor=cursor, limit=limit, mine=mine, trashed=trashed)
+        """One page of files, newest first; ``next`` is the cursor of the following page.
+        ``folder_id``: only the files directly in that folder."""
+        call = _api.list_files(
+            cursor=cursor, limit=limit, mine=mine, trashed=trashed, folder_id=folder_id
         )
+        return await self._call(call)
 
     async def iter_files(
         self, *, mine: bool | None = None, trashed: bool | None = None, page_size: int = 200
@@ -282,9 +288,9 @@ class AsyncClient(AsyncModels, Base):
                 return
             cursor = page.next
 
-    async def find_file(self, cid: str) -> FileInfo | None:
-        """One of your files with these bytes, or None."""
-        page = await self._call(_api.list_files(mine=True, cid=cid, limit=1))
+    async def find_file(self, cid: str, *, folder_id: str | None = None) -> FileInfo | None:
+        """One of your files with these bytes (directly in ``folder_id``, if given), or None."""
+        page = await self._call(_api.list_files(mine=True, cid=cid, folder_id=folder_id, limit=1))
         return next((f for f in page.items if f.cid == cid), None)
 
     async def update_file(
@@ -294,10 +300,14 @@ class AsyncClient(AsyncModels, Base):
         filename: str | None = None,
         visibility: str | None = None,
         hidden: bool | None = None,
+        folder_id: str | None = None,
     ) -> FileInfo:
         """Rename a file or change its visibility (``private`` or ``public``); ``hidden``
-        hides or shows someone's public file (moderators and admins)."""
-        call = _api.update_file(file_id, filename=filename, visibility=visibility, hidden=hidden)
+        hides or shows someone's public file (moderators and admins); ``folder_id`` moves
+        it into that folder (you may write both)."""
+        call = _api.update_file(
+            file_id, filename=filename, visibility=visibility, hidden=hidden, folder_id=folder_id
+        )
         return await self._call(call)
 
     async def delete_file(self, file_id: str) -> FileInfo:
@@ -325,23 +335,27 @@ class AsyncClient(AsyncModels, Base):
         content_type: str | None = None,
         progress: Progress | None = None,
         skip_existing: bool = False,
+        folder: str | Folder | None = None,
     ) -> FileInfo:
         """Upload a path or a binary stream without reading it into memory.
 
         The bytes are hashed first (paths and seekable streams) and the CID is sent as
         ``?cid=``, so the server keeps nothing that does not match. With ``skip_existing``
-        a file you already have with the same bytes is returned instead of uploading again.
+        a file you already have with the same bytes is returned instead of uploading again
+        (in ``folder``, when one is given). ``folder`` (its id or a ``Folder``) is where
+        the file goes; by default your own root.
         """
+        folder_id = folder.id if isinstance(folder, Folder) else folder
         prepared = await asyncio.to_thread(
             prepare, source, filename=filename, cid=cid, content_type=content_type
         )
         if skip_existing and prepared.cid is not None:
-            existing = await self.find_file(prepared.cid)
+            existing = await self.find_file(prepared.cid, folder_id=folder_id)
             if existing is not None:
                 if progress:
                     progress(existing.size, existing.size)
                 return existing
-        return await self._upload(prepared, progress)
+        return await self._upload(prepared, progress, folder_id)
 
     async def fetch(
         self,
@@ -363,7 +377,9 @@ class AsyncClient(AsyncModels, Base):
             return job
         return await self.wait_for_job(job.id, timeout=timeout, progress=progress)
 
-    async def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+    async def _upload(
+        self, prepared: Prepared, progress: Progress | None, folder_id: str | None = None
+    ) -> FileInfo:
         reader = Reader(prepared, progress)
 
         async def body() -> AsyncIterator[bytes]:
@@ -384,6 +400,7 @@ class AsyncClient(AsyncModels, Base):
             params={
                 "filename": prepared.filename,
                 **({"cid": prepared.cid} if prepared.cid else {}),
+                **({"folder_id": folder_id} if folder_id else {}),
             },
             headers=headers,
         )
@@ -421,8 +438,12 @@ class AsyncClient(AsyncModels, Base):
         hidden: bool = False,
         follow_symlinks: bool = False,
         exclude: Iterable[str] = (),
+        folder: str | Folder | None = None,
     ) -> list[UploadResult]:
         """Upload files and folders (walked recursively), ``parallel`` at a time.
+
+        Every file goes straight into ``folder`` (its id or a ``Folder``; by default your
+        own root): the local folders are not made there.
 
         In folders, hidden files and folders (``.git/``) are left out unless ``hidden``,
         and so is what matches an ``exclude`` pattern (gitignore-style: ``*.tmp``,
@@ -430,6 +451,7 @@ class AsyncClient(AsyncModels, Base):
         folder unless ``follow_symlinks`` (even then, a link loop is walked once).
         Never raises for one file's failure: each result holds its file or its error.
         """
+        folder_id = folder.id if isinstance(folder, Folder) else folder
         files = await asyncio.to_thread(
             collect_files,
             list(sources),
@@ -453,11 +475,11 @@ class AsyncClient(AsyncModels, Base):
                     prepare, path, filename=None, cid=None, content_type=None
                 )
                 if skip_existing and prepared.cid is not None:
-                    existing = await self.find_file(prepared.cid)
+                    existing = await self.find_file(prepared.cid, folder_id=folder_id)
                     if existing is not None:
                         report(existing.size, existing.size)
                         return UploadResult(path, existing, skipped=True)
-                return UploadResult(path, await self._upload(prepared, report))
+                return UploadResult(path, await self._upload(prepared, report, folder_id))
             except (MstackError, OSError) as exc:
                 return UploadResult(path, error=exc)
 
