@@ -119,9 +119,12 @@ def restore_file(file_id: str) -> Call[FileInfo]:
     return Call("POST", f"/api/v1/files/{segment(file_id)}/restore", FileInfo.from_json)
 
 
-def fetch_file(url: str, *, filename: str | None = None, cid: str | None = None) -> Call[Job]:
+def fetch_file(
+    url: str, *, filename: str | None = None, cid: str | None = None, folder_id: str | None = None
+) -> Call[Job]:
     body: dict[str, Any] = {"url": url}
-    body |= {k: v for k, v in {"filename": filename, "expected_cid": cid}.items() if v is not None}
+    given = {"filename": filename, "expected_cid": cid, "folder_id": folder_id}
+    body |= {k: v for k, v in given.items() if v is not None}
     return Call("POST", "/api/v1/files/fetch", Job.from_json, json=body)
 
 

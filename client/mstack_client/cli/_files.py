@@ -504,9 +504,21 @@ def link(ref: str, expires: int | None) -> None:
     metavar="SECONDS",
     help="With --wait, give up waiting after this long (exit 1; the job goes on).",
 )
+@click.option(
+    "--folder",
+    "folder_id",
+    metavar="ID",
+    type=FOLDER_ID,
+    help="Put the file into this folder (default: your own space's root).",
+)
 @json_option
 def fetch(
-    url: str, filename: str | None, cid: str | None, wait: bool, timeout: float | None
+    url: str,
+    filename: str | None,
+    cid: str | None,
+    wait: bool,
+    timeout: float | None,
+    folder_id: str | None,
 ) -> None:
     """Have the server download URL into a new file of yours, as a job.
 
@@ -516,7 +528,7 @@ def fetch(
     """
     st = state()
     with st.client() as client:
-        job = client.fetch(url, filename=filename, cid=cid)
+        job = client.fetch(url, filename=filename, cid=cid, folder=folder_id)
         if not wait:
             st.emit(job.raw, lambda: click.echo(f"queued job {job.id}: mstack jobs watch {job.id}"))
             return

@@ -349,13 +349,16 @@ class Client(Models, Sharing, Base):
         wait: bool = False,
         timeout: float | None = None,
         progress: Callable[[Job], None] | None = None,
+        folder: str | Folder | None = None,
     ) -> Job:
         """Have the server download ``url`` (an ``http(s)://`` link that works without
         signing in) into a new file of yours, as a job; ``filename`` names it, ``cid`` is
-        the CID the bytes must have. With ``wait`` the finished job is returned
-        (``JobFailed`` if it failed); its ``result`` names the file (``file_id``, ``cid``):
-        ``get_file(job.result["file_id"])``."""
-        job = self._call(_api.fetch_file(url, filename=filename, cid=cid))
+        the CID the bytes must have, ``folder`` where it goes (default: your own root).
+        With ``wait`` the finished job is returned (``JobFailed`` if it failed); its
+        ``result`` names the file (``file_id``, ``cid``): ``get_file(job.result["file_id"])``."""
+        folder_id = folder.id if isinstance(folder, Folder) else folder
+        call = _api.fetch_file(url, filename=filename, cid=cid, folder_id=folder_id)
+        job = self._call(call)
         if not wait:
             return job
         return self.wait_for_job(job.id, timeout=timeout, progress=progress)
