@@ -52,7 +52,7 @@ def _folder_row(f: Folder) -> list[str]:
 
 
 def _file_row(f: FileInfo) -> list[str]:
-    return ["file", f.id, human_size(f.size), f.created_at.strftime("%Y-%m-%d %H:%M"), f.filename]
+    return ["file", f.id, human_size(f.size), f.updated_at.strftime("%Y-%m-%d %H:%M"), f.filename]
 
 
 @folder.command("ls")
