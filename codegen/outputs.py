@@ -46,4 +46,5 @@ UNASYNC: tuple[Unasync, ...] = (
     # the synchronous client, written from the asyncio one (each rendered where its source
     # is in the project: the generator's own test projects have none)
     Unasync("client/mstack_client/aclient.py", CLIENT + "sdk/client.py"),
+    Unasync("client/mstack_client/asharing.py", CLIENT + "sdk/sharing.py"),
 )

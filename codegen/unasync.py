@@ -38,12 +38,18 @@ NAMES = {
     "asyncio.Lock": "threading.Lock",
     "asyncio.sleep": "time.sleep",
     "websockets.asyncio.client": "websockets.sync.client",
-    # the client's own twins (mstack_client/_twins.py and the generated models)
+    # the client's own twins (mstack_client/_twins.py, the generated models, asharing.py)
+    "AsyncCaller": "SyncCaller",
+    "AsyncFolders": "Folders",
+    "AsyncGroups": "Groups",
     "AsyncModels": "Models",
+    "AsyncShares": "Shares",
+    "AsyncSharing": "Sharing",
     "AsyncSinkWriter": "SinkWriter",
     "acheck_status": "check_status",
     "alocked": "locked",
     "amap_bounded": "map_bounded",
+    "mstack_client.asharing": "mstack_client._generated.sdk.sharing",
 }
 """Each asyncio name (a dotted one matches attribute access too) and its synchronous twin."""
 

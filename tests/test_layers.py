@@ -171,7 +171,8 @@ CLIENT_LAYERS: list[list[str]] = [
     ["_version", "errors", "cid", "models", "_generated", "_standalone"],
     # the SDK: requests, transfers, credentials, records
     ["_core", "_api", "_transfer", "_twins", "records", "config"],
-    ["_generated.sdk"],  # the typed classes of each model
+    # the typed classes of each model; folders, groups and shares (sync generated from async)
+    ["_generated.sdk", "asharing"],
     ["aclient", "_generated.sdk.client"],  # AsyncClient, and Client generated from it
     ["mstack_client"],  # the package's public names
     # the command line, made of the SDK

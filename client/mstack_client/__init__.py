@@ -37,12 +37,19 @@ if TYPE_CHECKING:
     from mstack_client.cid import file_cid as file_cid
     from mstack_client.cid import hash_path as hash_path
     from mstack_client.cid import is_cid as is_cid
+    from mstack_client.models import Crumb as Crumb
     from mstack_client.models import DownloadResult as DownloadResult
     from mstack_client.models import Event as Event
     from mstack_client.models import ExportResult as ExportResult
     from mstack_client.models import FileInfo as FileInfo
+    from mstack_client.models import Folder as Folder
+    from mstack_client.models import FolderContents as FolderContents
+    from mstack_client.models import FolderDeleted as FolderDeleted
+    from mstack_client.models import Group as Group
+    from mstack_client.models import GroupMember as GroupMember
     from mstack_client.models import Job as Job
     from mstack_client.models import Page as Page
+    from mstack_client.models import Share as Share
     from mstack_client.models import SignedLink as SignedLink
     from mstack_client.models import Tokens as Tokens
     from mstack_client.models import UploadResult as UploadResult
@@ -68,12 +75,19 @@ _LAZY = {
     **dict.fromkeys(["UNSET", "Record", "Unset", "Version"], "mstack_client.records"),
     **dict.fromkeys(
         [
+            "Crumb",
             "DownloadResult",
             "Event",
             "ExportResult",
             "FileInfo",
+            "Folder",
+            "FolderContents",
+            "FolderDeleted",
+            "Group",
+            "GroupMember",
             "Job",
             "Page",
+            "Share",
             "SignedLink",
             "Tokens",
             "UploadResult",
@@ -101,16 +115,23 @@ __all__ = [
     "Call",
     "Client",
     "Creator",
+    "Crumb",
     "DownloadResult",
     "Event",
     "ExportResult",
     "FileInfo",
+    "Folder",
+    "FolderContents",
+    "FolderDeleted",
+    "Group",
+    "GroupMember",
     "ImageFile",
     "ImageRelease",
     "Job",
     "MemoryTokenStore",
     "Page",
     "Record",
+    "Share",
     "SignedLink",
     "StillImage",
     "TitleData",

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from mstack_client._core import Call, params, segment
 from mstack_client.cid import DAG_CBOR, RAW, is_cid
-from mstack_client.models import FileInfo, Job, Page, SignedLink, Tokens, User
+from mstack_client.models import (
+    FileInfo,
+    Folder,
+    FolderContents,
+    FolderDeleted,
+    Group,
+    GroupMember,
+    Job,
+    Page,
+    Share,
+    SignedLink,
+    Tokens,
+    User,
+)
 
 
 def _files(data: Any) -> list[FileInfo]:
@@ -71,8 +85,11 @@ def list_files(
     mine: bool | None = None,
     trashed: bool | None = None,
     cid: str | None = None,
+    folder_id: str | None = None,
 ) -> Call[Page[FileInfo]]:
-    query = params(cursor=cursor, limit=limit, mine=mine, trashed=trashed, cid=cid)
+    query = params(
+        cursor=cursor, limit=limit, mine=mine, trashed=trashed, cid=cid, folder_id=folder_id
+    )
     return Call("GET", "/api/v1/files", Page.parser(FileInfo.from_json), params=query)
 
 
@@ -82,8 +99,14 @@ def update_file(
     filename: str | None = None,
     visibility: str | None = None,
     hidden: bool | None = None,
+    folder_id: str | None = None,
 ) -> Call[FileInfo]:
-    given = {"filename": filename, "visibility": visibility, "hidden": hidden}
+    given = {
+        "filename": filename,
+        "visibility": visibility,
+        "hidden": hidden,
+        "folder_id": folder_id,
+    }
     body = {k: v for k, v in given.items() if v is not None}
     return Call("PATCH", f"/api/v1/files/{segment(file_id)}", FileInfo.from_json, json=body)
 
@@ -96,9 +119,12 @@ def restore_file(file_id: str) -> Call[FileInfo]:
     return Call("POST", f"/api/v1/files/{segment(file_id)}/restore", FileInfo.from_json)
 
 
-def fetch_file(url: str, *, filename: str | None = None, cid: str | None = None) -> Call[Job]:
+def fetch_file(
+    url: str, *, filename: str | None = None, cid: str | None = None, folder_id: str | None = None
+) -> Call[Job]:
     body: dict[str, Any] = {"url": url}
-    body |= {k: v for k, v in {"filename": filename, "expected_cid": cid}.items() if v is not None}
+    given = {"filename": filename, "expected_cid": cid, "folder_id": folder_id}
+    body |= {k: v for k, v in given.items() if v is not None}
     return Call("POST", "/api/v1/files/fetch", Job.from_json, json=body)
 
 
@@ -126,3 +152,168 @@ def get_object(cid: str, *, raw: bool = False) -> Call[dict[str, Any]]:
         raise ValueError(f"not a record block's CID (bafyr4i...): {cid!r}")
     accept = DAG_CBOR_TYPE if raw else "application/json"
     return Call("GET", f"/api/v1/objects/{segment(cid)}", dict, headers={"Accept": accept})
+
+
+# -- folders, groups and shares ------------------------------------------------------------
+
+
+def _listed(item: Any) -> Any:
+    """The parser of a plain JSON list of ``item``s."""
+    return lambda data: [item(x) for x in data]
+
+
+def _time_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("give times with a time zone (for example datetime.now(timezone.utc))")
+    return value.isoformat()
+
+
+def create_folder(
+    name: str,
+    *,
+    parent_id: str | None = None,
+    space: str | None = None,
+    group_id: str | None = None,
+) -> Call[Folder]:
+    given = {"name": name, "parent_id": parent_id, "space": space, "group_id": group_id}
+    body = {k: v for k, v in given.items() if v is not None}
+    return Call("POST", "/api/v1/folders", Folder.from_json, json=body)
+
+
+def folder_roots() -> Call[list[Folder]]:
+    return Call("GET", "/api/v1/folders", _listed(Folder.from_json))
+
+
+def get_folder(folder_id: str) -> Call[Folder]:
+    return Call("GET", f"/api/v1/folders/{segment(folder_id)}", Folder.from_json)
+
+
+def folder_children(
+    folder_id: str,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    sort: str | None = None,
+) -> Call[FolderContents]:
+    query = params(cursor=cursor, limit=limit, sort=sort)
+    path = f"/api/v1/folders/{segment(folder_id)}/children"
+    return Call("GET", path, FolderContents.from_json, params=query)
+
+
+def update_folder(
+    folder_id: str, *, name: str | None = None, parent_id: str | None = None
+) -> Call[Folder]:
+    body = {k: v for k, v in {"name": name, "parent_id": parent_id}.items() if v is not None}
+    return Call("PATCH", f"/api/v1/folders/{segment(folder_id)}", Folder.from_json, json=body)
+
+
+def delete_folder(folder_id: str, *, purge: bool = False) -> Call[FolderDeleted]:
+    path = f"/api/v1/folders/{segment(folder_id)}"
+    return Call("DELETE", path, FolderDeleted.from_json, params=params(purge=purge or None))
+
+
+def restore_folder(folder_id: str) -> Call[Folder]:
+    return Call("POST", f"/api/v1/folders/{segment(folder_id)}/restore", Folder.from_json)
+
+
+def create_group(name: str) -> Call[Group]:
+    return Call("POST", "/api/v1/groups", Group.from_json, json={"name": name})
+
+
+def list_groups() -> Call[list[Group]]:
+    return Call("GET", "/api/v1/groups", _listed(Group.from_json))
+
+
+def system_groups() -> Call[list[Group]]:
+    return Call("GET", "/api/v1/admin/system-groups", _listed(Group.from_json))
+
+
+def get_group(group_id: str) -> Call[Group]:
+    return Call("GET", f"/api/v1/groups/{segment(group_id)}", Group.from_json)
+
+
+def group_members(group_id: str) -> Call[list[GroupMember]]:
+    path = f"/api/v1/groups/{segment(group_id)}/members"
+    return Call("GET", path, _listed(GroupMember.from_json))
+
+
+def add_group_member(
+    group_id: str,
+    *,
+    user_id: str | None = None,
+    username: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+) -> Call[GroupMember]:
+    who = {"user_id": user_id, "username": username, "email": email}
+    body: dict[str, Any] = {k: v for k, v in who.items() if v is not None}
+    if len(body) != 1:
+        raise ValueError("name the new member by one of user_id, username or email")
+    if role is not None:
+        body["role"] = role
+    path = f"/api/v1/groups/{segment(group_id)}/members"
+    return Call("POST", path, GroupMember.from_json, json=body)
+
+
+def update_group_member(group_id: str, user_id: str, *, role: str) -> Call[GroupMember]:
+    path = f"/api/v1/groups/{segment(group_id)}/members/{segment(user_id)}"
+    return Call("PATCH", path, GroupMember.from_json, json={"role": role})
+
+
+def remove_group_member(group_id: str, user_id: str) -> Call[None]:
+    path = f"/api/v1/groups/{segment(group_id)}/members/{segment(user_id)}"
+    return Call("DELETE", path, nothing)
+
+
+def create_share(
+    object_type: str,
+    object_id: str,
+    *,
+    user_id: str | None = None,
+    username: str | None = None,
+    group_id: str | None = None,
+    level: str | None = None,
+    expires_at: datetime | None = None,
+) -> Call[Share]:
+    recipient = {"user_id": user_id, "username": username, "group_id": group_id}
+    given = {k: v for k, v in recipient.items() if v is not None}
+    if len(given) != 1:
+        raise ValueError("share with one recipient: user_id, username or group_id")
+    body: dict[str, Any] = {"object_type": object_type, "object_id": object_id, **given}
+    if level is not None:
+        body["level"] = level
+    if expires_at is not None:
+        body["expires_at"] = _time_text(expires_at)
+    return Call("POST", "/api/v1/shares", Share.from_json, json=body)
+
+
+def list_shares(
+    *,
+    with_: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Call[Page[Share]]:
+    if object_id is not None and object_type is None:
+        raise ValueError("give object_type with object_id")
+    query = params(
+        cursor=cursor, limit=limit, object_type=object_type, object_id=object_id, **{"with": with_}
+    )
+    return Call("GET", "/api/v1/shares", Page.parser(Share.from_json), params=query)
+
+
+def get_share(share_id: str) -> Call[Share]:
+    return Call("GET", f"/api/v1/shares/{segment(share_id)}", Share.from_json)
+
+
+def update_share(share_id: str, changes: dict[str, Any]) -> Call[Share]:
+    """``changes``: ``level`` and/or ``expires_at`` (None there: no expiry)."""
+    body = {k: _time_text(v) if k == "expires_at" else v for k, v in changes.items()}
+    return Call("PATCH", f"/api/v1/shares/{segment(share_id)}", Share.from_json, json=body)
+
+
+def revoke_share(share_id: str) -> Call[Share]:
+    return Call("DELETE", f"/api/v1/shares/{segment(share_id)}", Share.from_json)

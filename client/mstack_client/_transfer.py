@@ -533,11 +533,14 @@ OFFSET_TYPE = "application/offset+octet-stream"
 RESUME_FILE = "uploads.json"
 
 
-def tus_metadata(prepared: Prepared) -> str:
-    """``Upload-Metadata``: the file's name, declared type and CID (which the server checks)."""
+def tus_metadata(prepared: Prepared, folder_id: str | None = None) -> str:
+    """``Upload-Metadata``: the file's name, declared type and CID (which the server checks),
+    and the folder it goes into."""
     values = {"filename": prepared.filename, "filetype": prepared.content_type}
     if prepared.cid:
         values["cid"] = prepared.cid
+    if folder_id:
+        values["folder_id"] = folder_id
     return ",".join(
         f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items()
     )

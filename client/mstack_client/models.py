@@ -6,16 +6,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
+Space = Literal["user", "group", "system"]
+"""Where a folder lives: an account's own files, a group's, or the platform's (staff only)."""
+Level = Literal["view", "edit", "manage"]
+"""What a share grants: see, download and previews; also change and add; also delete,
+move and reshare."""
+GroupRole = Literal["owner", "staff", "member"]
+ObjectType = Literal["file", "folder", "record"]
+ChildrenSort = Literal["name", "-name", "created", "-created", "size", "-size"]
+
 __all__ = [
+    "Crumb",
     "DownloadResult",
     "Event",
     "FileInfo",
+    "Folder",
+    "FolderContents",
+    "FolderDeleted",
+    "Group",
+    "GroupMember",
     "Job",
     "Page",
+    "Share",
     "SignedLink",
     "Tokens",
     "UploadResult",
@@ -56,6 +72,7 @@ class FileInfo:
     deleted_at: datetime | None = None
     # a public image's copy without GPS and camera metadata, which others than its owner get
     stripped_cid: str | None = None
+    folder_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -76,6 +93,7 @@ class FileInfo:
             hidden=bool(data.get("hidden", False)),
             deleted_at=_time(data.get("deleted_at")),
             stripped_cid=data.get("stripped_cid"),
+            folder_id=data.get("folder_id"),
             raw=data,
         )
 
@@ -270,3 +288,184 @@ class ExportResult:
     size: int
     path: Path | None
     omitted_files: int = 0
+
+
+# -- folders, groups and shares ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of a folder's breadcrumbs."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Folder:
+    """A folder in a space (``user``, ``group`` or ``system``). ``path`` is its breadcrumbs,
+    root first and itself last; ``access`` what you may do there (``view``, ``edit``,
+    ``manage`` or ``own``)."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    space: str
+    owner_id: str
+    created_at: datetime
+    updated_at: datetime
+    group_id: str | None = None
+    path: list[Crumb] = field(default_factory=list)
+    deleted_at: datetime | None = None
+    access: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @staticmethod
+    def read_fields(data: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of a folder's read, parsed."""
+        return {
+            "id": data["id"],
+            "name": data["name"],
+            "parent_id": data.get("parent_id"),
+            "space": data["space"],
+            "owner_id": data["owner_id"],
+            "created_at": _required_time(data["created_at"]),
+            "updated_at": _required_time(data.get("updated_at", data["created_at"])),
+            "group_id": data.get("group_id"),
+            "path": [Crumb(c["id"], c["name"]) for c in data.get("path") or []],
+            "deleted_at": _time(data.get("deleted_at")),
+            "access": data.get("access"),
+            "raw": data,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Folder:
+        return cls(**cls.read_fields(data))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FolderDeleted(Folder):
+    """A folder just moved to the trash, and the job that purges the files inside it
+    (``wait_for_job(deleted.purge_job.id)``)."""
+
+    purge_job: Job
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FolderDeleted:
+        return cls(**Folder.read_fields(data), purge_job=Job.from_json(data["purge_job"]))
+
+
+@dataclass(frozen=True)
+class FolderContents:
+    """One page of a folder's contents: its sub-folders first (by name), then its files;
+    pass ``next`` as the cursor for the following page."""
+
+    folder: Folder
+    folders: list[Folder]
+    files: list[FileInfo]
+    next: str | None
+
+    def __iter__(self) -> Iterator[Folder | FileInfo]:
+        yield from self.folders
+        yield from self.files
+
+    def __len__(self) -> int:
+        return len(self.folders) + len(self.files)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FolderContents:
+        return cls(
+            folder=Folder.from_json(data["folder"]),
+            folders=[Folder.from_json(f) for f in data.get("folders") or []],
+            files=[FileInfo.from_json(f) for f in data.get("files") or []],
+            next=data.get("next"),
+        )
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group: an owner, members with roles, and its own space (``root_id`` is its root
+    folder). ``system`` names the platform's own groups (``staff``, ``support``); ``role``
+    is yours in it."""
+
+    id: str
+    name: str
+    owner_id: str
+    created_at: datetime
+    system: str | None = None
+    root_id: str | None = None
+    role: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Group:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            owner_id=data["owner_id"],
+            created_at=_required_time(data["created_at"]),
+            system=data.get("system"),
+            root_id=data.get("root_id"),
+            role=data.get("role"),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """A member of a group and their role in it: ``owner``, ``staff`` or ``member``."""
+
+    user_id: str
+    username: str
+    role: str
+    created_at: datetime
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GroupMember:
+        return cls(
+            user_id=data["user_id"],
+            username=data["username"],
+            role=data["role"],
+            created_at=_required_time(data["created_at"]),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """A grant of ``level`` (``view``, ``edit`` or ``manage``) on a file, folder or record
+    to one account (``user_id``) or one group (``group_id``). ``active`` is False once it
+    was revoked or has expired."""
+
+    id: str
+    object_type: str
+    object_id: str
+    level: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    user_id: str | None = None
+    group_id: str | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    active: bool = True
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Share:
+        return cls(
+            id=data["id"],
+            object_type=data["object_type"],
+            object_id=data["object_id"],
+            level=data["level"],
+            created_by=data["created_by"],
+            created_at=_required_time(data["created_at"]),
+            updated_at=_required_time(data.get("updated_at", data["created_at"])),
+            user_id=data.get("user_id"),
+            group_id=data.get("group_id"),
+            expires_at=_time(data.get("expires_at")),
+            revoked_at=_time(data.get("revoked_at")),
+            active=bool(data.get("active", True)),
+            raw=data,
+        )

@@ -117,3 +117,18 @@ def test_mstack_fetch_reports_a_failed_or_refused_fetch(cli_f: Cli, remote: Remo
     refused = cli_f("fetch", "ftp://example.org/file")
     assert refused.exit_code == 1
     assert "only http:// and https:// URLs can be fetched" in refused.output
+
+
+def test_a_fetch_goes_into_a_folder(sdk_f: Client, cli_f: Cli, remote: RemoteServer) -> None:
+    url = remote.url("/notes/today.txt")
+    notes = sdk_f.folders.create("Notes")
+    job = sdk_f.fetch(url, folder=notes, wait=True, timeout=30)
+    assert sdk_f.get_file(job.result["file_id"]).folder_id == notes.id
+    printed = cli_f("fetch", url, "--folder", notes.id, "--name", "again.txt", "--wait", "--json")
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output)["file"]["folder_id"] == notes.id
+    names = sorted(f.filename for f in sdk_f.list_files(folder_id=notes.id).items)
+    assert names == ["again.txt", "today.txt"]
+    missing = cli_f("fetch", url, "--folder", "01jf3z8w5qk1v9x2b7c4d6e8f0")
+    assert missing.exit_code == 1
+    assert "no folder with id" in missing.stderr

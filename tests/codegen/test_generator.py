@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 
 from api.app import create_app
 from codegen.__main__ import main, run
+from codegen.outputs import UNASYNC
 from mcore.db import Database
 from mcore.errors import Forbidden
 from mcore.settings import Settings
@@ -64,7 +65,7 @@ def generated_files(root: Path) -> list[str]:
 
 def client_with(tiny_root: Path, tmp_path: Path) -> Path:
     """A copy of the client package with the tiny spec's generated code in place of the
-    project's (the synchronous client, generated from the client's own source, stays)."""
+    project's (the synchronous twins, generated from the client's own sources, stay)."""
     package = tmp_path / "mstack_client"
     shutil.copytree(
         PROJECT / "client" / "mstack_client",
@@ -72,8 +73,8 @@ def client_with(tiny_root: Path, tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "_generated"),
     )
     shutil.copytree(tiny_root / "client" / "mstack_client" / "_generated", package / "_generated")
-    sync_client = "_generated/sdk/client.py"
-    shutil.copy(PROJECT / "client" / "mstack_client" / sync_client, package / sync_client)
+    for twin in UNASYNC:
+        shutil.copy(PROJECT / twin.destination, tmp_path / twin.destination.removeprefix("client/"))
     return package
 
 

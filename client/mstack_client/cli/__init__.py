@@ -139,9 +139,19 @@ def main(ctx: click.Context, server: str | None) -> None:
 
 def _register() -> None:
     from mstack_client._generated.cli import GROUPS
-    from mstack_client.cli import _auth, _car, _files, _jobs, _manage, _shell
+    from mstack_client.cli import (
+        _auth,
+        _car,
+        _files,
+        _folders,
+        _groups,
+        _jobs,
+        _manage,
+        _shares,
+        _shell,
+    )
 
-    for module in (_auth, _car, _files, _jobs, _manage, _shell):
+    for module in (_auth, _car, _files, _folders, _groups, _jobs, _manage, _shares, _shell):
         for command in module.COMMANDS:
             main.add_command(command)
     for group in GROUPS:  # generated from the specs: mstack artists, ...

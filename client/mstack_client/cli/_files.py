@@ -33,7 +33,7 @@ from mstack_client.cli._context import (
     print_table,
     state,
 )
-from mstack_client.cli._refs import FILE_ID, FILE_REF
+from mstack_client.cli._refs import FILE_ID, FILE_REF, FOLDER_ID
 from mstack_client.errors import JobFailed, MstackError
 from mstack_client.models import FileInfo, Job, UploadResult
 
@@ -159,7 +159,8 @@ class _UploadBars:
     "--skip-existing/--again",
     default=True,
     show_default=True,
-    help="Skip files whose bytes you already have on the server (checked by CID).",
+    help="Skip files whose bytes you already have on the server (checked by CID; with"
+    " --folder, in that folder).",
 )
 @click.option(
     "--exclude",
@@ -189,6 +190,14 @@ class _UploadBars:
     " Ctrl-C, a dropped connection or a server restart) when the command is run again;"
     " 'off': never.",
 )
+@click.option(
+    "--folder",
+    "folder_id",
+    metavar="ID",
+    type=FOLDER_ID,
+    help="Upload into this folder (default: your own space's root); every file goes"
+    " straight into it.",
+)
 @json_option
 def upload(
     paths: tuple[Path, ...],
@@ -199,6 +208,7 @@ def upload(
     follow_symlinks: bool,
     dry_run: bool,
     resumable_from: int | None,
+    folder_id: str | None,
 ) -> None:
     """Upload files and folders (walked recursively), several at a time.
 
@@ -221,14 +231,21 @@ def upload(
         exclude=excludes,
         skipped=None if st.json else note,
     )
+    if folder_id is not None:
+        with st.client() as client:
+            client.folders.get(folder_id)  # a wrong folder is one error, not one per file
     if dry_run:
-        _dry_run(files, parallel, skip_existing)
+        _dry_run(files, parallel, skip_existing, folder_id)
         return
     with st.client() as client, _progress(st.err) as progress:
         client.tus_threshold = resumable_from
         bars = _UploadBars(progress, files)
         results = client.upload_many(
-            files, parallel=parallel, skip_existing=skip_existing, progress=bars.update
+            files,
+            parallel=parallel,
+            skip_existing=skip_existing,
+            progress=bars.update,
+            folder=folder_id,
         )
         for result in results:
             bars.finish(result)
@@ -267,7 +284,9 @@ def upload(
         sys.exit(1)
 
 
-def _dry_run(files: list[Path], parallel: int, skip_existing: bool) -> None:
+def _dry_run(
+    files: list[Path], parallel: int, skip_existing: bool, folder_id: str | None = None
+) -> None:
     """What ``upload`` would send: each file hashed here and looked up by CID on the server."""
     st = state()
     with st.client() as client:
@@ -277,7 +296,7 @@ def _dry_run(files: list[Path], parallel: int, skip_existing: bool) -> None:
                 cid, size = hash_path(path)
             except OSError as exc:
                 return {"path": str(path), "status": "failed", "error": error_dict(exc)}
-            there = client.find_file(cid) is not None
+            there = client.find_file(cid, folder_id=folder_id) is not None
             status = "skip" if there and skip_existing else "send"
             return {
                 "path": str(path),
@@ -519,9 +538,21 @@ def link(ref: str, expires: int | None) -> None:
     metavar="SECONDS",
     help="With --wait, give up waiting after this long (exit 1; the job goes on).",
 )
+@click.option(
+    "--folder",
+    "folder_id",
+    metavar="ID",
+    type=FOLDER_ID,
+    help="Put the file into this folder (default: your own space's root).",
+)
 @json_option
 def fetch(
-    url: str, filename: str | None, cid: str | None, wait: bool, timeout: float | None
+    url: str,
+    filename: str | None,
+    cid: str | None,
+    wait: bool,
+    timeout: float | None,
+    folder_id: str | None,
 ) -> None:
     """Have the server download URL into a new file of yours, as a job.
 
@@ -531,7 +562,7 @@ def fetch(
     """
     st = state()
     with st.client() as client:
-        job = client.fetch(url, filename=filename, cid=cid)
+        job = client.fetch(url, filename=filename, cid=cid, folder=folder_id)
         if not wait:
             st.emit(job.raw, lambda: click.echo(f"queued job {job.id}: mstack jobs watch {job.id}"))
             return

@@ -112,8 +112,37 @@ class FileId(click.ParamType):
         return text.lower()
 
 
+class ObjectId(click.ParamType):
+    """The id of a folder, group, share or account (``kind`` names it in the refusal)."""
+
+    name = "ID"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        if not is_id(text.lower()):
+            self.fail(f"not {self.kind} id: {text!r} (an id is 26 characters)", param, ctx)
+        return text.lower()
+
+
 BLOCK_CID = Cid(DAG_CBOR)
 FILE_ID = FileId()
 FILE_REF = FileRef()
+FOLDER_ID = ObjectId("a folder")
+GROUP_ID = ObjectId("a group")
+SHARE_ID = ObjectId("a share")
 
-__all__ = ["BLOCK_CID", "FILE_ID", "FILE_REF", "Cid", "cid_problem", "is_id"]
+__all__ = [
+    "BLOCK_CID",
+    "FILE_ID",
+    "FILE_REF",
+    "FOLDER_ID",
+    "GROUP_ID",
+    "SHARE_ID",
+    "Cid",
+    "ObjectId",
+    "cid_problem",
+    "is_id",
+]

@@ -26,6 +26,7 @@ from mstack_client._core import (
     segment,
 )
 from mstack_client._generated.sdk import RECORD_PATHS, Models
+from mstack_client._generated.sdk.sharing import Sharing
 from mstack_client._transfer import (
     CHUNK,
     OFFSET_TYPE,
@@ -66,6 +67,7 @@ from mstack_client.models import (
     Event,
     ExportResult,
     FileInfo,
+    Folder,
     Job,
     Page,
     SignedLink,
@@ -77,14 +79,15 @@ from mstack_client.models import (
 T = TypeVar("T")
 
 
-class Client(Models, Base):
+class Client(Models, Sharing, Base):
     """A synchronous mstack client. Thread-safe; use it as a context manager or ``close()`` it.
 
     Credentials: ``api_key=``, or ``login()`` (tokens refresh by themselves), or ``tokens=``
     from an earlier session; a ``token_store`` keeps them between runs. Given none, it uses
     ``MSTACK_API_KEY`` or what ``mstack login`` stored, and ``MSTACK_URL`` when given no
     server, as ``mstack`` does (``use_env=False``: neither). Each record model is an
-    attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...
+    attribute with the same methods: ``client.artists.create(...)``, ``.list()``, ...;
+    so are ``client.folders``, ``client.groups`` and ``client.shares``.
     """
 
     def __init__(
@@ -261,9 +264,14 @@ class Client(Models, Base):
         limit: int | None = None,
         mine: bool | None = None,
         trashed: bool | None = None,
+        folder_id: str | None = None,
     ) -> Page[FileInfo]:
-        """One page of files, newest first; ``next`` is the cursor of the following page."""
-        return self._call(_api.list_files(cursor=cursor, limit=limit, mine=mine, trashed=trashed))
+        """One page of files, newest first; ``next`` is the cursor of the following page.
+        ``folder_id``: only the files directly in that folder."""
+        call = _api.list_files(
+            cursor=cursor, limit=limit, mine=mine, trashed=trashed, folder_id=folder_id
+        )
+        return self._call(call)
 
     def iter_files(
         self, *, mine: bool | None = None, trashed: bool | None = None, page_size: int = 200
@@ -277,9 +285,9 @@ class Client(Models, Base):
                 return
             cursor = page.next
 
-    def find_file(self, cid: str) -> FileInfo | None:
-        """One of your files with these bytes, or None."""
-        page = self._call(_api.list_files(mine=True, cid=cid, limit=1))
+    def find_file(self, cid: str, *, folder_id: str | None = None) -> FileInfo | None:
+        """One of your files with these bytes (directly in ``folder_id``, if given), or None."""
+        page = self._call(_api.list_files(mine=True, cid=cid, folder_id=folder_id, limit=1))
         return next((f for f in page.items if f.cid == cid), None)
 
     def update_file(
@@ -289,10 +297,14 @@ class Client(Models, Base):
         filename: str | None = None,
         visibility: str | None = None,
         hidden: bool | None = None,
+        folder_id: str | None = None,
     ) -> FileInfo:
         """Rename a file or change its visibility (``private`` or ``public``); ``hidden``
-        hides or shows someone's public file (moderators and admins)."""
-        call = _api.update_file(file_id, filename=filename, visibility=visibility, hidden=hidden)
+        hides or shows someone's public file (moderators and admins); ``folder_id`` moves
+        it into that folder (you may write both)."""
+        call = _api.update_file(
+            file_id, filename=filename, visibility=visibility, hidden=hidden, folder_id=folder_id
+        )
         return self._call(call)
 
     def delete_file(self, file_id: str) -> FileInfo:
@@ -320,21 +332,25 @@ class Client(Models, Base):
         content_type: str | None = None,
         progress: Progress | None = None,
         skip_existing: bool = False,
+        folder: str | Folder | None = None,
     ) -> FileInfo:
         """Upload a path or a binary stream without reading it into memory.
 
         The bytes are hashed first (paths and seekable streams) and the CID is sent as
         ``?cid=``, so the server keeps nothing that does not match. With ``skip_existing``
-        a file you already have with the same bytes is returned instead of uploading again.
+        a file you already have with the same bytes is returned instead of uploading again
+        (in ``folder``, when one is given). ``folder`` (its id or a ``Folder``) is where
+        the file goes; by default your own root.
         """
+        folder_id = folder.id if isinstance(folder, Folder) else folder
         prepared = prepare(source, filename=filename, cid=cid, content_type=content_type)
         if skip_existing and prepared.cid is not None:
-            existing = self.find_file(prepared.cid)
+            existing = self.find_file(prepared.cid, folder_id=folder_id)
             if existing is not None:
                 if progress:
                     progress(existing.size, existing.size)
                 return existing
-        return self._upload(prepared, progress)
+        return self._upload(prepared, progress, folder_id)
 
     def fetch(
         self,
@@ -345,25 +361,30 @@ class Client(Models, Base):
         wait: bool = False,
         timeout: float | None = None,
         progress: Callable[[Job], None] | None = None,
+        folder: str | Folder | None = None,
     ) -> Job:
         """Have the server download ``url`` (an ``http(s)://`` link that works without
         signing in) into a new file of yours, as a job; ``filename`` names it, ``cid`` is
-        the CID the bytes must have. With ``wait`` the finished job is returned
-        (``JobFailed`` if it failed); its ``result`` names the file (``file_id``, ``cid``):
-        ``get_file(job.result["file_id"])``."""
-        job = self._call(_api.fetch_file(url, filename=filename, cid=cid))
+        the CID the bytes must have, ``folder`` where it goes (default: your own root).
+        With ``wait`` the finished job is returned (``JobFailed`` if it failed); its
+        ``result`` names the file (``file_id``, ``cid``): ``get_file(job.result["file_id"])``."""
+        folder_id = folder.id if isinstance(folder, Folder) else folder
+        call = _api.fetch_file(url, filename=filename, cid=cid, folder_id=folder_id)
+        job = self._call(call)
         if not wait:
             return job
         return self.wait_for_job(job.id, timeout=timeout, progress=progress)
 
-    def _upload(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+    def _upload(
+        self, prepared: Prepared, progress: Progress | None, folder_id: str | None = None
+    ) -> FileInfo:
         if (
             self.tus_threshold is not None
             and prepared.path is not None
             and prepared.size is not None
             and prepared.size >= self.tus_threshold
         ):
-            return self._upload_resumable(prepared, progress)
+            return self._upload_resumable(prepared, progress, folder_id)
         reader = Reader(prepared, progress)
 
         def body() -> Iterator[bytes]:
@@ -384,6 +405,7 @@ class Client(Models, Base):
             params={
                 "filename": prepared.filename,
                 **({"cid": prepared.cid} if prepared.cid else {}),
+                **({"folder_id": folder_id} if folder_id else {}),
             },
             headers=headers,
         )
@@ -411,7 +433,9 @@ class Client(Models, Base):
             )
         return file
 
-    def _upload_resumable(self, prepared: Prepared, progress: Progress | None) -> FileInfo:
+    def _upload_resumable(
+        self, prepared: Prepared, progress: Progress | None, folder_id: str | None = None
+    ) -> FileInfo:
         """A large file over tus: resumed where an earlier try stopped (its upload URL is
         in ``resume_state``), and after a dropped connection, from the offset the server
         holds; the server checks the whole against the CID hashed before sending."""
@@ -422,7 +446,7 @@ class Client(Models, Base):
         url = self.resume_state.get(key)
         where = self._tus_where(url) if url is not None else None
         if url is None or where is None:
-            url = self._tus_create(prepared)
+            url = self._tus_create(prepared, folder_id)
             self.resume_state.set(key, url)
             where = (0, None)
         offset, file_id = where
@@ -478,11 +502,11 @@ class Client(Models, Base):
         check_status(response)
         return int(response.headers["upload-offset"]), response.headers.get("upload-file-id")
 
-    def _tus_create(self, prepared: Prepared) -> str:
+    def _tus_create(self, prepared: Prepared, folder_id: str | None = None) -> str:
         headers = {
             **TUS_HEADERS,
             "Upload-Length": str(prepared.size),
-            "Upload-Metadata": tus_metadata(prepared),
+            "Upload-Metadata": tus_metadata(prepared, folder_id),
         }
         response = self._send(Call("POST", "/api/v1/uploads", _api.nothing, headers=headers))
         check_status(response)
@@ -532,8 +556,12 @@ class Client(Models, Base):
         hidden: bool = False,
         follow_symlinks: bool = False,
         exclude: Iterable[str] = (),
+        folder: str | Folder | None = None,
     ) -> list[UploadResult]:
         """Upload files and folders (walked recursively), ``parallel`` at a time.
+
+        Every file goes straight into ``folder`` (its id or a ``Folder``; by default your
+        own root): the local folders are not made there.
 
         In folders, hidden files and folders (``.git/``) are left out unless ``hidden``,
         and so is what matches an ``exclude`` pattern (gitignore-style: ``*.tmp``,
@@ -541,6 +569,7 @@ class Client(Models, Base):
         folder unless ``follow_symlinks`` (even then, a link loop is walked once).
         Never raises for one file's failure: each result holds its file or its error.
         """
+        folder_id = folder.id if isinstance(folder, Folder) else folder
         files = collect_files(
             list(sources),
             hidden=hidden,
@@ -561,11 +590,11 @@ class Client(Models, Base):
                     raise MstackError("cancelled")
                 prepared = prepare(path, filename=None, cid=None, content_type=None)
                 if skip_existing and prepared.cid is not None:
-                    existing = self.find_file(prepared.cid)
+                    existing = self.find_file(prepared.cid, folder_id=folder_id)
                     if existing is not None:
                         report(existing.size, existing.size)
                         return UploadResult(path, existing, skipped=True)
-                return UploadResult(path, self._upload(prepared, report))
+                return UploadResult(path, self._upload(prepared, report, folder_id))
             except (MstackError, OSError) as exc:
                 return UploadResult(path, error=exc)
 
