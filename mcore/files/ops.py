@@ -249,6 +249,16 @@ async def with_preview(session: AsyncSession, *, files: Sequence[FileRead], name
     return {f.id for f in files if f.cid in found}
 
 
+async def preview_blobs(
+    session: AsyncSession, *, actor: Actor, cids: Sequence[str], name: str
+) -> dict[str, str]:
+    """The CID of the preview ``name`` of each of these file CIDs (ones the caller found
+    linked from records it read), for addresses under ``/blobs/``; fetching one checks
+    again that the caller may read it."""
+    require_scope(actor, "files:read")
+    return await derivatives.named(session, [c for c in cids if isinstance(c, str)], name)
+
+
 async def get_preview(
     session: AsyncSession, *, actor: Actor, file_id: str, name: str
 ) -> tuple[File, Derivative]:
