@@ -97,7 +97,8 @@ def test_list_rows_move_without_javascript(browser: httpx.Client) -> None:
     }
     added = browser.post("/artists/new", data={**base, "_row": "add:links"})
     assert added.status_code == 200  # shown again, nothing saved
-    assert 'name="links.2"' in added.text and 'name="links.3"' in added.text
+    assert 'name="links.2"' in added.text
+    assert 'name="links.3"' in added.text
     moved = browser.post("/artists/new", data={**base, "_row": "up:links:1"})
     assert moved.text.index("https://example.org/2") < moved.text.index("https://example.org/1")
     removed = browser.post("/artists/new", data={**base, "_row": "remove:links:0"})
@@ -153,7 +154,8 @@ def test_an_edit_of_an_old_head_is_412_with_their_values(
     assert "changed since you opened it" in stale.text
     assert 'value="Third"' in stale.text
     second = _api_artist(live_server, artist_id)
-    assert second["name"]["full"] == "Second" and second["n"] == 2
+    assert second["name"]["full"] == "Second"
+    assert second["n"] == 2
     assert f'name="head" value="{second["cid"]}"' in stale.text  # saving again applies it
     again = browser.post(
         f"/artists/{artist_id}/edit",
@@ -180,13 +182,15 @@ def test_history_revert_and_delete(live_server: LiveServer, browser: httpx.Clien
         history.text,
     )
     version = browser.get(f"/artists/{artist_id}/versions/{first['cid']}", headers=HTML)
-    assert version.status_code == 200 and "Old name" in version.text
+    assert version.status_code == 200
+    assert "Old name" in version.text
     reverted = browser.post(
         f"/artists/{artist_id}/revert", data={"csrf_token": token, "to": first["cid"]}
     )
     assert reverted.status_code == 303
     read = _api_artist(live_server, artist_id)
-    assert read["name"]["full"] == "Old name" and read["n"] == 3
+    assert read["name"]["full"] == "Old name"
+    assert read["n"] == 3
     confirm = browser.get(f"/artists/{artist_id}/delete", headers=HTML)
     assert "Delete Old name?" in confirm.text
     deleted = browser.post(
@@ -207,7 +211,8 @@ def test_visibility_from_the_detail_page(live_server: LiveServer, browser: httpx
     )
     assert reply.status_code == 303
     read = _api_artist(live_server, artist_id)
-    assert read["visibility"] == "public" and read["n"] == 1  # no new version
+    assert read["visibility"] == "public"
+    assert read["n"] == 1
     refused = browser.post(
         f"/artists/{artist_id}/hidden", data={"csrf_token": token, "hidden": "true"}
     )
@@ -247,7 +252,8 @@ def test_another_account_neither_sees_nor_changes(
         assert "Private person" not in other.get("/artists", headers=HTML).text
         assert other.get("/artists/not-a-cid", headers=HTML).status_code == 404
     read = _api_artist(live_server, artist_id)
-    assert read["name"]["full"] == "Private person" and read["visibility"] == "private"
+    assert read["name"]["full"] == "Private person"
+    assert read["visibility"] == "private"
 
 
 def test_forms_without_the_csrf_token_are_refused(
