@@ -3,7 +3,7 @@
 - ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
 - ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
   whose CSRF token is checked before any handler runs.
-- ``signin``, ``account``, ``home``, ``files``: the hand-written pages.
+- ``signin``, ``account``, ``home``, ``files``, ``admin``: the hand-written pages.
 - ``fields``, ``records``: the pages of every generated model, from the ``PageModel``
   codegen writes for each (``api/_generated/<domain>_pages.py``).
 - ``errors``: friendly error pages for page addresses.
@@ -24,6 +24,7 @@ from litestar.types import ExceptionHandlersMap
 
 from api.errors import EXCEPTION_HANDLERS
 from api.web.account import AccountPages
+from api.web.admin import AdminPages
 from api.web.errors import error_page, with_error_pages
 from api.web.fields import PageModel
 from api.web.files import FilePages
@@ -49,6 +50,7 @@ def page_router(models: Sequence[PageModel] = ()) -> Router:
             SignInPages,
             AccountPages,
             FilePages,
+            AdminPages,
             *record_routers(models),
         ],
         dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
