@@ -208,13 +208,28 @@ def submitted(form: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
 
 def rows(field: PageField, values: Mapping[str, str], path: str) -> int:
-    """How many rows a list field's form shows: each value given, and one empty row more
-    (within its limit)."""
+    """How many rows a list field's form shows: up to the last one with a value, one empty
+    row more, and at least as many as a row button asked for (``_rows:<path>``), within
+    its limit."""
+    filled = 0
+    prefix = path + "."
+    for key, value in values.items():
+        if key.startswith(prefix) and value.strip():
+            head = key[len(prefix) :].partition(".")[0]
+            if head.isdigit():
+                filled = max(filled, int(head) + 1)
+    asked = values.get(f"_rows:{path}", "")
+    wanted = max(filled + 1, int(asked) if asked.isdigit() else 0)
+    room = field.max_items if field.max_items is not None else MAX_ROWS
+    return min(wanted, room, MAX_ROWS)
+
+
+def shown_rows(values: Mapping[str, str], path: str) -> int:
+    """How many rows of the list at ``path`` a submitted form held."""
     count = 0
     while any(k == f"{path}.{count}" or k.startswith(f"{path}.{count}.") for k in values):
         count += 1
-    room = field.max_items if field.max_items is not None else MAX_ROWS
-    return min(count + 1, room)
+    return count
 
 
 def reorder(values: dict[str, str], path: str, action: str, index: int) -> dict[str, str]:

@@ -31,6 +31,7 @@ from api.web.fields import (
     form_values,
     reorder,
     rows,
+    shown_rows,
     submitted,
 )
 from api.web.render import page
@@ -40,7 +41,7 @@ from mcore.errors import DomainError, Gone, Invalid, NotFound, PreconditionFaile
 from mcore.files import ops as files
 from mcore.records.ops import projected, validate
 
-PAGE_SIZE = 24
+PAGE_SIZE = 50
 THUMB = "preview-256"
 LARGE = "preview-1024"
 HISTORY_SIZE = 50
@@ -219,6 +220,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         head: str | None = None,
         visibility: str = Visibility.private.value,
         theirs: dict[str, Any] | None = None,
+        linked: dict[str, Any] | None = None,
         status: int = 200,
     ) -> Response[str]:
         row_counts: dict[str, int] = {}
@@ -231,6 +233,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "head": head,
             "visibility": visibility,
             "theirs": theirs,
+            "linked": linked or {"titles": {}, "thumbs": {}},
             "rows": row_counts,
         }
         return show(request, viewer, "records/form.html", context, status)
@@ -404,6 +407,8 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                     session, actor=actor, data=data, if_match=[head], **ident(record_id)
                 )
         except PreconditionFailed:
+            async with app_state.db.session() as session:
+                theirs = await resolver.linked(session, actor, model, [current])
             return form_page(
                 request,
                 viewer,
@@ -412,6 +417,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                 head=current["cid"],  # saving again applies these values over theirs
                 visibility=visibility,
                 theirs=current,
+                linked=theirs,
                 status=412,
             )
         except DomainError as exc:
@@ -589,13 +595,9 @@ def _present(body: Mapping[str, Any]) -> dict[str, Any]:
 def _apply_row(values: dict[str, str], action: tuple[str, str, int]) -> dict[str, str]:
     verb, path, index = action
     if verb == "add":
-        # one more row shows by itself (an empty row follows the last one given); give the
-        # new row a value so the following empty one appears too
-        count = 0
-        while any(k == f"{path}.{count}" or k.startswith(f"{path}.{count}.") for k in values):
-            count += 1
-        return {**values, f"{path}.{count}": values.get(f"{path}.{count}", "")}
-    return reorder(values, path, verb, index)
+        return {**values, f"_rows:{path}": str(shown_rows(values, path) + 1)}
+    moved = reorder(values, path, verb, index)
+    return {**moved, f"_rows:{path}": str(max(shown_rows(moved, path), 1))}
 
 
 def _count_rows(
