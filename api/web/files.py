@@ -159,7 +159,7 @@ class FilePages(Controller):
             done=done,
         )
 
-    @post("/selected")
+    @post("/selected", status_code=200)
     async def selected(
         self,
         request: Request[Any, Any, Any],

@@ -271,3 +271,41 @@ def test_the_pages_need_an_account(live_server: LiveServer) -> None:
         reply = stranger.get("/still-images/new", headers=HTML)
     assert reply.status_code == 303
     assert reply.headers["location"] == "/login?next=/still-images/new"
+
+
+def test_a_moderator_hides_and_shows_a_public_record(
+    live_server: LiveServer, browser: httpx.Client
+) -> None:
+    artist_id = _make_artist(browser, "Loud", visibility="public")
+    owner_headers = dict(live_server.headers)
+    live_server.sign_in("moderator", "mod")
+    with httpx.Client(base_url=live_server.url) as moderator:
+        sign_in(moderator, "mod")
+        page = moderator.get(f"/artists/{artist_id}", headers=HTML)
+        assert page.status_code == 200
+        assert "Hide it (moderation)" in page.text
+        assert f'href="/artists/{artist_id}/edit"' not in page.text  # not theirs to edit
+        token = csrf_of(page.text)
+        hidden = moderator.post(
+            f"/artists/{artist_id}/hidden", data={"csrf_token": token, "hidden": "true"}
+        )
+        assert hidden.status_code == 303
+        read = httpx.get(f"{live_server.url}/api/v1/artists/{artist_id}", headers=owner_headers)
+        assert read.json()["hidden"] is True
+        assert "Show it again" in moderator.get(f"/artists/{artist_id}", headers=HTML).text
+        moderator.post(
+            f"/artists/{artist_id}/hidden", data={"csrf_token": token, "hidden": "false"}
+        )
+        read = httpx.get(f"{live_server.url}/api/v1/artists/{artist_id}", headers=owner_headers)
+        assert read.json()["hidden"] is False
+        taken = moderator.post(
+            f"/artists/{artist_id}/edit", data={"csrf_token": token, "name.full": "Mine now"}
+        )
+        assert taken.status_code == 403
+    assert _api_artist_as(live_server.url, owner_headers, artist_id)["name"]["full"] == "Loud"
+
+
+def _api_artist_as(url: str, headers: dict[str, str], artist_id: str) -> dict[str, object]:
+    reply = httpx.get(f"{url}/api/v1/artists/{artist_id}", headers=headers)
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
