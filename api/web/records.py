@@ -13,6 +13,7 @@ beside the viewer's own values, ready to be applied again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
@@ -343,9 +344,12 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         viewer: PageViewer,
         record_id: RecordId,
         done: Text = None,
+        at: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Response[Any]:
         actor = require_account(request, viewer)
-        record = _plain(await model.get(session, actor=actor, **ident(record_id)))
+        when = _as_of(at)
+        read = await model.get(session, actor=actor, at=when, **ident(record_id))
+        record = _plain(read)
         context = {
             "record": record,
             "title": model.title_of(record),
@@ -354,7 +358,8 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "mine": record["owner_id"] == actor.id or actor.is_admin,
             "moderator": actor.is_moderator,
             "done": DONE.get(done or ""),
-            "version": None,
+            "version": read.cid if when is not None else None,
+            "as_of": when,
         }
         return show(request, viewer, "records/detail.html", context)
 
@@ -498,6 +503,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "moderator": False,
             "done": None,
             "version": version_cid,
+            "as_of": None,
         }
         return show(request, viewer, "records/detail.html", context)
 
@@ -585,6 +591,17 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             hidden,
         ],
     )
+
+
+def _as_of(text: str | None) -> datetime | None:
+    """The time of an as-of view (``2026-12-04T01:27``, read as UTC), None for the head."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("give the time as YYYY-MM-DDTHH:MM", field="at") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _present(body: Mapping[str, Any]) -> dict[str, Any]:

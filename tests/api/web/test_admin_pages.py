@@ -7,15 +7,17 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.web.test_browser import media_server
+from tests.api.web.test_browser import Tab, chromium, media_server
+from tests.api.web.test_browser import sign_in as browser_sign_in
 from tests.conftest import PASSWORD, LiveServer
 from tests.webkit import HTML, csrf_of, sign_in
 
-__all__ = ["media_server"]
+__all__ = ["chromium", "media_server"]
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -120,3 +122,30 @@ def test_no_one_else_reaches_the_admin_pages(live_server: LiveServer) -> None:
             f"/admin/users/{live_server.user_id}/role", data={"csrf_token": token, "role": "admin"}
         )
         assert changed.status_code == 403
+
+
+@pytest.fixture
+def admin_server(live_server: LiveServer) -> LiveServer:
+    """The live server with an admin account, made before Chromium starts (its event loop
+    would keep the account's set-up from running in this thread)."""
+    live_server.sign_in("admin", "root-admin")
+    return live_server
+
+
+def test_an_admin_changes_a_role_in_the_browser(admin_server: LiveServer, chromium: Any) -> None:
+    live_server = admin_server
+    context = chromium.new_context()
+    try:
+        tab = Tab(context, live_server, "admin")
+        page = tab.page
+        browser_sign_in(tab, "root-admin")
+        page.get_by_role("navigation").get_by_role("link", name="Admin").click()
+        tab.at("/admin")
+        page.get_by_label("Role of live-user", exact=True).select_option("moderator")
+        page.get_by_role("button", name="Set the role of live-user").click()
+        page.get_by_role("status").get_by_text("The role was changed").wait_for()
+        assert page.get_by_label("Role of live-user", exact=True).input_value() == "moderator"
+        tab.shoot("users")
+        tab.clean()
+    finally:
+        context.close()

@@ -182,6 +182,16 @@ def test_history_revert_and_delete(live_server: LiveServer, browser: httpx.Clien
         r"<td class=\"after\">New name</td>",
         history.text,
     )
+    versions = httpx.get(
+        f"{live_server.url}/api/v1/artists/{artist_id}/versions", headers=live_server.headers
+    ).json()["items"]
+    as_of = browser.get(f"/artists/{artist_id}", params={"at": versions[1]["at"]}, headers=HTML)
+    assert as_of.status_code == 200
+    assert "As it was at" in as_of.text
+    assert "<h1>Old name</h1>" in as_of.text
+    assert (
+        browser.get(f"/artists/{artist_id}", params={"at": "soon"}, headers=HTML).status_code == 422
+    )
     version = browser.get(f"/artists/{artist_id}/versions/{first['cid']}", headers=HTML)
     assert version.status_code == 200
     assert "Old name" in version.text
