@@ -206,6 +206,13 @@ def _title_path(model: Model) -> str:
     return next((f.name for f in texts if f.required), texts[0].name if texts else "")
 
 
+def _search_label(path: str) -> str:
+    """``title.full`` -> ``Title (full)``; ``release_date`` -> ``Release date``."""
+    first, *rest = path.replace("_", " ").split(".")
+    words = first[:1].upper() + first[1:]
+    return f"{words} ({' '.join(rest)})" if rest else words
+
+
 def _search_kind(kind: Any) -> str:
     if isinstance(kind, LinkKind):
         return "link"
@@ -225,11 +232,7 @@ def pages_view(spec: Spec, model: Model, plural: str) -> PagesView:
                 break
     title = _title_path(model)
     search = [
-        PageSearch(
-            param_name(p),
-            p.replace(".", " ").replace("_", " "),
-            _search_kind(resolve_path(model, p).kind),
-        )
+        PageSearch(param_name(p), _search_label(p), _search_kind(resolve_path(model, p).kind))
         for p in model.search
     ]
     title_param = param_name(title) if title in model.search else None

@@ -265,7 +265,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                     filters[search.param] = int(words)
             else:
                 filters[search.param] = words
-        sorts = [s for name in model.sorts for s in (name, f"-{name}")]
+        sorts = [s for name in model.sorts for s in (f"-{name}", name)]
         chosen = sort if sort in sorts else None
         items: list[dict[str, Any]] = []
         next_cursor = None
@@ -291,7 +291,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "q": q or "",
             "by": search.param if search else "",
             "sort": chosen or "",
-            "sorts": sorts,
+            "sorts": [(name, _sort_label(name)) for name in sorts],
             "error": error,
             "first_page": cursor is None,
             "done": DONE.get(done or ""),
@@ -591,6 +591,19 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             hidden,
         ],
     )
+
+
+TIMES = {"created_at": "Made", "updated_at": "Changed"}
+
+
+def _sort_label(sort: str) -> str:
+    """``-created_at`` -> ``Made, newest first``; ``title_full`` -> ``Title full, A to Z``."""
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    if key in TIMES:
+        return f"{TIMES[key]}, {'newest' if descending else 'oldest'} first"
+    words = key.replace("_", " ")
+    return f"{words[:1].upper()}{words[1:]}, {'descending' if descending else 'ascending'}"
 
 
 def _as_of(text: str | None) -> datetime | None:

@@ -52,7 +52,9 @@ def test_list_select_zip_trash_and_restore(media_server: LiveServer, chromium: A
         page.get_by_role("link", name="List", exact=True).click()
         tab.at("/files")
         names = page.locator(".files-table .file-name")
-        assert names.all_inner_texts() == ["gamma.pdf", "alpha.png", "beta.png"]  # newest first
+        # newest first, as the API lists them (the three went up side by side)
+        listed = page.request.get(media_server.url + "/api/v1/files").json()["items"]
+        assert names.all_inner_texts() == [f["filename"] for f in listed]
         page.get_by_label("Sort").select_option("name")
         page.get_by_role("button", name="Show").click()
         page.wait_for_url(re.compile(r"sort=name"))
