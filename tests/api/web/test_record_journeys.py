@@ -197,16 +197,17 @@ def test_markup_in_a_record_is_inert_and_others_get_404(
         tab.clean()
     finally:
         context.close()
-    second = chromium.new_context()
+    second = chromium.new_context(color_scheme="dark")  # and the dark theme, for a look
     try:
         tab = Tab(second, live_server, "records-stranger")
         register(tab, "stranger")
         reply = tab.page.goto(address)
         assert reply.status == 404
         assert tab.page.get_by_role("heading", level=1).inner_text() == "Not found"
+        tab.shoot("not-found")
         tab.go("/artists")
         assert tab.page.get_by_text(XSS_NAME).count() == 0
-        tab.shoot("not-found")
+        tab.shoot("list-dark")
         tab.errors = [e for e in tab.errors if "404" not in e]
         tab.clean()
     finally:
