@@ -227,7 +227,9 @@ def pages_view(spec: Spec, model: Model, plural: str) -> PagesView:
         by_name = {m.name: m for m in spec.models}
         for f in model.fields:
             kind = f.kind.item if isinstance(f.kind, ListKind) else f.kind
-            if isinstance(kind, LinkKind) and _image_field(by_name[kind.model]):
+            linked = by_name[kind.model] if isinstance(kind, LinkKind) else None
+            # the linked model's image must be a list column, read for a page in one query
+            if linked is not None and _image_field(linked) in linked.search:
                 cover, target = f.name, kind.model
                 break
     title = _title_path(model)
