@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api._generated import CONTROLLERS as RECORD_CONTROLLERS
+from api._generated import PAGE_MODELS
 from api.blobserve import SmallBlobCache
 from api.callers import authenticate_request, provide_actor, provide_auth
 from api.deps import provide_app_state, provide_session, provide_settings, provide_store
@@ -151,7 +152,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             get_object,
             import_car,
             *RECORD_CONTROLLERS,
-            page_router(),
+            page_router(PAGE_MODELS),
             static_router(),
         ],
         dependencies={

@@ -29,6 +29,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output("models.py.j2", "{domain}/_generated/models.py"),
     Output("ops.py.j2", "{domain}/_generated/ops.py"),
     Output("routes.py.j2", "api/_generated/{domain}_routes.py"),
+    Output("pages.py.j2", "api/_generated/{domain}_pages.py"),
     Output("routes_index.py.j2", "api/_generated/__init__.py", scope="project"),
     # the client distribution: its SDK part (typed classes per model) and its CLI part
     # (command groups per model), which imports the SDK and is never imported by it

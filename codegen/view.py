@@ -11,7 +11,7 @@ from typing import Any
 
 from codegen.check import param_name, resolve_path
 from codegen.expressions import article, kwargs, pascal, single_expr, snake, term_lines
-from codegen.kinds import EmbeddedKind
+from codegen.kinds import EmbeddedKind, FileLinkKind, LinkKind, ListKind, TextKind, page_field
 from mcore.records.kinds import Field, Model, Spec
 
 GENERIC_SORTS = ("created_at", "updated_at")
@@ -66,6 +66,26 @@ class ComputedView:
 
 
 @dataclass
+class PageSearch:
+    param: str
+    label: str
+    kind: str  # text, integer, date, link or file: how the search box's words are read
+
+
+@dataclass
+class PagesView:
+    """What the web pages of a model need beyond the API's view (``api.web.fields``)."""
+
+    route: str
+    fields: list[str]  # PageField expressions
+    title: str  # the path of the field that names a record (``name.full``)
+    title_param: str | None  # the list parameter that searches it
+    cover: str | None  # the field holding its image: a file, or a record with one
+    cover_target: str | None  # the model that field links to (None: a file itself)
+    search: list[PageSearch]
+
+
+@dataclass
 class ModelView:
     name: str
     cls: str
@@ -86,6 +106,7 @@ class ModelView:
     link_lines: list[str]
     term_lines: list[str]
     examples: list[Any]
+    pages: PagesView
 
     @property
     def a_label(self) -> str:
@@ -167,6 +188,70 @@ def _filter(model: Model, cls: str, path: str) -> FilterView:
     )
 
 
+def _image_field(model: Model) -> str | None:
+    """The first field that is a link to an image file, if any."""
+    for f in model.fields:
+        if isinstance(f.kind, FileLinkKind) and any(
+            t.startswith("image/") for t in f.kind.content_types
+        ):
+            return f.name
+    return None
+
+
+def _title_path(model: Model) -> str:
+    for f in model.fields:
+        if isinstance(f.kind, EmbeddedKind) and any(e.name == "full" for e in f.kind.fields):
+            return f"{f.name}.full"
+    texts = [f for f in model.fields if isinstance(f.kind, TextKind)]
+    return next((f.name for f in texts if f.required), texts[0].name if texts else "")
+
+
+def _search_label(path: str) -> str:
+    """``title.full`` -> ``Title (full)``; ``release_date`` -> ``Release date``."""
+    first, *rest = path.replace("_", " ").split(".")
+    words = first[:1].upper() + first[1:]
+    return f"{words} ({' '.join(rest)})" if rest else words
+
+
+def _search_kind(kind: Any) -> str:
+    if isinstance(kind, LinkKind):
+        return "link"
+    if isinstance(kind, FileLinkKind):
+        return "file"
+    return {"int": "integer", "date": "date"}.get(getattr(kind, "py_type", "str"), "text")
+
+
+def pages_view(spec: Spec, model: Model, plural: str) -> PagesView:
+    cover, target = _image_field(model), None
+    if cover is None:
+        by_name = {m.name: m for m in spec.models}
+        for f in model.fields:
+            kind = f.kind.item if isinstance(f.kind, ListKind) else f.kind
+            linked = by_name[kind.model] if isinstance(kind, LinkKind) else None
+            # the linked model's image must be a list column, read for a page in one query
+            if linked is not None and _image_field(linked) in linked.search:
+                cover, target = f.name, kind.model
+                break
+    title = _title_path(model)
+    search = [
+        PageSearch(param_name(p), _search_label(p), _search_kind(resolve_path(model, p).kind))
+        for p in model.search
+    ]
+    title_param = param_name(title) if title in model.search else None
+    return PagesView(
+        route="/" + plural.replace("_", "-"),
+        fields=[
+            page_field(f.name, f.kind, required=f.required, description=f.description)
+            for f in model.fields
+        ],
+        title=title,
+        title_param=title_param or next((s.param for s in search if s.kind == "text"), None),
+        cover=cover,
+        cover_target=target,
+        search=search,
+    )
+
+
 def model_view(spec: Spec, model: Model) -> ModelView:
     cls = pascal(model.name)
     plural = model.plural or f"{model.name}s"
@@ -205,6 +290,7 @@ def model_view(spec: Spec, model: Model) -> ModelView:
         link_lines=links,
         term_lines=terms,
         examples=[dict(e) for e in model.examples],
+        pages=pages_view(spec, model, plural),
     )
 
 

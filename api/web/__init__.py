@@ -3,7 +3,9 @@
 - ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
 - ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
   whose CSRF token is checked before any handler runs.
-- ``signin``, ``account``, ``home``, ``files``: the hand-written pages.
+- ``signin``, ``account``, ``home``, ``files``, ``admin``: the hand-written pages.
+- ``fields``, ``records``: the pages of every generated model, from the ``PageModel``
+  codegen writes for each (``api/_generated/<domain>_pages.py``).
 - ``errors``: friendly error pages for page addresses.
 
 Static files come from the fixed folder ``static/`` only, never from a path a request
@@ -11,6 +13,8 @@ names outside it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
@@ -20,23 +24,35 @@ from litestar.types import ExceptionHandlersMap
 
 from api.errors import EXCEPTION_HANDLERS
 from api.web.account import AccountPages
+from api.web.admin import AdminPages
 from api.web.errors import error_page, with_error_pages
+from api.web.fields import PageModel
 from api.web.files import FilePages
 from api.web.home import HomePage
-from api.web.render import STATIC, STATIC_PATH
+from api.web.records import record_routers
+from api.web.render import ENV, STATIC, STATIC_PATH
 from api.web.signin import SignInPages
 from api.web.viewer import SignInRequired, provide_form, provide_viewer
 
 FORM_MAX_BODY = 256 * 1024  # a page form is a few fields; files go to the API
 
 
-def page_router() -> Router:
-    """Every page, with its own dependencies and error pages, out of the OpenAPI document."""
+def page_router(models: Sequence[PageModel] = ()) -> Router:
+    """Every page (``models``: the generated models, each with its pages), with its own
+    dependencies and error pages, out of the OpenAPI document."""
+    ENV.globals["record_nav"] = [(m.route, m.heading) for m in models]
     handlers: ExceptionHandlersMap = dict.fromkeys(EXCEPTION_HANDLERS, error_page)
     handlers[SignInRequired] = error_page
     return Router(
         path="/",
-        route_handlers=[HomePage, SignInPages, AccountPages, FilePages],
+        route_handlers=[
+            HomePage,
+            SignInPages,
+            AccountPages,
+            FilePages,
+            AdminPages,
+            *record_routers(models),
+        ],
         dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
         exception_handlers=handlers,
         include_in_schema=False,

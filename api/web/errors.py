@@ -29,6 +29,8 @@ MESSAGES = {
     404: ("Not found", "There is nothing at this address, or it is not yours to see."),
     405: ("Not allowed", "This address does not take that kind of request."),
     409: ("Conflict", "This clashes with something that is already there."),
+    410: ("Deleted", "This was deleted. Its history stays, for its owner to revert."),
+    412: ("Changed meanwhile", "This changed since you opened it: load it again and retry."),
     413: ("Too large", "What was sent is larger than this page takes."),
     422: ("Not valid", "Something in what was sent is not valid."),
     429: ("Too many tries", "Wait a little, then try again."),

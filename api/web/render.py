@@ -130,6 +130,7 @@ ENV.filters["when"] = _when
 ENV.filters["size"] = _size
 ENV.filters["device"] = _device
 ENV.globals["file_kind"] = _kind
+ENV.globals["record_nav"] = []  # (address, heading) of each model's list: api.web.page_router
 
 
 def render(name: str, context: dict[str, Any]) -> str:

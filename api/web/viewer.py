@@ -119,6 +119,11 @@ class Form:
     def all(self, name: str) -> list[str]:
         return list(self._fields.get(name, []))
 
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        """Every field by name, each with the values given (in order)."""
+        return self._fields
+
 
 async def provide_form(request: Request[Any, Any, Any], state: State) -> Form:
     """The request's form, once its CSRF token has been checked (403 otherwise)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegen.kinds._base import CliOption, Kind, ScalarKind
+from codegen.kinds._base import CliOption, Kind, ScalarKind, page_field
 from codegen.kinds._containers import EmbeddedKind, ListKind, SetKind
 from codegen.kinds._scalars import (
     BooleanKind,
@@ -76,4 +76,5 @@ __all__ = [
     "SetKind",
     "TextKind",
     "kind_class",
+    "page_field",
 ]

@@ -127,6 +127,13 @@ class Kind(ABC):
         """Statements appending ``(path, term)`` for each value the rest of a multi-valued
         search path reaches from ``value``."""
 
+    # -- web pages: form widgets --------------------------------------------------------------
+
+    def widget(self) -> str:
+        """The ``PageField`` arguments (after its name) saying which form widget edits a
+        value of this kind and with what limits (``api.web.fields``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no page widget")
+
     # -- seeder: fake values -------------------------------------------------------------------
 
     def fake(self, hint: str) -> str:
@@ -160,6 +167,16 @@ class Kind(ABC):
     def part_options(self, path: list[str], help: str) -> list[CliOption]:
         """The options that set a value of this kind inside an embedded value."""
         return []
+
+
+def page_field(name: str, kind: Kind, *, required: bool = False, description: str = "") -> str:
+    """The ``PageField(...)`` expression of a field (or list item) for the web pages."""
+    parts = [repr(name), kind.widget()]
+    if required:
+        parts.append("required=True")
+    if description:
+        parts.append(f"description={description!r}")
+    return f"PageField({', '.join(parts)})"
 
 
 class ScalarKind(Kind):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from codegen.expressions import indent, loop_name, snake, term_lines
-from codegen.kinds._base import CliOption, Kind
+from codegen.kinds._base import CliOption, Kind, page_field
 from mcore.records.kinds import Embedded, Field, ListOf, SetOf
 
 if TYPE_CHECKING:
@@ -69,6 +69,11 @@ class _CollectionKind(Kind):
         return self.item.embedded_types()
 
     # server
+
+    def widget(self) -> str:
+        item = page_field("item", self.item)
+        unique = ", unique=True" if self.builtin == "set" else ""
+        return f"'list', item={item}, max_items={self.max_items!r}{unique}"
 
     def annotation(self, *, item: bool = False) -> str:
         return f"list[{self.item.annotation(item=True)}]"
@@ -185,6 +190,13 @@ class EmbeddedKind(Embedded, Kind):
         yield self
 
     # server
+
+    def widget(self) -> str:
+        fields = "".join(
+            page_field(f.name, f.kind, required=f.required, description=f.description) + ", "
+            for f in self.fields
+        )
+        return f"'embedded', type_name={self.name!r}, fields=({fields})"
 
     def annotation(self, *, item: bool = False) -> str:
         return self.name

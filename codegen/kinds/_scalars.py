@@ -24,6 +24,8 @@ CONTENT_TYPE = re.compile(r"^[a-z]+/([a-z0-9.+-]+|\*)$")
 # Longer text is searched by substring (no index helps) and could pass PostgreSQL's
 # limit on the size of an index entry.
 INDEXED_TEXT = 500
+# Text this long or longer is edited in a text area on the web pages.
+LONG_TEXT = 2000
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,14 @@ class TextKind(Text, ScalarKind):
         return "Literal[" + ", ".join(repr(c) for c in self.choices) + "]"
 
     # server
+
+    def widget(self) -> str:
+        if self.choices:
+            return f"'choice', choices={tuple(self.choices)!r}"
+        widget = (
+            "url" if self.url else "longtext" if (self.max_length or 0) >= LONG_TEXT else "text"
+        )
+        return f"{widget!r}, {kwargs(max_length=self.max_length)}"
 
     def annotation(self, *, item: bool = False) -> str:
         if self.choices:
@@ -171,6 +181,10 @@ class IntegerKind(Integer, ScalarKind):
 
     # server
 
+    def widget(self) -> str:
+        bounds = kwargs(ge=self.ge, le=self.le)
+        return f"'integer', {bounds}" if bounds else "'integer'"
+
     def annotation(self, *, item: bool = False) -> str:
         if item and (self.ge is not None or self.le is not None):
             return f"Annotated[ContentInt, Field({kwargs(ge=self.ge, le=self.le)})]"
@@ -220,6 +234,9 @@ class BooleanKind(Boolean, ScalarKind):
     def check_list_search(self, where: str, checker: Checker) -> None:
         checker.error(where, "lists of booleans or dates cannot be searched")
 
+    def widget(self) -> str:
+        return "'boolean'"
+
     def annotation(self, *, item: bool = False) -> str:
         return "ContentBool"
 
@@ -244,6 +261,9 @@ class DateKind(Date, ScalarKind):
 
     def check_list_search(self, where: str, checker: Checker) -> None:
         checker.error(where, "lists of booleans or dates cannot be searched")
+
+    def widget(self) -> str:
+        return "'date'"
 
     def annotation(self, *, item: bool = False) -> str:
         return "CalendarDate"
@@ -290,6 +310,9 @@ class FileLinkKind(FileLink, _LinkKind):
         if not isinstance(value, str) or not is_canonical(value, RAW):
             checker.error(where, "expected a file CID (bafkr4i...)")
 
+    def widget(self) -> str:
+        return f"'file', content_types={tuple(self.content_types)!r}"
+
     def annotation(self, *, item: bool = False) -> str:
         return "FileCid"
 
@@ -316,6 +339,9 @@ class LinkKind(Link, _LinkKind):
     def check_links(self, where: str, models: Mapping[str, Any], checker: Checker) -> None:
         if self.model not in models:
             checker.error(where, f"links to {self.model!r}, which is not a model of this spec")
+
+    def widget(self) -> str:
+        return f"'link', target={self.model!r}"
 
     def annotation(self, *, item: bool = False) -> str:
         return "RecordId"

@@ -212,6 +212,18 @@ async def having(session: AsyncSession, source_cids: Sequence[str], name: str) -
     return set((await session.exec(query)).all())
 
 
+async def named(session: AsyncSession, source_cids: Sequence[str], name: str) -> dict[str, str]:
+    """The CID of the lasting derivative called ``name`` of each of these source blobs."""
+    if not source_cids:
+        return {}
+    query = select(Derivative.source_cid, Derivative.cid).where(
+        col(Derivative.source_cid).in_(set(source_cids)),
+        col(Derivative.name) == name,
+        col(Derivative.transient).is_(False),
+    )
+    return {str(source): str(cid) for source, cid in (await session.exec(query)).all()}
+
+
 async def previews_of(session: AsyncSession, source_cid: str) -> list[Derivative]:
     """The lasting derivatives of a blob (newest processor version per name), info and the
     public copy left out."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import literal, tuple_
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,7 +41,15 @@ from mcore.files.names import sanitize_filename
 from mcore.folders.models import Folder
 from mcore.folders.ops import move_file
 from mcore.ids import is_id
-from mcore.pagination import MAX_LIMIT, check_limit, page_by_id
+from mcore.pagination import (
+    MAX_LIMIT,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    page_by_id,
+    unknown_cursor,
+)
 from mcore.records.models import Record
 from mcore.refs import BlobRef, RefKind, remove_refs
 from mcore.settings import Settings
@@ -94,6 +103,82 @@ async def list_files(
             query.where(File.owner_id == actor.id) if mine else query.where(readable_files(actor))
         )
     rows, next_cursor = await page_by_id(session, query, col(File.id), cursor=cursor, limit=limit)
+    return FilePage(items=[to_read(row, actor_id=actor.id) for row in rows], next=next_cursor)
+
+
+FILE_SORTS = ("-created", "created", "name", "-name", "size", "-size")
+"""The file manager's orders: newest first (the default), by name, by size."""
+FILE_KINDS = {
+    "image": "image/",
+    "video": "video/",
+    "audio": "audio/",
+    "pdf": "application/pdf",
+    "text": "text/",
+}
+"""The file manager's type filters, each a prefix of the content type."""
+
+
+async def browse_files(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    cursor: str | None = None,
+    limit: int = 50,
+    sort: str = "-created",
+    kind: str | None = None,
+    name: str | None = None,
+    trashed: bool = False,
+) -> FilePage:
+    """The actor's own files (or with ``trashed`` their trash) for the file manager: in a
+    ``FILE_SORTS`` order, of a ``FILE_KINDS`` type, whose name holds ``name`` (any case),
+    a keyset page at a time."""
+    require_scope(actor, "files:read")
+    check_limit(limit)
+    if sort not in FILE_SORTS:
+        raise Invalid(f"cannot sort files by {sort!r}: choose one of {', '.join(FILE_SORTS)}")
+    if kind is not None and kind not in FILE_KINDS:
+        raise Invalid(f"no file type {kind!r}: choose one of {', '.join(FILE_KINDS)}")
+    deleted = col(File.deleted_at)
+    query = select(File).where(
+        col(File.owner_id) == actor.id, deleted.is_not(None) if trashed else deleted.is_(None)
+    )
+    if kind is not None:
+        query = query.where(col(File.content_type).startswith(FILE_KINDS[kind], autoescape=True))
+    if name:
+        query = query.where(
+            func.lower(col(File.filename)).contains(name.lower()[:255], autoescape=True)
+        )
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    ident = col(File.id)
+    if key == "created":  # ids sort by time
+        column: Any = ident
+    elif key == "name":
+        column = func.lower(col(File.filename))
+    else:
+        column = col(File.size)
+    after = decode_cursor(cursor)
+    if after is not None:
+        last = after.get("id")
+        value = after.get("v")
+        if (
+            after.get("sort") != sort
+            or not isinstance(last, str)
+            or not is_id(last)
+            or not isinstance(value, str if key != "size" else int)
+        ):
+            raise unknown_cursor()
+        if key == "created":
+            query = query.where(ident < last if descending else ident > last)
+        else:
+            here, there = tuple_(column, ident), tuple_(literal(value), literal(last))
+            query = query.where(here < there if descending else here > there)
+    order = [column.desc(), ident.desc()] if descending else [column, ident]
+    rows, last_row = await fetch_page(session, query.order_by(*order), limit=limit)
+    next_cursor = None
+    if last_row is not None:
+        value = {"created": last_row.id, "name": last_row.filename.lower(), "size": last_row.size}
+        next_cursor = encode_cursor({"sort": sort, "v": value[key], "id": last_row.id})
     return FilePage(items=[to_read(row, actor_id=actor.id) for row in rows], next=next_cursor)
 
 
@@ -292,6 +377,16 @@ async def with_preview(session: AsyncSession, *, files: Sequence[FileRead], name
     (``preview-256``, ...): one query for a page of them."""
     found = await derivatives.having(session, [f.cid for f in files], name)
     return {f.id for f in files if f.cid in found}
+
+
+async def preview_blobs(
+    session: AsyncSession, *, actor: Actor, cids: Sequence[str], name: str
+) -> dict[str, str]:
+    """The CID of the preview ``name`` of each of these file CIDs (ones the caller found
+    linked from records it read), for addresses under ``/blobs/``; fetching one checks
+    again that the caller may read it."""
+    require_scope(actor, "files:read")
+    return await derivatives.named(session, [c for c in cids if isinstance(c, str)], name)
 
 
 async def get_preview(

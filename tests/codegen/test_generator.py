@@ -34,6 +34,7 @@ PROJECT = HERE.parents[1]
 GOLDEN = HERE / "golden"
 OUTPUTS = [
     "api/_generated/__init__.py",
+    "api/_generated/tiny_pages.py",
     "api/_generated/tiny_routes.py",
     "client/mstack_client/_generated/__init__.py",
     "client/mstack_client/_generated/cli/__init__.py",

@@ -36,3 +36,49 @@ def test_a_checked_spec_holds_the_kind_classes() -> None:
     assert isinstance(bylines, ListKind)
     assert isinstance(bylines.item, EmbeddedKind)
     assert all(isinstance(f.kind, Kind) for f in bylines.item.fields)
+
+
+def test_each_kind_picks_its_page_widget() -> None:
+    from api.web.fields import PageField
+    from codegen.kinds import page_field
+
+    spec, errors = check_spec(tiny_spec.SPEC, "tiny_spec.py")
+    assert errors == []
+    assert spec is not None
+    widgets = {
+        f.name: eval(  # the generated expression, as the pages module holds it
+            page_field(f.name, f.kind, required=f.required, description=f.description),
+            {"PageField": PageField},
+        )
+        for f in spec.models[0].fields
+    }
+    kinds_of = {name: w.kind for name, w in widgets.items()}
+    assert kinds_of == {
+        "title": "text",
+        "body": "longtext",
+        "mood": "choice",
+        "tags": "list",
+        "score": "integer",
+        "day": "date",
+        "pinned": "boolean",
+        "attachment": "file",
+        "related": "list",
+        "bylines": "list",
+    }
+    assert widgets["title"] == PageField(
+        "title", "text", max_length=100, required=True, description="What it is about"
+    )
+    assert widgets["mood"].choices == ("calm", "loud")
+    assert (widgets["score"].ge, widgets["score"].le) == (0, 10)
+    assert widgets["tags"].unique is True
+    assert widgets["tags"].item == PageField("item", "text", max_length=30)
+    assert widgets["related"].unique is False
+    assert widgets["related"].item == PageField("item", "link", target="note")
+    byline = widgets["bylines"].item
+    assert byline is not None
+    assert byline.kind == "embedded"
+    assert byline.type_name == "Byline"
+    assert [(f.name, f.kind, f.required) for f in byline.fields] == [
+        ("name", "text", True),
+        ("note", "link", False),
+    ]

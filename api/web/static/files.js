@@ -103,9 +103,63 @@ function upload(file) {
     link.textContent = "open";
     view.item.querySelector(".strong").append(" ", link);
     rows.set(record.id, view);
+    gridCard(record);
   });
   xhr.addEventListener("error", () => failed(view, file, problem(xhr), true));
   xhr.send(file);
+}
+
+// The "Latest first" grid shows each upload as soon as it is stored, and its preview once
+// it is ready (only on the grid's first page, unfiltered: elsewhere it would be out of order).
+const grid = document.querySelector("#file-grid[data-live]");
+
+function size(bytes) {
+  if (bytes === 1) return "1 byte";
+  let amount = bytes;
+  for (const unit of ["bytes", "KB", "MB", "GB"]) {
+    if (amount < 1000 || unit === "GB") return unit === "bytes" ? `${Math.trunc(amount)} bytes` : `${amount.toFixed(1)} ${unit}`;
+    amount /= 1000;
+  }
+  return `${bytes} bytes`;
+}
+
+function gridCard(record) {
+  if (!grid || grid.querySelector(`[data-file="${CSS.escape(record.id)}"]`)) return;
+  const item = document.createElement("li");
+  item.className = "thumb";
+  item.dataset.file = record.id;
+  const link = document.createElement("a");
+  link.href = `/files/${encodeURIComponent(record.id)}`;
+  const placeholder = document.createElement("span");
+  placeholder.className = "placeholder";
+  placeholder.setAttribute("aria-hidden", "true");
+  placeholder.textContent = (record.filename.split(".").pop() || "file").slice(0, 5);
+  const name = document.createElement("span");
+  name.className = "name";
+  name.title = record.filename;
+  name.textContent = record.filename;
+  link.append(placeholder, name);
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const status = document.createElement("span");
+  status.dataset.status = record.id;
+  status.textContent = words(record.status);
+  meta.append(`${size(record.size)} · `, status);
+  item.append(link, meta);
+  grid.prepend(item);
+  document.getElementById("no-files")?.remove();
+}
+
+function gridPreview(fileId) {
+  const card = grid?.querySelector(`[data-file="${CSS.escape(fileId)}"]`);
+  const placeholder = card?.querySelector(".placeholder");
+  if (!placeholder) return;
+  const img = document.createElement("img");
+  img.src = `/api/v1/files/${encodeURIComponent(fileId)}/previews/preview-256`;
+  img.alt = card.querySelector(".name").textContent;
+  img.width = 256;
+  img.height = 256;
+  placeholder.replaceWith(img);
 }
 
 function uploadAll(files) {
@@ -131,6 +185,7 @@ function follow(after) {
     if (event.type === "job.failed") setStatus(data.file_id, `failed: ${data.error}`, true);
     if (event.type === "file.ready") {
       setStatus(data.file_id, "ready");
+      if ((data.previews || []).includes("preview-256")) gridPreview(data.file_id);
       const view = rows.get(data.file_id);
       if (view && (data.previews || []).includes("preview-256")) {
         const img = document.createElement("img");

@@ -14,7 +14,7 @@ from mcore.records.ops._core import (
     RecordType,
     validate,
 )
-from mcore.records.ops._lists import count_owned, list_objects
+from mcore.records.ops._lists import count_owned, list_objects, projected
 from mcore.records.ops._objects import (
     create,
     delete,
@@ -39,6 +39,7 @@ __all__ = [
     "get",
     "get_version",
     "list_objects",
+    "projected",
     "purge",
     "revert",
     "update",

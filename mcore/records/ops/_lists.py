@@ -179,3 +179,32 @@ async def count_owned(session: AsyncSession, *, actor: Actor) -> dict[str, int]:
         .group_by(col(Record.type))
     )
     return {str(kind): int(count) for kind, count in (await session.exec(query)).all()}
+
+
+async def projected(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    object_ids: Sequence[str],
+    column: str,
+) -> dict[str, Any]:
+    """One projected column (such as an image file's ``file``) of each of these live
+    objects the actor may read, by id: one query for a page's linked records."""
+    require_scope(actor, "records:read")
+    wanted = {i for i in object_ids if isinstance(i, str) and is_canonical(i, DAG_CBOR)}
+    if not wanted:
+        return {}
+    table_id = rt.table.__table__.c.id  # type: ignore[attr-defined]
+    value = getattr(rt.table, column)
+    query = (
+        select(col(Record.id), value)
+        .join(rt.table, table_id == col(Record.id))
+        .where(
+            col(Record.id).in_(wanted),
+            col(Record.type) == rt.subject.type_name,
+            col(Record.deleted_at).is_(None),
+            readable_records(actor),
+        )
+    )
+    return {str(ident): found for ident, found in (await session.exec(query)).all()}

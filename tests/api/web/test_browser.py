@@ -242,7 +242,7 @@ def test_upload_files_and_watch_them_become_ready(media_server: LiveServer, chro
         tab = Tab(context, media_server, "files")
         page = tab.page
         sign_in(tab, "live-user")
-        page.get_by_role("navigation").get_by_role("link", name="Files").click()
+        page.get_by_role("navigation").get_by_role("link", name="Files", exact=True).click()
         tab.at("/files")
         tab.shoot("empty")
         page.get_by_label("Choose files").set_input_files(
