@@ -39,6 +39,12 @@ from api.routes.sharing import (
     SharesController,
     SystemGroupsController,
 )
+from api.routes.social import (
+    FeedsController,
+    ProfilesSocialController,
+    ReactionsController,
+    WidgetsController,
+)
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
 from api.web import page_router, static_router, with_error_pages
@@ -137,6 +143,10 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             GroupsController,
             SharesController,
             SystemGroupsController,
+            ProfilesSocialController,
+            FeedsController,
+            ReactionsController,
+            WidgetsController,
             MediaController,
             JobsController,
             image_cache_report,
