@@ -40,6 +40,12 @@ from api.routes.sharing import (
     SharesController,
     SystemGroupsController,
 )
+from api.routes.social import (
+    FeedsController,
+    ProfilesSocialController,
+    ReactionsController,
+    WidgetsController,
+)
 from api.routes.uploads import UploadsController
 from api.state import KEY, AppState
 from api.timeouts import body_timeout_middleware
@@ -140,6 +146,10 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             SharesController,
             SystemGroupsController,
             UploadsController,
+            ProfilesSocialController,
+            FeedsController,
+            ReactionsController,
+            WidgetsController,
             MediaController,
             JobsController,
             image_cache_report,

@@ -31,6 +31,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("routes.py.j2", "api/_generated/{domain}_routes.py"),
     Output("pages.py.j2", "api/_generated/{domain}_pages.py"),
     Output("routes_index.py.j2", "api/_generated/__init__.py", scope="project"),
+    # what widgets may name (msocial's `art.artists.list(...)`): every model's list and read
+    Output("widget_targets.py.j2", "api/_generated/widgets.py", scope="project"),
     # the client distribution: its SDK part (typed classes per model) and its CLI part
     # (command groups per model), which imports the SDK and is never imported by it
     Output("client_package.py.j2", CLIENT + "__init__.py", scope="project"),

@@ -25,6 +25,18 @@ class RecordHooks:
         content (given with links as CID strings), in the same order."""
         return [{} for _ in contents]
 
+    async def check(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        content: Mapping[str, Any],
+        object_id: str | None,
+    ) -> None:
+        """Refuse content the model's own rules forbid (raise ``Invalid``, ``Conflict`` or
+        ``Forbidden``) before it is written: on create (``object_id`` None), on update and
+        on revert. ``content`` is the whole new content, as JSON values."""
+        return
+
 
 _DEFAULT = RecordHooks()
 _registry: dict[str, RecordHooks] = {}

@@ -11,6 +11,7 @@ from mcore.records.ops._core import (
     Filter,
     HasTerm,
     Match,
+    OneOf,
     RecordType,
     validate,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Filter",
     "HasTerm",
     "Match",
+    "OneOf",
     "RecordType",
     "count_owned",
     "create",

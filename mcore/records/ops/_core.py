@@ -67,7 +67,16 @@ class HasTerm:
     value: str | None
 
 
-Filter = Match | HasTerm
+@dataclass(frozen=True)
+class OneOf:
+    """A filter on a projected column: any of ``values`` (none matches an empty list);
+    ``value`` is None to leave the list unfiltered."""
+
+    column: Any
+    value: Sequence[Any] | None
+
+
+Filter = Match | HasTerm | OneOf
 
 
 @dataclass(frozen=True)

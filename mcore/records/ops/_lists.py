@@ -28,6 +28,7 @@ from mcore.records.ops._core import (
     BaseT,
     Filter,
     HasTerm,
+    OneOf,
     ReadT,
     RecordType,
     reads,
@@ -86,6 +87,9 @@ def _storable(value: Any) -> bool:
 
 
 def _filter_clause(item: Filter) -> Any:
+    if isinstance(item, OneOf):
+        values = [v for v in item.value or () if _storable(v)]
+        return item.column.in_(values) if values else false()
     if not _storable(item.value):
         return false()  # nothing stored can match it (and the database need not see it)
     if isinstance(item, HasTerm):

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from mcore.access import Action, Actor, Visibility, require_create, require_moderate
 from mcore.errors import Invalid, NotFound
 from mcore.records.blocks import get_contents, put_block
+from mcore.records.hooks import hooks_for
 from mcore.records.links import check_links
 from mcore.records.ops._core import (
     BaseT,
@@ -51,6 +52,7 @@ async def create(
     """Create an object owned by ``actor`` from ``data``; its first version's CID is its id."""
     require_create(actor, "records:write")
     await check_links(session, actor=actor, uses=rt.links(data))
+    await hooks_for(rt.subject.type_name).check(session, actor, data.model_dump(mode="json"), None)
     record, _ = await create_object(
         session, subject=rt.subject, content=rt.content_of(data), actor=actor, visibility=visibility
     )
@@ -161,6 +163,9 @@ async def update(
         known = {use.target for use in rt.links(validate(rt.base, current))}
         new_links = [use for use in rt.links(data) if use.target not in known]
         await check_links(session, actor=actor, uses=new_links)
+        await hooks_for(rt.subject.type_name).check(
+            session, actor, data.model_dump(mode="json"), record.id
+        )
         content_cid = await put_block(session, rt.content_of(data))
         if await append_version(session, record, content_cid=content_cid, actor=actor):
             await project(session, rt, record.id, data)
@@ -223,9 +228,13 @@ async def revert(
         ) from None
     if target.content_cid is None:
         raise Invalid("that version is a deletion; revert to a version with content", field="to")
+    content = (await get_contents(session, [target.content_cid]))[target.content_cid]
+    data = validate(rt.base, plain_content(content))
+    await hooks_for(rt.subject.type_name).check(
+        session, actor, data.model_dump(mode="json"), record.id
+    )
     if await append_version(session, record, content_cid=target.content_cid, actor=actor):
-        content = (await get_contents(session, [target.content_cid]))[target.content_cid]
-        await project(session, rt, record.id, validate(rt.base, plain_content(content)))
+        await project(session, rt, record.id, data)
     return (await reads(session, rt, actor, [shown_head(record)]))[0]
 
 

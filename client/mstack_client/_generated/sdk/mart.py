@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from mstack_client._core import AsyncCaller, SyncCaller
-from mstack_client.models import Page
+from mstack_client.models import Page as ListPage
 from mstack_client.records import UNSET, Record, RecordCalls, Unset, Version, encode
 
 
@@ -134,7 +134,7 @@ class Artists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
-    ) -> Page[Artist]:
+    ) -> ListPage[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -208,7 +208,7 @@ class Artists:
 
     def versions_page(
         self, artist: str | Artist, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an artist, newest first."""
         return self._client._call(ARTIST_CALLS.versions(artist, cursor=cursor, limit=limit))
 
@@ -269,7 +269,7 @@ class AsyncArtists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
-    ) -> Page[Artist]:
+    ) -> ListPage[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -344,7 +344,7 @@ class AsyncArtists:
 
     async def versions_page(
         self, artist: str | Artist, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an artist, newest first."""
         return await self._client._call(ARTIST_CALLS.versions(artist, cursor=cursor, limit=limit))
 
@@ -449,7 +449,7 @@ class ImageFiles:
         mine: bool | None = None,
         file: str | None = None,
         caption: str | None = None,
-    ) -> Page[ImageFile]:
+    ) -> ListPage[ImageFile]:
         """One page of image files; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -523,7 +523,7 @@ class ImageFiles:
 
     def versions_page(
         self, image_file: str | ImageFile, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an image file, newest first."""
         return self._client._call(IMAGE_FILE_CALLS.versions(image_file, cursor=cursor, limit=limit))
 
@@ -586,7 +586,7 @@ class AsyncImageFiles:
         mine: bool | None = None,
         file: str | None = None,
         caption: str | None = None,
-    ) -> Page[ImageFile]:
+    ) -> ListPage[ImageFile]:
         """One page of image files; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -663,7 +663,7 @@ class AsyncImageFiles:
 
     async def versions_page(
         self, image_file: str | ImageFile, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an image file, newest first."""
         return await self._client._call(
             IMAGE_FILE_CALLS.versions(image_file, cursor=cursor, limit=limit)
@@ -788,7 +788,7 @@ class StillImages:
         year: int | None = None,
         medium: str | None = None,
         licence: str | None = None,
-    ) -> Page[StillImage]:
+    ) -> ListPage[StillImage]:
         """One page of still images; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -887,7 +887,7 @@ class StillImages:
 
     def versions_page(
         self, still_image: str | StillImage, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of a still image, newest first."""
         return self._client._call(
             STILL_IMAGE_CALLS.versions(still_image, cursor=cursor, limit=limit)
@@ -965,7 +965,7 @@ class AsyncStillImages:
         year: int | None = None,
         medium: str | None = None,
         licence: str | None = None,
-    ) -> Page[StillImage]:
+    ) -> ListPage[StillImage]:
         """One page of still images; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1067,7 +1067,7 @@ class AsyncStillImages:
 
     async def versions_page(
         self, still_image: str | StillImage, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of a still image, newest first."""
         return await self._client._call(
             STILL_IMAGE_CALLS.versions(still_image, cursor=cursor, limit=limit)
@@ -1196,7 +1196,7 @@ class ImageReleases:
         still_images: str | None = None,
         catalogue_number: str | None = None,
         release_date: date | str | None = None,
-    ) -> Page[ImageRelease]:
+    ) -> ListPage[ImageRelease]:
         """One page of image releases; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1293,7 +1293,7 @@ class ImageReleases:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an image release, newest first."""
         return self._client._call(
             IMAGE_RELEASE_CALLS.versions(image_release, cursor=cursor, limit=limit)
@@ -1373,7 +1373,7 @@ class AsyncImageReleases:
         still_images: str | None = None,
         catalogue_number: str | None = None,
         release_date: date | str | None = None,
-    ) -> Page[ImageRelease]:
+    ) -> ListPage[ImageRelease]:
         """One page of image releases; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1475,7 +1475,7 @@ class AsyncImageReleases:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> Page[Version]:
+    ) -> ListPage[Version]:
         """One page of the history of an image release, newest first."""
         return await self._client._call(
             IMAGE_RELEASE_CALLS.versions(image_release, cursor=cursor, limit=limit)

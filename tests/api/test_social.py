@@ -1,0 +1,198 @@
+"""msocial over HTTP: profiles with unique handles, posts as one's own profile, widgets
+in seed 001's syntax run with the viewer's permissions, follows and feeds, reactions,
+forums with forks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import AuthedClient, MakeClient
+
+
+async def profile(http: AuthedClient, handle: str, **extra: Any) -> dict[str, Any]:
+    reply = await http.post(
+        "/api/v1/profiles", json={"handle": handle, "display_name": handle.title(), **extra}
+    )
+    assert reply.status_code == 201, reply.text
+    await http.patch(f"/api/v1/profiles/{reply.json()['id']}", json={"visibility": "public"})
+    return reply.json()
+
+
+async def post(http: AuthedClient, profile_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    reply = await http.post("/api/v1/posts", json={"profile": profile_id, "text": text, **extra})
+    assert reply.status_code == 201, reply.text
+    await http.patch(f"/api/v1/posts/{reply.json()['id']}", json={"visibility": "public"})
+    return reply.json()
+
+
+async def test_handles_are_unique_whatever_their_case(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    bob = await make_client("user")
+    first = await profile(ann, "Maren")
+    taken = await bob.post("/api/v1/profiles", json={"handle": "maren", "display_name": "M"})
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["errors"][0]["field"] == "handle" if "errors" in taken.json() else True
+    bad = await bob.post("/api/v1/profiles", json={"handle": "-no spaces", "display_name": "M"})
+    assert bad.status_code == 422, bad.text
+    # an account may have several profiles; renaming to a free handle works
+    studio = await profile(ann, "maren-studio")
+    assert studio["handle"] == "maren-studio"
+    clash = await ann.patch(f"/api/v1/profiles/{studio['id']}", json={"handle": "MAREN"})
+    assert clash.status_code == 409
+    assert (
+        await ann.patch(f"/api/v1/profiles/{first['id']}", json={"bio": "x"})
+    ).status_code == 200
+
+
+async def test_posts_are_written_as_ones_own_profile(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    bob = await make_client("user")
+    mine = await profile(ann, "ann")
+    refused = await bob.post("/api/v1/posts", json={"profile": mine["id"], "text": "as ann"})
+    assert refused.status_code == 403, refused.text
+    bad_widget = await ann.post(
+        "/api/v1/posts",
+        json={"profile": mine["id"], "text": "hi", "widgets": ["art.artists.list(limit=)"]},
+    )
+    assert bad_widget.status_code == 422, bad_widget.text
+    assert "widget 1" in bad_widget.text
+    made = await post(ann, mine["id"], "Hello", widgets=["art.artists.list(limit=3)"])
+    assert made["widgets"] == ["art.artists.list(limit=3)"]
+
+
+async def test_widgets_run_with_the_viewers_permissions(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    bob = await make_client("user")
+    names = ["Astrid", "Bjørn", "Cato"]
+    ids = []
+    for name in names:
+        made = (await ann.post("/api/v1/artists", json={"name": {"full": name}})).json()
+        ids.append(made["id"])
+    for artist_id in ids[:2]:
+        await ann.patch(f"/api/v1/artists/{artist_id}", json={"visibility": "public"})
+    expr = 'art.artists.list(sort="name.full", limit=6)'
+    mine = (await ann.get("/api/v1/widgets/render", params={"expr": expr})).json()
+    assert [i["name"]["full"] for i in mine["items"]] == names
+    theirs = (await bob.get("/api/v1/widgets/render", params={"expr": expr})).json()
+    assert [i["name"]["full"] for i in theirs["items"]] == names[:2]  # Cato is private
+    limited = await bob.get("/api/v1/widgets/render", params={"expr": "art.artists.list(limit=1)"})
+    assert len(limited.json()["items"]) == 1
+    one = await bob.get("/api/v1/widgets/render", params={"expr": f"art.artists.id = '{ids[0]}'"})
+    assert one.json()["items"][0]["id"] == ids[0]
+    hidden = await bob.get(
+        "/api/v1/widgets/render", params={"expr": f"art.artists.id = '{ids[2]}'"}
+    )
+    assert hidden.status_code == 404
+    tagged = await ann.post(
+        "/api/v1/still-images",
+        json={"title": {"full": "Harbour at dawn"}, "tags": ["harbour"]},
+    )
+    assert tagged.status_code == 201, tagged.text
+    by_tag = await ann.get(
+        "/api/v1/widgets/render", params={"expr": 'art.still_images.list(tag="harbour")'}
+    )
+    assert [i["title"]["full"] for i in by_tag.json()["items"]] == ["Harbour at dawn"]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "art.planets.list()",  # unknown collection
+        "music.artists.list()",  # unknown domain
+        'art.artists.list(colour="red")',  # unknown filter
+        'art.artists.list(sort="colour")',  # unknown sort
+        "art.artists.list(limit=500)",  # over the limit
+        "art.artists.delete()",  # not an operation
+        "__import__('os').system('true')",  # never evaluated
+        "art.artists.list(",  # does not parse
+    ],
+)
+async def test_bad_widgets_are_422_never_500(make_client: MakeClient, expr: str) -> None:
+    http = await make_client("user")
+    reply = await http.get("/api/v1/widgets/render", params={"expr": expr})
+    assert reply.status_code == 422, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+async def test_following_feed_is_newest_first_and_paged(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    bob = await make_client("user")
+    cay = await make_client("user")
+    reader = await profile(ann, "reader")
+    writers = [await profile(bob, "bob"), await profile(cay, "cay")]
+    quiet = await profile(cay, "quiet")
+    for writer in writers:
+        follow = await ann.post(
+            f"/api/v1/profiles/{writer['id']}/follow", json={"profile": reader["id"]}
+        )
+        assert follow.status_code == 200, follow.text
+    made = []
+    for i in range(7):
+        author = (bob, writers[0]) if i % 2 else (cay, writers[1])
+        made.append(
+            await post(author[0], author[1]["id"], f"post {i}", tags=["t"] if i < 3 else [])
+        )
+    await post(cay, quiet["id"], "not followed")
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (await ann.get(f"/api/v1/feeds/following/{reader['id']}", params=query)).json()
+        seen += [p["text"] for p in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == [f"post {i}" for i in reversed(range(7))]
+    tagged = (await ann.get(f"/api/v1/feeds/following/{reader['id']}", params={"tag": "t"})).json()
+    assert [p["text"] for p in tagged["items"]] == ["post 2", "post 1", "post 0"]
+    counts = (await ann.get(f"/api/v1/profiles/{writers[0]['id']}/follows")).json()
+    assert counts["followers"] == 1
+    # only the profile's owner reads its following feed
+    assert (await bob.get(f"/api/v1/feeds/following/{reader['id']}")).status_code == 403
+    own = (await bob.get(f"/api/v1/feeds/profile/{writers[0]['id']}")).json()
+    assert [p["text"] for p in own["items"]] == ["post 5", "post 3", "post 1"]
+
+
+async def test_reactions_are_counted(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    bob = await make_client("user")
+    author = await profile(ann, "author")
+    fan = await profile(bob, "fan")
+    made = await post(ann, author["id"], "react to me")
+    url = f"/api/v1/posts/{made['id']}/reactions"
+    for _ in range(2):  # twice is once
+        reply = await bob.post(url, json={"profile": fan["id"], "kind": "love"})
+        assert reply.status_code == 200, reply.text
+    await ann.post(url, json={"profile": author["id"], "kind": "love"})
+    assert (await bob.get(url)).json()["counts"] == {"love": 2}
+    refused = await bob.post(url, json={"profile": author["id"], "kind": "like"})
+    assert refused.status_code == 403
+    taken = await bob.delete(url, params={"profile": fan["id"], "kind": "love"})
+    assert taken.json()["counts"] == {"love": 1}
+
+
+async def test_forums_threads_and_forks(make_client: MakeClient) -> None:
+    ann = await make_client("user")
+    me = await profile(ann, "forumgoer")
+    forum = (
+        await ann.post("/api/v1/forums", json={"name": "Techniques", "tags": ["painting/oil"]})
+    ).json()
+    branch = (
+        await ann.post("/api/v1/branches", json={"forum": forum["id"], "name": "Glazes"})
+    ).json()
+    thread = (
+        await ann.post("/api/v1/threads", json={"branch": branch["id"], "title": "White"})
+    ).json()
+    first = await post(ann, me["id"], "Titanium or zinc?", thread=thread["id"])
+    reply = await post(ann, me["id"], "Zinc, thinly.", thread=thread["id"], reply_to=first["id"])
+    fork = await ann.post(
+        "/api/v1/threads",
+        json={"branch": branch["id"], "title": "Thin layers", "forked_from": reply["id"]},
+    )
+    assert fork.status_code == 201, fork.text
+    assert fork.json()["forked_from"] == reply["id"]
+    in_thread = (await ann.get("/api/v1/posts", params={"thread": thread["id"]})).json()
+    assert {p["id"] for p in in_thread["items"]} == {first["id"], reply["id"]}
+    forks = (await ann.get("/api/v1/threads", params={"forked_from": reply["id"]})).json()
+    assert [t["id"] for t in forks["items"]] == [fork.json()["id"]]
