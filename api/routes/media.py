@@ -18,6 +18,8 @@ from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
 from mcore.files.names import content_disposition, derived_filename
 from mcore.files.zips import plan_zip, stream_zip
+from mcore.jobs.models import JobRead
+from mcore.jobs.ops import job_read, request_transform
 from mcore.media import imagecache
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
@@ -27,6 +29,14 @@ PreviewName = Annotated[str, PathParameter(description="The preview's name, e.g.
 MAX_PIXELS = 65_535
 WIDTH = "Width in pixels, at most `media.transform_max_dimension` (4096 by default)"
 HEIGHT = "Height in pixels, at most `media.transform_max_dimension` (4096 by default)"
+
+
+class TransformRequest(BaseModel):
+    """Which transformation to make of a file."""
+
+    kind: str = Field(
+        max_length=32, description="The transformation: `ocr` (text of an image or a scanned PDF)"
+    )
 
 
 class ZipRequest(BaseModel):
@@ -119,6 +129,31 @@ class MediaController(Controller):
         meta = BlobMeta(cid=row.cid, size=row.size, content_type=row.content_type)
         cache = b"hit" if hit else b"miss"
         return BlobResponse(meta, store, app_state.blob_cache, [(b"x-cache", cache)])
+
+    @post(
+        "/{file_id:str}/transform",
+        status_code=202,
+        summary="Queue a transformation of a file (OCR)",
+        opt=doc("files_transform", 403, request_examples=[{"kind": "ocr"}]),
+        description="`ocr` recognizes the text of an image, or of the scanned pages of a PDF"
+        " (pages with a text layer are left to the PDF's own `text`), in a job: its"
+        " `job.progress` events follow it, and the finished job's `result` names the derived"
+        " file `ocr-text` (`text/plain`, pages apart by form feeds), which is listed with the"
+        " file's previews. Anyone who may read the file may ask, with the `files:write`"
+        " scope; the job is theirs. An unknown kind, or a file OCR does not read, is 422.",
+    )
+    async def transform(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        settings: AppSettings,
+        file_id: FileId,
+        data: JSONBody[TransformRequest],
+    ) -> JobRead:
+        job = await request_transform(
+            session, actor=actor, file_id=file_id, kind=data.kind, settings=settings
+        )
+        return job_read(job)
 
     @post(
         "/zip",

@@ -29,6 +29,12 @@ class Lane(StrEnum):
 class JobKind(StrEnum):
     process_file = "process_file"
     fetch_url = "fetch_url"  # download a URL into a new file (mcore.fetch)
+    transform_file = "transform_file"  # a transformation asked of a file (mcore.jobs.transform)
+
+
+# The kinds whose run is the file's processing: their start, failure and release set the
+# file's status. Others (a transformation asked later) leave a ready file ready.
+PROCESSING_KINDS = frozenset({JobKind.process_file.value})
 
 
 class Job(SQLModel, table=True):
