@@ -241,10 +241,11 @@ def text_image(
     return bytes(image.pngsave_buffer())
 
 
-def pdf_scan(image_jpeg: bytes, width_pt: int = 595, height_pt: int = 842) -> bytes:
-    """A one-page PDF whose page is only a JPEG picture (a scan: no text layer)."""
+def pdf_scan(image_jpeg: bytes, dpi: int = 200) -> bytes:
+    """A one-page PDF whose page is only a JPEG picture scanned at ``dpi`` (no text layer)."""
     header = Image.open(io.BytesIO(image_jpeg))
     w, h = header.size
+    width_pt, height_pt = round(w * 72 / dpi), round(h * 72 / dpi)
     stream = f"q {width_pt} 0 0 {height_pt} 0 0 cm /Im1 Do Q".encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
