@@ -63,6 +63,16 @@ class TransformParams:
     format: str
     quality: int
 
+    def query(self) -> dict[str, str]:
+        """The parameters as ``/image`` takes them in its query (a signed link's)."""
+        sizes = {"w": self.width, "h": self.height}
+        return {
+            **{k: str(v) for k, v in sizes.items() if v is not None},
+            "fit": self.fit,
+            "format": self.format,
+            "q": str(self.quality),
+        }
+
     def recipe(self) -> Recipe:
         return Recipe(
             processor=PROCESSOR,
