@@ -12,6 +12,8 @@ or not in mstack's one CID form with :class:`CarError` (an ``Invalid``: 422).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -53,8 +55,23 @@ def varint(value: int) -> bytes:
             return bytes(out)
 
 
+_CID_TEXT_LENGTH = 1 + 58  # "b" and the unpadded base32 of the 36 bytes
+_CID_PREFIXES = (bytes([1, RAW, BLAKE3, DIGEST_SIZE]), bytes([1, DAG_CBOR, BLAKE3, DIGEST_SIZE]))
+
+
 def cid_bytes(cid: str) -> bytes:
-    """The binary form of a canonical CID string."""
+    """The binary form of a canonical CID string.
+
+    mstack's CIDs are the base32 of their bytes after the ``b`` prefix, so those are
+    decoded directly (``CID.decode`` costs about 0.1-0.25 ms a CID, half of a 1,000-version
+    export's time); anything else goes through ``multiformats``."""
+    if len(cid) == _CID_TEXT_LENGTH and cid[0] == "b":
+        try:
+            raw = base64.b32decode(cid[1:].upper() + "======")
+        except binascii.Error:
+            raw = b""
+        if len(raw) == CID_SIZE and raw[:4] in _CID_PREFIXES:
+            return raw
     return bytes(CID.decode(cid))
 
 
