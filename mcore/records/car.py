@@ -12,8 +12,6 @@ or not in mstack's one CID form with :class:`CarError` (an ``Invalid``: 422).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -57,21 +55,27 @@ def varint(value: int) -> bytes:
 
 _CID_TEXT_LENGTH = 1 + 58  # "b" and the unpadded base32 of the 36 bytes
 _CID_PREFIXES = (bytes([1, RAW, BLAKE3, DIGEST_SIZE]), bytes([1, DAG_CBOR, BLAKE3, DIGEST_SIZE]))
+# RFC 4648 base32 (a-z, 2-7) onto the digits int() reads in base 32 (0-9, a-v)
+_TO_INT_DIGITS = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv"
+)
+_BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 
 
 def cid_bytes(cid: str) -> bytes:
     """The binary form of a canonical CID string.
 
     mstack's CIDs are the base32 of their bytes after the ``b`` prefix, so those are
-    decoded directly (``CID.decode`` costs about 0.1-0.25 ms a CID, half of a 1,000-version
-    export's time); anything else goes through ``multiformats``."""
-    if len(cid) == _CID_TEXT_LENGTH and cid[0] == "b":
-        try:
-            raw = base64.b32decode(cid[1:].upper() + "======")
-        except binascii.Error:
-            raw = b""
-        if len(raw) == CID_SIZE and raw[:4] in _CID_PREFIXES:
-            return raw
+    decoded directly (``CID.decode`` costs 0.1-0.25 ms a CID, and ``base64.b32decode``
+    50 us: most of a 1,000-version export's time); anything else goes through
+    ``multiformats``."""
+    if len(cid) == _CID_TEXT_LENGTH and cid[0] == "b" and _BASE32.issuperset(cid[1:]):
+        # 58 digits carry 290 bits: the 288 of the CID and two zero bits of padding
+        value = int(cid[1:].translate(_TO_INT_DIGITS), 32)
+        if value & 0b11 == 0:
+            raw = (value >> 2).to_bytes(CID_SIZE, "big")
+            if raw[:4] in _CID_PREFIXES:
+                return raw
     return bytes(CID.decode(cid))
 
 
