@@ -110,6 +110,26 @@ async def test_ocr_of_a_pdf_reads_scanned_pages_and_leaves_text_pages_to_the_tex
     assert temp_files(settings) == []
 
 
+async def test_a_failed_ocr_job_leaves_the_file_ready_and_nothing_behind(
+    settings: Settings,
+) -> None:
+    async with running_app(fast(settings, ocr_max_pages=1)) as app:
+        record = await app.upload(media.pdf("Two pages", pages=2), "two.pdf")
+        assert (await app.finished(record["job_id"]))["state"] == "succeeded"
+        blobs_before = sorted(p.name for p in settings.blob_dir.rglob("*") if p.is_file())
+        job = await _ocr(app, record["id"])
+        assert job["state"] == "failed", job
+        assert "at most 1" in job["error"]
+        file = await app.file(record["id"])
+        assert (file["status"], file["job_id"]) == ("ready", record["job_id"])
+        names = {
+            p["name"] for p in (await app.http.get(f"/api/v1/files/{record['id']}/previews")).json()
+        }
+        assert "ocr-text" not in names
+        assert sorted(p.name for p in settings.blob_dir.rglob("*") if p.is_file()) == blobs_before
+    assert temp_files(settings) == []
+
+
 async def test_ocr_on_upload_follows_processing_when_the_setting_is_on(
     settings: Settings,
 ) -> None:
