@@ -68,11 +68,29 @@ class ExportPlan:
             for cid, size in self.files:
                 yield cid, store.read(cid), size
 
-        return write_car([self.root], sections())
+        return _coalesced(write_car([self.root], sections()))
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+COALESCE = 64 * 1024
+
+
+async def _coalesced(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The CAR's pieces joined into writes of about ``COALESCE`` bytes: a record block is a
+    few hundred bytes, and one send per section cost more than its bytes."""
+    pending: list[bytes] = []
+    held = 0
+    async for chunk in chunks:
+        pending.append(chunk)
+        held += len(chunk)
+        if held >= COALESCE:
+            yield b"".join(pending)
+            pending, held = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 async def export_object(
