@@ -19,6 +19,7 @@ from mcore.auth import LinkRefused, is_signed
 from mcore.auth.ops.links import image_link_maker
 from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
+from mcore.files.imageparams import TransformParams, parse_params
 from mcore.files.names import content_disposition, derived_filename
 from mcore.files.zips import plan_zip, stream_zip
 from mcore.jobs.models import JobRead
@@ -128,7 +129,7 @@ class MediaController(Controller):
         if is_signed(query):
             actor, params = await _signed_image(app_state, request.scope["path"], query, file_id)
         else:
-            params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
+            params = parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
         row, hit = await imagecache.transformed_image(
             app_state.db,
             store,
@@ -213,7 +214,7 @@ class MediaController(Controller):
 
 async def _signed_image(
     app: AppState, path: str, query: bytes, file_id: str
-) -> tuple[Actor, imagecache.TransformParams]:
+) -> tuple[Actor, TransformParams]:
     """The maker of a signed ``/image`` link and the parameters it grants; ``LinkRefused``
     (403) for a bad, expired or withdrawn one."""
     grant = app.auth.links.verify(path, query)
@@ -229,7 +230,7 @@ async def _signed_image(
             raise LinkRefused(f"this link is malformed: {name} is no number")
         return int(value)
 
-    params = imagecache.parse_params(
+    params = parse_params(
         app.settings,
         w=number("w"),
         h=number("h"),

@@ -25,7 +25,7 @@ from mcore.clock import clock, utcnow
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as files
 from mcore.files.derivatives import IMAGE_TYPES
-from mcore.media import imagecache
+from mcore.files.imageparams import parse_params
 
 FILE_CONTENT_PATH = re.compile(r"^/api/v1/files/([^/]+)/content$")  # a link to one file
 FILE_IMAGE_PATH = re.compile(r"^/api/v1/files/([^/]+)/image$")  # to a transformed image
@@ -59,7 +59,7 @@ async def create_link(
         if file.content_type not in IMAGE_TYPES:
             raise Invalid(f"file {file.id!r} is {file.content_type}, not an image", field="image")
         image = data.image
-        transform = imagecache.parse_params(
+        transform = parse_params(
             settings, w=image.w, h=image.h, fit=image.fit, format=image.format, q=image.q
         )
         path = f"/api/v1/files/{file.id}/image"
