@@ -92,6 +92,12 @@ class JobSettings(BaseModel):
         ge=256 * MiB,  # below it libvips may find no room for its threads' stacks
         description="Address-space limit of each decoding child process, in bytes.",
     )
+    ocr_memory_limit: int = Field(
+        default=3 * GiB,
+        ge=1 * GiB,
+        description="Address-space limit of each text recognition (OCR) child, in bytes:"
+        " ONNX Runtime reserves far more than it uses (about 800 MiB resident for a page).",
+    )
     tool_memory_limit: int = Field(
         default=4 * GiB,
         ge=256 * MiB,
@@ -129,6 +135,18 @@ class MediaSettings(BaseModel):
     )
     document_max_size: int = Field(
         default=500 * MiB, gt=0, description="Largest document file processed."
+    )
+    ocr_on_upload: bool = Field(
+        default=False,
+        description="Also recognize the text (OCR) of every uploaded image and scanned PDF,"
+        " as a bulk job after its previews; otherwise only on request"
+        " (`POST /api/v1/files/{id}/transform`).",
+    )
+    ocr_max_pages: int = Field(
+        default=200, gt=0, description="Most pages of one PDF whose text is recognized (OCR)."
+    )
+    ocr_threads: int = Field(
+        default=2, ge=1, le=64, description="Threads one text recognition (OCR) child uses."
     )
     document_max_text: int = Field(
         default=4 * MiB, gt=0, description="Most characters of text kept from one document."

@@ -214,3 +214,48 @@ def tiff_12bit(
         link = len(out)
         out += b"\x00\x00\x00\x00"
     return bytes(out)
+
+
+def text_image(
+    text: str,
+    *,
+    font: str = "sans 12",
+    dpi: int = 150,
+    ink: tuple[int, int, int] = (20, 20, 20),
+    paper: tuple[int, int, int] = (255, 255, 255),
+    margin: int = 24,
+    angle: float = 0,
+    format: str = "png",
+) -> bytes:
+    """Text set by Pango (libvips' ``text``) in ``font`` at ``dpi``, ``ink`` on ``paper``,
+    turned by ``angle`` degrees, as PNG or JPEG: a page whose words are known, for OCR."""
+    mask = pyvips.Image.text(text, font=font, dpi=dpi)
+    mask = mask.embed(margin, margin, mask.width + 2 * margin, mask.height + 2 * margin)
+    if angle:
+        mask = mask.rotate(angle, background=[0])
+    alpha = mask.cast("float") / 255
+    bands = [alpha * i + (1 - alpha) * p for i, p in zip(ink, paper, strict=True)]
+    image = bands[0].bandjoin(bands[1:]).cast("uchar").copy(interpretation="srgb")
+    if format == "jpeg":
+        return bytes(image.jpegsave_buffer(Q=85))
+    return bytes(image.pngsave_buffer())
+
+
+def pdf_scan(image_jpeg: bytes, dpi: int = 200) -> bytes:
+    """A one-page PDF whose page is only a JPEG picture scanned at ``dpi`` (no text layer)."""
+    header = Image.open(io.BytesIO(image_jpeg))
+    w, h = header.size
+    width_pt, height_pt = round(w * 72 / dpi), round(h * 72 / dpi)
+    stream = f"q {width_pt} 0 0 {height_pt} 0 0 cm /Im1 Do Q".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt} {height_pt}] /Contents 4 0 R"
+        " /Resources << /XObject << /Im1 5 0 R >> >> >>".encode(),
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        f"<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB"
+        f" /BitsPerComponent 8 /Filter /DCTDecode /Length {len(image_jpeg)} >>\nstream\n".encode()
+        + image_jpeg
+        + b"\nendstream",
+    ]
+    return pdf_file(objects)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post, route
+from litestar import Controller, Request, Response, get, post, route
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.types import ASGIApp
@@ -13,11 +13,17 @@ from pydantic import BaseModel, Field
 from api.blobserve import BlobMeta, BlobResponse
 from api.deps import App, AppSettings, CurrentActor, Session, Store
 from api.openapi import BINARY, Bytes, doc
-from mcore.access import Visibility
+from api.state import AppState
+from mcore.access import Actor, Visibility
+from mcore.auth import LinkRefused, is_signed
+from mcore.auth.ops.links import image_link_maker
 from mcore.files import ops
 from mcore.files.derivatives import DerivativeRead
+from mcore.files.imageparams import TransformParams, parse_params
 from mcore.files.names import content_disposition, derived_filename
 from mcore.files.zips import plan_zip, stream_zip
+from mcore.jobs.models import JobRead
+from mcore.jobs.ops import job_read, request_transform
 from mcore.media import imagecache
 
 FileId = Annotated[str, PathParameter(description="The file's id")]
@@ -27,6 +33,14 @@ PreviewName = Annotated[str, PathParameter(description="The preview's name, e.g.
 MAX_PIXELS = 65_535
 WIDTH = "Width in pixels, at most `media.transform_max_dimension` (4096 by default)"
 HEIGHT = "Height in pixels, at most `media.transform_max_dimension` (4096 by default)"
+
+
+class TransformRequest(BaseModel):
+    """Which transformation to make of a file."""
+
+    kind: str = Field(
+        max_length=32, description="The transformation: `ocr` (text of an image or a scanned PDF)"
+    )
 
 
 class ZipRequest(BaseModel):
@@ -84,9 +98,14 @@ class MediaController(Controller):
         summary="The image resized and converted",
         description="`w`, `h` (pixels, up to the configured limit), `fit` (contain, cover,"
         " fill), `format` (webp, jpeg, png, avif), `q` (1-100). Results are cached"
-        " (`X-Cache: hit` or `miss`). A file that is no image is 422.",
+        " (`X-Cache: hit` or `miss`). A file that is no image is 422. Works without a"
+        " token through a signed link (`POST /api/v1/links` with `image`): its parameters,"
+        " key id (`kid`), expiry (`exp`) and maker are signed (`sig`, HMAC-SHA256), and a"
+        " link that is altered, expired, signed by a retired key, or whose maker may no"
+        " longer read the file is 403.",
         opt=doc(
             "files_image",
+            403,
             507,
             guests=True,
             bytes=Bytes(media_types=("image/webp", "image/jpeg", "image/png", "image/avif")),
@@ -94,6 +113,7 @@ class MediaController(Controller):
     )
     async def image(
         self,
+        request: Request[Any, Any, Any],
         actor: CurrentActor,
         store: Store,
         settings: AppSettings,
@@ -105,7 +125,11 @@ class MediaController(Controller):
         format: Annotated[str | None, QueryParameter(description="webp, jpeg, png or avif")] = None,
         q: Annotated[int | None, QueryParameter(description="Quality, 1-100", ge=1, le=100)] = None,
     ) -> ASGIApp:
-        params = imagecache.parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
+        query = request.scope["query_string"]
+        if is_signed(query):
+            actor, params = await _signed_image(app_state, request.scope["path"], query, file_id)
+        else:
+            params = parse_params(settings, w=w, h=h, fit=fit, format=format, q=q)
         row, hit = await imagecache.transformed_image(
             app_state.db,
             store,
@@ -119,6 +143,31 @@ class MediaController(Controller):
         meta = BlobMeta(cid=row.cid, size=row.size, content_type=row.content_type)
         cache = b"hit" if hit else b"miss"
         return BlobResponse(meta, store, app_state.blob_cache, [(b"x-cache", cache)])
+
+    @post(
+        "/{file_id:str}/transform",
+        status_code=202,
+        summary="Queue a transformation of a file (OCR)",
+        opt=doc("files_transform", 403, request_examples=[{"kind": "ocr"}]),
+        description="`ocr` recognizes the text of an image, or of the scanned pages of a PDF"
+        " (pages with a text layer are left to the PDF's own `text`), in a job: its"
+        " `job.progress` events follow it, and the finished job's `result` names the derived"
+        " file `ocr-text` (`text/plain`, pages apart by form feeds), which is listed with the"
+        " file's previews. Anyone who may read the file may ask, with the `files:write`"
+        " scope; the job is theirs. An unknown kind, or a file OCR does not read, is 422.",
+    )
+    async def transform(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        settings: AppSettings,
+        file_id: FileId,
+        data: JSONBody[TransformRequest],
+    ) -> JobRead:
+        job = await request_transform(
+            session, actor=actor, file_id=file_id, kind=data.kind, settings=settings
+        )
+        return job_read(job)
 
     @post(
         "/zip",
@@ -161,6 +210,35 @@ class MediaController(Controller):
                 "Cache-Control": "no-store",
             },
         )
+
+
+async def _signed_image(
+    app: AppState, path: str, query: bytes, file_id: str
+) -> tuple[Actor, TransformParams]:
+    """The maker of a signed ``/image`` link and the parameters it grants; ``LinkRefused``
+    (403) for a bad, expired or withdrawn one."""
+    grant = app.auth.links.verify(path, query)
+    async with app.db.session() as session:
+        maker = await image_link_maker(session, grant=grant, file_id=file_id)
+    signed = grant.params
+
+    def number(name: str) -> int | None:
+        value = signed.get(name)
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise LinkRefused(f"this link is malformed: {name} is no number")
+        return int(value)
+
+    params = parse_params(
+        app.settings,
+        w=number("w"),
+        h=number("h"),
+        fit=signed.get("fit"),
+        format=signed.get("format"),
+        q=number("q"),
+    )
+    return maker, params
 
 
 @get(

@@ -139,6 +139,20 @@ def create_link(ref: str, *, expires_in: int | None = None) -> Call[SignedLink]:
     return Call("POST", "/api/v1/links", SignedLink.from_json, json=body)
 
 
+def create_image_link(
+    file_id: str, image: dict[str, Any], *, expires_in: int | None = None
+) -> Call[SignedLink]:
+    body: dict[str, Any] = {"file_id": file_id, "image": image}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    return Call("POST", "/api/v1/links", SignedLink.from_json, json=body)
+
+
+def transform_file(file_id: str, kind: str) -> Call[Job]:
+    path = f"/api/v1/files/{segment(file_id)}/transform"
+    return Call("POST", path, Job.from_json, json={"kind": kind})
+
+
 def uploaded(data: Any) -> list[FileInfo]:
     return _files(data)
 

@@ -336,6 +336,45 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
             return SignedLink(url=self.base_url + link.url, expires_at=link.expires_at)
         return link
 
+    async def image_link(
+        self,
+        file_id: str,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        fit: str | None = None,
+        format: str | None = None,
+        quality: int | None = None,
+        expires_in: int | None = None,
+    ) -> SignedLink:
+        """A signed URL of an image file resized and converted (``/image``), for a page to
+        embed without a token: the server signs the parameters with its link key, key id
+        and expiry. Give ``width``, ``height`` or both; ``fit`` is contain, cover or fill,
+        ``format`` webp, jpeg, png or avif, ``quality`` 1-100."""
+        image = {"w": width, "h": height, "fit": fit, "format": format, "q": quality}
+        given = {k: v for k, v in image.items() if v is not None}
+        link = await self._call(_api.create_image_link(file_id, given, expires_in=expires_in))
+        if link.url.startswith("/"):
+            return SignedLink(url=self.base_url + link.url, expires_at=link.expires_at)
+        return link
+
+    async def transform(
+        self,
+        file_id: str,
+        kind: str = "ocr",
+        *,
+        wait: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 (the same signature as Client's)
+        progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Ask the server for a transformation of a file, as a job: ``ocr`` recognizes the
+        text of an image or scanned PDF. With ``wait`` the finished job is returned
+        (``JobFailed`` if it failed); its ``result["url"]`` is the text's address."""
+        job = await self._call(_api.transform_file(file_id, kind))
+        if not wait:
+            return job
+        return await self.wait_for_job(job.id, timeout=timeout, progress=progress)
+
     # ------------------------------------------------------------------ uploads
 
     async def upload(

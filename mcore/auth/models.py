@@ -209,11 +209,27 @@ class RoleChange(SQLModel):
     role: Role
 
 
+class ImageLinkParams(SQLModel):
+    """The transformation a signed ``/image`` link grants, as ``/image`` takes it."""
+
+    w: int | None = Field(default=None, ge=1, le=65_535, description="Width in pixels")
+    h: int | None = Field(default=None, ge=1, le=65_535, description="Height in pixels")
+    fit: str | None = Field(default=None, max_length=16, description="contain, cover or fill")
+    format: str | None = Field(default=None, max_length=8, description="webp, jpeg, png or avif")
+    q: int | None = Field(default=None, ge=1, le=100, description="Quality, 1-100")
+
+
 class LinkRequest(SQLModel):
-    """A signed link to one file's content (``file_id``) or to a blob (``cid``)."""
+    """A signed link to one file's content (``file_id``) or to a blob (``cid``); with
+    ``image``, to that file resized and converted (``/api/v1/files/{id}/image``)."""
 
     file_id: str | None = Field(default=None, max_length=64)
     cid: str | None = Field(default=None, max_length=128)
+    image: ImageLinkParams | None = Field(
+        default=None,
+        description="Sign a transformed image of the file (`file_id`) with these parameters"
+        " instead of its content, for pages that embed it without a token.",
+    )
     expires_in: int | None = Field(
         default=None,
         ge=1,

@@ -31,6 +31,12 @@ class JobKind(StrEnum):
     fetch_url = "fetch_url"  # download a URL into a new file (mcore.fetch)
     purge_folder = "purge_folder"  # step II of a folder's delete (mcore.folders.purge)
     purge_account = "purge_account"  # step two of an account's delete (mcore.people)
+    transform_file = "transform_file"  # a transformation asked of a file (mcore.jobs.transform)
+
+
+# The kinds whose run is the file's processing: their start, failure and release set the
+# file's status. Others (a transformation asked later) leave a ready file ready.
+PROCESSING_KINDS = frozenset({JobKind.process_file.value})
 
 
 class Job(SQLModel, table=True):

@@ -12,14 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, require_scope
 from mcore.clock import utcnow
-from mcore.errors import Conflict, Forbidden, NotFound
+from mcore.errors import Conflict, Forbidden, Invalid, NotFound
 from mcore.events import EventType, publish
 from mcore.files import ops as file_ops
 from mcore.files.models import File, FileStatus
 from mcore.ids import is_id
 from mcore.jobs import queue
-from mcore.jobs.models import Job, JobKind, JobPage, JobRead, JobState, Lane
-from mcore.media.profiles import Profile, profile_for
+from mcore.jobs.models import PROCESSING_KINDS, Job, JobKind, JobPage, JobRead, JobState, Lane
+from mcore.media.profiles import TRANSFORMS, Profile, ocr_kind, ocr_size_limit, profile_for
 from mcore.pagination import check_limit, page_by_id
 from mcore.settings import Settings
 
@@ -59,6 +59,54 @@ async def reprocess(
             jobs.append(job)
     await session.flush()
     return jobs
+
+
+async def request_transform(
+    session: AsyncSession, *, actor: Actor, file_id: str, kind: str, settings: Settings
+) -> Job:
+    """Queue a transformation (``ocr``) of a file the actor may read; it needs the
+    ``files:write`` scope. The job is the actor's: they follow it and hear its events. The
+    same request while the actor's job for it is still queued or running gets that job."""
+    file = await file_ops.get_file(session, actor=actor, file_id=file_id)
+    require_scope(actor, "files:write")
+    if kind not in TRANSFORMS:
+        raise Invalid(
+            f"unknown transformation {kind!r}; the kinds are: {', '.join(TRANSFORMS)}",
+            field="kind",
+        )
+    source = ocr_kind(file.content_type)
+    if source is None:
+        raise Invalid(
+            f"OCR reads images and PDFs; file {file_id!r} is {file.content_type}", field="kind"
+        )
+    limit = ocr_size_limit(source, settings)
+    if file.size > limit:
+        raise Invalid(
+            f"the file is {file.size} bytes; text is recognized in files of up to {limit} bytes",
+            field="kind",
+        )
+    pending = (
+        await session.exec(
+            select(Job).where(
+                col(Job.file_id) == file.id,
+                col(Job.kind) == JobKind.transform_file.value,
+                col(Job.owner_id) == actor.id,
+                col(Job.state).in_((JobState.queued.value, JobState.running.value)),
+            )
+        )
+    ).first()
+    if pending is not None and pending.params.get("kind") == kind:
+        return pending
+    job = await queue.enqueue(
+        session,
+        kind=JobKind.transform_file,
+        owner_id=actor.id,
+        file_id=file.id,
+        params={"kind": kind},
+        max_attempts=settings.jobs.max_attempts,
+    )
+    await session.flush()
+    return job
 
 
 def job_read(job: Job) -> JobRead:
@@ -103,7 +151,7 @@ async def retry_job(session: AsyncSession, *, actor: Actor, job_id: str) -> Job:
     queue.requeue(job)
     session.add(job)
     file = await session.get(File, job.file_id) if job.file_id else None
-    if file is not None:
+    if file is not None and job.kind in PROCESSING_KINDS:
         file.status = FileStatus.queued
         file.job_id = job.id
         file.updated_at = utcnow()

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from mcore.clock import utcnow
 from mcore.db import Database
 from mcore.events import EventType, publish
@@ -27,15 +29,19 @@ from mcore.files import derivatives
 from mcore.files.derivatives import INFO, STRIPPED, Derivative, Output
 from mcore.files.models import File, FileStatus
 from mcore.jobs import queue
-from mcore.jobs.models import Job
+from mcore.jobs.models import Job, JobKind, Lane
 from mcore.jobs.queue import LeaseLost
 from mcore.media import steps
 from mcore.media.errors import OverLimit, ProcessingError
 from mcore.media.profiles import (
+    OCR,
+    OCR_RECIPE,
+    OCR_TEXT,
     PUBLIC_COPY_RECIPE,
     RENDITION,
     Profile,
     max_size,
+    ocr_kind,
     previews_recipe,
     profile_for,
 )
@@ -261,6 +267,8 @@ async def _finish(
             session.add(row)
         queue.succeed(current, result=result)
         session.add(current)
+        if row is not None and not skipped:
+            await _queue_ocr(session, ctx.settings, row)
         await session.flush()
         await publish(
             session,
@@ -277,3 +285,21 @@ async def _finish(
             },
         )
     return result
+
+
+async def _queue_ocr(session: AsyncSession, settings: Settings, file: File) -> None:
+    """With ``media.ocr_on_upload``, queue the text recognition of a processed image or
+    PDF (its owner's job, bulk lane) unless its text was recognized before."""
+    if not settings.media.ocr_on_upload or ocr_kind(file.content_type) is None:
+        return
+    if OCR_TEXT in await derivatives.find(session, file.cid, OCR_RECIPE):
+        return
+    await queue.enqueue(
+        session,
+        kind=JobKind.transform_file,
+        owner_id=file.owner_id,
+        file_id=file.id,
+        lane=Lane.bulk,
+        params={"kind": OCR},
+        max_attempts=settings.jobs.max_attempts,
+    )

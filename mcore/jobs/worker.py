@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from mcore import logs, metrics
 from mcore.clock import utcnow
 from mcore.db import Database
@@ -29,9 +31,10 @@ from mcore.fetch.ops import run_fetch
 from mcore.files.models import File, FileStatus
 from mcore.folders.purge import purge_folder
 from mcore.jobs import queue
-from mcore.jobs.models import Job, JobKind, Lane
+from mcore.jobs.models import PROCESSING_KINDS, Job, JobKind, Lane
 from mcore.jobs.process import JobContext, process_file, remove_stale_work_dirs
 from mcore.jobs.queue import LeaseLost
+from mcore.jobs.transform import run_transform
 from mcore.media.errors import ProcessingError
 from mcore.media.sandbox import Sandbox
 from mcore.people import purge_account
@@ -49,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.fetch_url: run_fetch,
     JobKind.purge_folder: purge_folder,
     JobKind.purge_account: purge_account,
+    JobKind.transform_file: run_transform,
 }
 
 
@@ -205,7 +209,7 @@ class Worker:
             )
             if job is None:
                 return False
-            file = await session.get(File, job.file_id) if job.file_id else None
+            file = await _processed_file(session, job)
             if file is not None:
                 file.status = FileStatus.processing
                 file.updated_at = utcnow()
@@ -340,7 +344,7 @@ class Worker:
                 base_backoff=self.settings.jobs.retry_backoff,
             )
             session.add(current)
-            file = await session.get(File, current.file_id) if current.file_id else None
+            file = await _processed_file(session, current)
             if file is not None:
                 file.status = FileStatus.failed if final else FileStatus.queued
                 file.updated_at = utcnow()
@@ -381,10 +385,17 @@ class Worker:
                 return
             queue.release(current)
             session.add(current)
-            file = await session.get(File, current.file_id) if current.file_id else None
+            file = await _processed_file(session, current)
             if file is not None:
                 file.status = FileStatus.queued
                 session.add(file)
+
+
+async def _processed_file(session: AsyncSession, job: Job) -> File | None:
+    """The file whose status follows this job (its processing), if any."""
+    if job.kind not in PROCESSING_KINDS or job.file_id is None:
+        return None
+    return await session.get(File, job.file_id)
 
 
 def _progress_payload(job: Job) -> dict[str, object]:

@@ -26,13 +26,14 @@ PR_SET_PDEATHSIG = 1
 
 
 def _tasks() -> dict[str, Any]:
-    from mcore.media import document, image, strip
+    from mcore.media import document, image, ocr, strip
 
     return {
         "image.previews": image.make_previews,
         "image.strip": strip.strip_metadata,
         "image.transform": image.transform,
         "pdf.render": document.render_pdf,
+        "ocr.recognize": ocr.recognize,
     }
 
 

@@ -17,6 +17,7 @@ from warnings import catch_warnings, simplefilter
 
 import pyvips
 
+from mcore.files.imageparams import FITS
 from mcore.media import thumbhash
 from mcore.media.errors import OverLimit, ProcessingError, pixels
 
@@ -42,7 +43,6 @@ CONTENT_TYPES = {
     "png": "image/png",
     "avif": "image/avif",
 }
-FITS = ("contain", "cover", "fill")
 
 
 def _open_header(src: str) -> pyvips.Image:

@@ -23,8 +23,8 @@ from mcore.errors import Forbidden, Invalid
 from mcore.files import derivatives
 from mcore.files import ops as file_ops
 from mcore.files.derivatives import Derivative, Output, Recipe
+from mcore.files.imageparams import TransformParams
 from mcore.media.errors import ProcessingError
-from mcore.media.image import FITS
 from mcore.media.profiles import IMAGE_TYPES
 from mcore.media.sandbox import Sandbox
 from mcore.settings import Settings
@@ -32,8 +32,6 @@ from mcore.storage import BlobStore
 
 PROCESSOR = "image.transform"
 VERSION = 1
-FORMATS = ("webp", "jpeg", "png", "avif")
-DEFAULT_QUALITY = 80
 TOUCH_AFTER = timedelta(minutes=1)  # last-used times are written at most this often
 
 
@@ -55,58 +53,9 @@ class CacheStats:
         return self._busy
 
 
-@dataclass(frozen=True)
-class TransformParams:
-    width: int | None
-    height: int | None
-    fit: str
-    format: str
-    quality: int
-
-    def recipe(self) -> Recipe:
-        return Recipe(
-            processor=PROCESSOR,
-            version=VERSION,
-            params={
-                "w": self.width,
-                "h": self.height,
-                "fit": self.fit,
-                "format": self.format,
-                "q": self.quality,
-            },
-        )
-
-
-def parse_params(
-    settings: Settings,
-    *,
-    w: int | None,
-    h: int | None,
-    fit: str | None,
-    format: str | None,
-    q: int | None,
-) -> TransformParams:
-    """Check the query against the whitelist and the limits."""
-    largest = settings.media.transform_max_dimension
-    if w is None and h is None:
-        raise Invalid("give w, h or both (in pixels)", field="w")
-    for name, value in (("w", w), ("h", h)):
-        if value is not None and not 1 <= value <= largest:
-            raise Invalid(f"{name} must be between 1 and {largest}", field=name)
-    fit = fit or "contain"
-    if fit not in FITS:
-        raise Invalid(f"fit must be one of {', '.join(FITS)}", field="fit")
-    fmt = (format or "webp").lower()
-    if fmt == "jpg":
-        fmt = "jpeg"
-    if fmt not in FORMATS:
-        raise Invalid(f"format must be one of {', '.join(FORMATS)}", field="format")
-    quality = q if q is not None else DEFAULT_QUALITY
-    if not 1 <= quality <= 100:
-        raise Invalid("q must be between 1 and 100", field="q")
-    if fmt == "png":
-        quality = 100  # lossless: q means nothing, so it must not split the cache
-    return TransformParams(width=w, height=h, fit=fit, format=fmt, quality=quality)
+def recipe_of(params: TransformParams) -> Recipe:
+    """The derivative recipe of an image made with these parameters."""
+    return Recipe(processor=PROCESSOR, version=VERSION, params=params.recipe_params())
 
 
 async def transformed_image(
@@ -121,7 +70,7 @@ async def transformed_image(
     params: TransformParams,
 ) -> tuple[Derivative, bool]:
     """The transformed image of a file the actor may read, and whether it was cached."""
-    recipe = params.recipe()
+    recipe = recipe_of(params)
     async with db.session() as session:
         file = await file_ops.get_file(session, actor=actor, file_id=file_id)
         if file.content_type not in IMAGE_TYPES:

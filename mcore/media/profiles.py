@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from mcore.files.derivatives import IMAGE_TYPES, PUBLIC_COPY, Recipe
 from mcore.media.document import is_office
+from mcore.media.ocr import ENGINE, MODEL_NAME, PDF_DPI
 from mcore.settings import Settings
 
 PREVIEW_SIZES = [256, 1024]
@@ -57,3 +58,29 @@ RENDITION = Recipe(
 
 # An image's copy without personal metadata (``mcore.media.strip``), made with its previews.
 PUBLIC_COPY_RECIPE = Recipe(processor=PUBLIC_COPY, version=1, params={"keep": "icc", "q": 95})
+
+# Text recognition (``mcore.media.ocr``), asked for after upload or made on upload by
+# ``media.ocr_on_upload``: a derived file beside the previews.
+OCR = "ocr"
+TRANSFORMS = (OCR,)  # the kinds POST /api/v1/files/{id}/transform accepts
+OCR_TEXT = "ocr-text"
+TEXT_TYPE = "text/plain; charset=utf-8"
+OCR_RECIPE = Recipe(
+    processor=OCR,
+    version=1,
+    params={"engine": ENGINE, "model": MODEL_NAME, "pdf_dpi": PDF_DPI},
+)
+
+
+def ocr_kind(content_type: str) -> str | None:
+    """``image`` or ``pdf`` for what OCR reads, None for anything else."""
+    if content_type in IMAGE_TYPES:
+        return "image"
+    if content_type == "application/pdf":
+        return "pdf"
+    return None
+
+
+def ocr_size_limit(kind: str, settings: Settings) -> int:
+    media = settings.media
+    return media.image_max_size if kind == "image" else media.document_max_size

@@ -99,9 +99,11 @@ class Sandbox:
         *,
         result_path: Path,
         time_limit: float | None = None,
+        memory_limit: int | None = None,
         stats: dict[str, Any] | None = None,
     ) -> Any:
         """Run ``task`` in a fresh child; its return value, or ``ProcessingError``.
+        ``time_limit`` and ``memory_limit`` replace the sandbox's own for this task.
 
         ``stats``, if given, receives the child's peak resident memory (bytes) and CPU time.
         """
@@ -117,7 +119,7 @@ class Sandbox:
             "task": task,
             "args": args,
             "result": str(result_path),
-            "memory": self.memory_limit,
+            "memory": memory_limit if memory_limit is not None else self.memory_limit,
             "cpu": int(limit) + 1,
         }
         pid = None

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.db import serialize_on
 from mcore.records.encoding import block_cid, decode, encode, file_links
-from mcore.records.models import Block
+from mcore.records.models import Block, RecordVersion
 from mcore.refs import RefKind, add_ref
 
 
@@ -53,6 +53,21 @@ async def get_blocks(session: AsyncSession, cids: Iterable[str]) -> dict[str, by
         return {}
     rows = await session.exec(select(Block).where(col(Block.cid).in_(wanted)))
     return {row.cid: row.data for row in rows}
+
+
+async def get_history_blocks(session: AsyncSession, object_id: str) -> dict[str, bytes]:
+    """The stored bytes of every version and content block of one object's history, by a
+    subquery rather than thousands of bound CIDs (which SQLAlchemy takes about 0.15 ms
+    each to name: most of a long history's export)."""
+    of_object = col(RecordVersion.object_id) == object_id
+    versions = select(RecordVersion.cid).where(of_object)
+    contents = select(RecordVersion.content_cid).where(
+        of_object, col(RecordVersion.content_cid).is_not(None)
+    )
+    query = select(Block.cid, Block.data).where(
+        col(Block.cid).in_(versions) | col(Block.cid).in_(contents)
+    )
+    return {row[0]: row[1] for row in await session.exec(query)}
 
 
 async def get_contents(session: AsyncSession, cids: Iterable[str]) -> dict[str, dict[str, Any]]:

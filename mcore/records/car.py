@@ -53,8 +53,29 @@ def varint(value: int) -> bytes:
             return bytes(out)
 
 
+_CID_TEXT_LENGTH = 1 + 58  # "b" and the unpadded base32 of the 36 bytes
+_CID_PREFIXES = (bytes([1, RAW, BLAKE3, DIGEST_SIZE]), bytes([1, DAG_CBOR, BLAKE3, DIGEST_SIZE]))
+# RFC 4648 base32 (a-z, 2-7) onto the digits int() reads in base 32 (0-9, a-v)
+_TO_INT_DIGITS = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv"
+)
+_BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
 def cid_bytes(cid: str) -> bytes:
-    """The binary form of a canonical CID string."""
+    """The binary form of a canonical CID string.
+
+    mstack's CIDs are the base32 of their bytes after the ``b`` prefix, so those are
+    decoded directly (``CID.decode`` costs 0.1-0.25 ms a CID, and ``base64.b32decode``
+    50 us: most of a 1,000-version export's time); anything else goes through
+    ``multiformats``."""
+    if len(cid) == _CID_TEXT_LENGTH and cid[0] == "b" and _BASE32.issuperset(cid[1:]):
+        # 58 digits carry 290 bits: the 288 of the CID and two zero bits of padding
+        value = int(cid[1:].translate(_TO_INT_DIGITS), 32)
+        if value & 0b11 == 0:
+            raw = (value >> 2).to_bytes(CID_SIZE, "big")
+            if raw[:4] in _CID_PREFIXES:
+                return raw
     return bytes(CID.decode(cid))
 
 

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor
 from mcore.access.objects import blob_type_for
-from mcore.records.blocks import get_blocks
+from mcore.records.blocks import get_history_blocks
 from mcore.records.car import MAX_BLOCK_SIZE, car_size, write_car
 from mcore.records.encoding import block_cid, decode, encode, file_links, link
 from mcore.records.models import RecordVersion
@@ -68,11 +68,29 @@ class ExportPlan:
             for cid, size in self.files:
                 yield cid, store.read(cid), size
 
-        return write_car([self.root], sections())
+        return _coalesced(write_car([self.root], sections()))
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+COALESCE = 64 * 1024
+
+
+async def _coalesced(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The CAR's pieces joined into writes of about ``COALESCE`` bytes: a record block is a
+    few hundred bytes, and one send per section cost more than its bytes."""
+    pending: list[bytes] = []
+    held = 0
+    async for chunk in chunks:
+        pending.append(chunk)
+        held += len(chunk)
+        if held >= COALESCE:
+            yield b"".join(pending)
+            pending, held = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 async def export_object(
@@ -90,17 +108,19 @@ async def export_object(
     record = await find_object(session, actor=actor, subject=subject, object_id=object_id)
     versions = (
         await session.exec(
-            select(RecordVersion)
+            select(RecordVersion.cid, RecordVersion.content_cid)
             .where(col(RecordVersion.object_id) == record.id)
             .order_by(col(RecordVersion.n).desc())
         )
     ).all()
     order: list[str] = []
-    for version in versions:
-        order.append(version.cid)
-        if version.content_cid is not None and version.content_cid not in order:
-            order.append(version.content_cid)
-    stored = await get_blocks(session, order)
+    seen: set[str] = set()
+    for version_cid, content_cid in versions:
+        order.append(version_cid)
+        if content_cid is not None and content_cid not in seen:
+            seen.add(content_cid)
+            order.append(content_cid)
+    stored = await get_history_blocks(session, record.id)
     missing = [cid for cid in order if cid not in stored]
     if missing:
         raise RuntimeError(f"blocks missing from the block table: {missing}")
@@ -110,9 +130,8 @@ async def export_object(
     manifest: tuple[str, bytes] | None = None
     if files:
         linked: set[str] = set()
-        for version in versions:
-            if version.content_cid is not None:
-                linked |= file_links(decode(stored[version.content_cid]))
+        for content_cid in seen:
+            linked |= file_links(decode(stored[content_cid]))
         for cid in sorted(linked):
             info = await store.stat(cid)
             if not actor.has_scope("files:read") or (

@@ -213,5 +213,24 @@ def test_signed_links_work_without_a_session(sdk: Client, live_server: LiveServe
     assert httpx.get(by_cid.url).content == b"shared bytes"
 
 
+def test_image_links_and_transforms_from_the_sdk(sdk: Client, live_server: LiveServer) -> None:
+    import pyvips
+
+    from tests import media
+
+    file = sdk.upload(io.BytesIO(media.jpeg(300, 150)), filename="p.jpg")
+    link = sdk.image_link(file.id, width=60, format="png", expires_in=120)
+    assert link.url.startswith(f"{live_server.url}/api/v1/files/{file.id}/image?")
+    assert link.expires_at is not None
+    got = httpx.get(link.url)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "image/png"
+    assert pyvips.Image.new_from_buffer(got.content, "").width == 60
+    tampered = link.url.replace("w=60", "w=61")
+    assert httpx.get(tampered).status_code == 403
+    job = sdk.transform(file.id, "ocr")
+    assert (job.kind, job.file_id, job.state) == ("transform_file", file.id, "queued")
+
+
 def _bearer(tokens: Tokens) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens.access_token}"}

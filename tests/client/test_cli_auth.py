@@ -151,6 +151,25 @@ def test_link_makes_a_url_that_works_without_signing_in(
     one_line_error(cli("link", "01aaaaaaaaaaaaaaaaaaaaaaaa"), contains="(404)")
 
 
+def test_link_with_a_size_signs_a_transformed_image(
+    cli: Cli, live_server: LiveServer, tmp_path: Path
+) -> None:
+    from tests import media
+
+    (tmp_path / "p.jpg").write_bytes(media.jpeg(300, 150))
+    file_id = json.loads(cli("upload", "--json", str(tmp_path / "p.jpg")).stdout)[0]["file"]["id"]
+    result = cli("link", file_id, "--height", "30", "--format", "jpeg", "--quality", "70")
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith(f"{live_server.url}/api/v1/files/{file_id}/image?")
+    got = httpx.get(url)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "image/jpeg"
+    misuse = cli("link", file_id, "--fit", "cover")
+    assert misuse.exit_code == 2
+    assert "--fit, --format and --quality need --width or --height" in misuse.stderr
+
+
 def test_the_server_last_signed_in_to_is_the_default(
     live_server: LiveServer, config_home: Path
 ) -> None:

@@ -513,12 +513,48 @@ def rm(ids: tuple[str, ...]) -> None:
     metavar="SECONDS",
     help="How long the link works (default: the server's).",
 )
+@click.option("--width", type=click.IntRange(min=1), help="A link to the image this wide.")
+@click.option("--height", type=click.IntRange(min=1), help="A link to the image this high.")
+@click.option("--fit", type=click.Choice(["contain", "cover", "fill"]), help="How it fits.")
+@click.option(
+    "--format",
+    "image_format",
+    type=click.Choice(["webp", "jpeg", "png", "avif"]),
+    help="The image's format (webp by default).",
+)
+@click.option("--quality", type=click.IntRange(1, 100), help="Its quality, 1-100.")
 @json_option
-def link(ref: str, expires: int | None) -> None:
-    """Make a signed link to a file that works without signing in, until it expires."""
+def link(
+    ref: str,
+    expires: int | None,
+    width: int | None,
+    height: int | None,
+    fit: str | None,
+    image_format: str | None,
+    quality: int | None,
+) -> None:
+    """Make a signed link to a file that works without signing in, until it expires.
+
+    With --width or --height, the link is to the image resized and converted (the
+    server's /image), for a web page to embed; --fit, --format and --quality go with them.
+    """
     st = state()
+    transform = {"fit": fit, "format": image_format, "quality": quality}
     with st.client() as client:
-        signed = client.create_link(ref, expires_in=expires)
+        if width is None and height is None:
+            if any(v is not None for v in transform.values()):
+                raise click.UsageError("--fit, --format and --quality need --width or --height")
+            signed = client.create_link(ref, expires_in=expires)
+        else:
+            signed = client.image_link(
+                ref,
+                width=width,
+                height=height,
+                fit=fit,
+                format=image_format,
+                quality=quality,
+                expires_in=expires,
+            )
     st.emit(
         {"url": signed.url, "expires_at": signed.expires_at},
         lambda: click.echo(signed.url),

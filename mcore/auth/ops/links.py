@@ -24,8 +24,11 @@ from mcore.cid import RAW, parse_cid
 from mcore.clock import clock, utcnow
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.files import ops as files
+from mcore.files.derivatives import IMAGE_TYPES
+from mcore.files.imageparams import parse_params
 
 FILE_CONTENT_PATH = re.compile(r"^/api/v1/files/([^/]+)/content$")  # a link to one file
+FILE_IMAGE_PATH = re.compile(r"^/api/v1/files/([^/]+)/image$")  # to a transformed image
 
 
 async def create_link(
@@ -49,7 +52,19 @@ async def create_link(
             field="expires_in",
         )
     expires = int(clock.time() + ttl.total_seconds())
-    if data.file_id is not None:
+    if data.image is not None:
+        if data.file_id is None:
+            raise Invalid("an image link is made for a file: give its file_id", field="image")
+        file = await files.get_file(session, actor=actor, file_id=data.file_id)
+        if file.content_type not in IMAGE_TYPES:
+            raise Invalid(f"file {file.id!r} is {file.content_type}, not an image", field="image")
+        image = data.image
+        transform = parse_params(
+            settings, w=image.w, h=image.h, fit=image.fit, format=image.format, q=image.q
+        )
+        path = f"/api/v1/files/{file.id}/image"
+        params = transform.query()
+    elif data.file_id is not None:
         file = await files.get_file(session, actor=actor, file_id=data.file_id)
         originals = settings.media.serve_public_originals
         content = await files.file_content(session, actor=actor, file=file, originals=originals)
@@ -82,16 +97,9 @@ async def check_link_maker(
     maker may read, while they may and their credential lasts, until it expires: a link
     to a file's content, the bytes its maker is given of it (``originals`` as in
     ``files.file_content``)."""
-    maker = grant.params.get("by")
-    if maker is None:  # made before links named their maker; expired within link_max_ttl
+    actor = await _maker(session, grant)
+    if actor is None:  # made before links named their maker; expired within link_max_ttl
         return
-    user = await session.get(User, maker)
-    if user is None or user.disabled:
-        raise LinkRefused("the account that shared this link can no longer share it")
-    via = grant.params.get("via")
-    if via is not None:
-        await _check_credential(session, via, maker)
-    actor = Actor(id=user.id, role=Role(user.role))
     try:
         match = FILE_CONTENT_PATH.match(grant.path)
         if match is not None:
@@ -105,6 +113,40 @@ async def check_link_maker(
         raise LinkRefused(
             "what this link points at was deleted, made private or hidden since it was shared"
         ) from None
+
+
+async def image_link_maker(session: AsyncSession, *, grant: LinkGrant, file_id: str) -> Actor:
+    """The maker of a valid link to a transformed image (``/api/v1/files/{id}/image``), as
+    whom the image is made: ``LinkRefused`` unless they may still read the file, through
+    the session or key they made the link with."""
+    match = FILE_IMAGE_PATH.match(grant.path)
+    if match is None or match.group(1) != file_id:
+        raise LinkRefused("this link is not for this image")
+    actor = await _maker(session, grant)
+    if actor is None:
+        raise LinkRefused("this link is malformed: it names no maker")
+    try:
+        await files.get_file(session, actor=actor, file_id=file_id)
+    except (NotFound, Forbidden):
+        raise LinkRefused(
+            "what this link points at was deleted, made private or hidden since it was shared"
+        ) from None
+    return actor
+
+
+async def _maker(session: AsyncSession, grant: LinkGrant) -> Actor | None:
+    """The account that made a link, while it and the credential it used last; None for
+    a link made before links named their maker."""
+    maker = grant.params.get("by")
+    if maker is None:
+        return None
+    user = await session.get(User, maker)
+    if user is None or user.disabled:
+        raise LinkRefused("the account that shared this link can no longer share it")
+    via = grant.params.get("via")
+    if via is not None:
+        await _check_credential(session, via, maker)
+    return Actor(id=user.id, role=Role(user.role))
 
 
 CREDENTIAL_ENDED = (

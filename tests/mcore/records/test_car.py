@@ -35,6 +35,21 @@ def test_varints_are_unsigned_leb128(value: int, encoded: bytes) -> None:
     assert varint(value) == encoded
 
 
+@pytest.mark.parametrize(
+    "cid",
+    [
+        CID_,
+        file_cid(b""),
+        file_cid(b"hello world\n"),
+        # not mstack's one form: multiformats decodes them as before
+        str(CID.decode(CID_).set(base="base58btc")),
+        str(CID("base32", 1, "raw", multihash.digest(b"x", "sha2-256"))),
+    ],
+)
+def test_cid_bytes_are_the_binary_cid_multiformats_gives(cid: str) -> None:
+    assert cid_bytes(cid) == bytes(CID.decode(cid))
+
+
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data[:3]
     yield data[3:]

@@ -321,6 +321,45 @@ class Client(Models, Sharing, Base):
             return SignedLink(url=self.base_url + link.url, expires_at=link.expires_at)
         return link
 
+    def image_link(
+        self,
+        file_id: str,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        fit: str | None = None,
+        format: str | None = None,
+        quality: int | None = None,
+        expires_in: int | None = None,
+    ) -> SignedLink:
+        """A signed URL of an image file resized and converted (``/image``), for a page to
+        embed without a token: the server signs the parameters with its link key, key id
+        and expiry. Give ``width``, ``height`` or both; ``fit`` is contain, cover or fill,
+        ``format`` webp, jpeg, png or avif, ``quality`` 1-100."""
+        image = {"w": width, "h": height, "fit": fit, "format": format, "q": quality}
+        given = {k: v for k, v in image.items() if v is not None}
+        link = self._call(_api.create_image_link(file_id, given, expires_in=expires_in))
+        if link.url.startswith("/"):
+            return SignedLink(url=self.base_url + link.url, expires_at=link.expires_at)
+        return link
+
+    def transform(
+        self,
+        file_id: str,
+        kind: str = "ocr",
+        *,
+        wait: bool = False,
+        timeout: float | None = None,
+        progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Ask the server for a transformation of a file, as a job: ``ocr`` recognizes the
+        text of an image or scanned PDF. With ``wait`` the finished job is returned
+        (``JobFailed`` if it failed); its ``result["url"]`` is the text's address."""
+        job = self._call(_api.transform_file(file_id, kind))
+        if not wait:
+            return job
+        return self.wait_for_job(job.id, timeout=timeout, progress=progress)
+
     # ------------------------------------------------------------------ uploads
 
     def upload(
