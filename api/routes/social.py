@@ -181,6 +181,8 @@ class ReactionsController(Controller):
         profile: Annotated[str, QueryParameter(description="Your profile that reacted")],
         kind: Annotated[social.Reaction_, QueryParameter(description="The reaction")] = "like",
     ) -> social.ReactionCounts:
+        """Your profile `profile` takes its reaction `kind` back; no such reaction changes
+        nothing."""
         data = social.ReactionRequest(profile=profile, kind=kind)
         return await social.react(session, actor=actor, post_id=post_id, data=data, on=False)
 
