@@ -128,12 +128,21 @@ def folder_grants(actor: Actor, folder: Any, level: Level) -> ColumnElement[bool
         )
     if level <= Level.manage:
         by_space = by_space | ((space == Space.system.value) & _staff_clause(actor))
-    by_share = exists(
-        select(Share.id).where(
+    # The actor's live folder shares, a list the database makes once per statement; each
+    # row then looks at those few shares alone, not at every folder share of the instance.
+    mine = (
+        select(Share.id)
+        .where(
             col(Share.object_type) == ObjectType.folder.value,
             col(Share.level) >= int(level),
-            col(folder.path).contains(col(Share.object_id) + SEP),
             live_shares_to(actor),
+        )
+        .correlate(None)
+    )
+    held = aliased(Share)
+    by_share = exists(
+        select(held.id).where(
+            col(held.id).in_(mine), col(folder.path).contains(col(held.object_id) + SEP)
         )
     )
     return by_space | by_share

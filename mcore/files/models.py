@@ -32,8 +32,10 @@ class File(FileBase, table=True):
     __tablename__ = "files"
     __table_args__ = (
         Index("ix_files_owner_deleted_id", "owner_id", "deleted_at", "id"),
-        Index("ix_files_deleted_at", "deleted_at"),
+        Index("ix_files_deleted_at_id", "deleted_at", "id"),  # live files, newest first
         Index("ix_files_folder_id", "folder_id", "deleted_at", "id"),
+        # a folder's files by name, the children list's default order
+        Index("ix_files_folder_name", "folder_id", "deleted_at", "filename", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=26)
