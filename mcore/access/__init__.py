@@ -1,11 +1,12 @@
 """Access: who is calling, and what they may do to what.
 
 - ``roles``: the principal (``Actor``, its ``Role`` and scopes) and the role rules
-  (``can_read``, ``can_write``, ``require_*``), pure functions with no tables. They are
+  (levels and the actions they allow, ``require_*``), pure functions with no tables. They are
   re-exported here: ``from mcore.access import Actor, require_scope``. Every op may
   import them.
-- ``objects``: the same rules applied to stored rows (files, records, and the blobs they
-  reference): a check on one row, and SQL conditions so lists filter in the database.
+- ``objects``: the one access function applied to stored rows (files, folders, records,
+  and the blobs they reference), reading spaces, groups and shares: the level a
+  principal holds on one row, and SQL conditions so lists filter in the database.
   It sits above the tables of files and records and below their ops, so it is not
   re-exported here: ``from mcore.access.objects import readable_files``.
 
@@ -23,14 +24,11 @@ from mcore.access.roles import (
     Level,
     Role,
     Visibility,
-    can_read,
-    can_write,
     refuse_delete,
     require_account,
     require_create,
     require_moderate,
     require_scope,
-    require_write,
     session_scopes,
 )
 
@@ -45,13 +43,10 @@ __all__ = [
     "Level",
     "Role",
     "Visibility",
-    "can_read",
-    "can_write",
     "refuse_delete",
     "require_account",
     "require_create",
     "require_moderate",
     "require_scope",
-    "require_write",
     "session_scopes",
 ]

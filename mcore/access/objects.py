@@ -1,8 +1,16 @@
-"""Who may read stored objects: files, records, and the blobs they reference.
+"""The one access function: what a principal may do to files, folders, records, and the
+blobs they reference.
 
-The role rules of ``mcore.access.roles`` applied to rows, in two forms that must agree: a
-check on one row already loaded, and an SQL condition, so lists filter in the database by
-the same rule before the page is cut. DESIGN.md, "Who may read and write": a blob is
+:func:`file_level`, :func:`folder_level` and :func:`record_level` give the level
+(``mcore.access.Level``: view < edit < manage < own) one principal holds on one row,
+from ownership, roles, the row's space (a user's own, a group's at the member's role,
+the system space for platform staff), and live shares of it or of a folder above it,
+capped by the credential's scopes; :func:`require_level` turns a missing level into a
+403 that names it. The same rules as SQL conditions (:func:`readable_files`,
+:func:`readable_records`, :func:`reachable_folders`) let lists filter in the database
+before the page is cut; ``tests/api/access_matrix.md`` holds every cell of the table.
+
+DESIGN.md, "Who may read and write": a blob is
 readable by whoever may read a live file record of it, or an object some version of
 which links it *while that object's owner can still read a live file of the bytes*
 (:func:`lends_bytes`); a derived blob (a preview, an ``/image`` result) by whoever may read
@@ -155,13 +163,50 @@ def readable_folders(actor: Actor, folder: Any = Folder) -> ColumnElement[bool]:
     return folder_grants(actor, folder, Level.view)
 
 
-def _in_readable_folder(actor: Actor, folder_id: Any) -> ColumnElement[bool]:
-    parent = aliased(Folder)
-    return exists(
-        select(parent.id).where(
-            col(parent.id) == folder_id, folder_grants(actor, parent, Level.view)
+# Above every character of a folder path (ids are lower-case base32, the separator "/"):
+# a subtree is the range [path, path + "~"), which an index on ``folders.path`` answers.
+PATH_END = "~"
+
+
+def reachable_folders(actor: Actor, level: Level = Level.view) -> Any:
+    """SQL: the ids of the folders on which ``actor`` holds at least ``level`` through a
+    space or a folder share, as :func:`folder_grants` decides row by row, but as one set
+    the database builds once per statement: their own user space, their groups' spaces
+    (at the role's level), the system space for staff, and every folder inside a folder
+    shared with them (an index range on the path per share they hold). So a list filters
+    each file by one lookup in that set, however many folders the instance has."""
+    group_roles = [r for r, lv in GROUP_LEVEL.items() if lv >= level]
+    space = col(Folder.space)
+    by_space = (space == Space.user.value) & (col(Folder.owner_id) == actor.id)
+    if group_roles:
+        by_space = by_space | (
+            (space == Space.group.value) & col(Folder.group_id).in_(_my_groups(actor, *group_roles))
+        )
+    if level <= Level.manage:
+        by_space = by_space | ((space == Space.system.value) & _staff_clause(actor))
+    owned = select(Folder.id).where(by_space)
+    shared_root = aliased(Folder)
+    inside = aliased(Folder)
+    by_share = (
+        select(inside.id)
+        .select_from(Share)
+        .join(shared_root, col(shared_root.id) == col(Share.object_id))
+        .join(
+            inside,
+            (col(inside.path) >= col(shared_root.path))
+            & (col(inside.path) < col(shared_root.path) + PATH_END),
+        )
+        .where(
+            col(Share.object_type) == ObjectType.folder.value,
+            col(Share.level) >= int(level),
+            live_shares_to(actor),
         )
     )
+    return owned.union(by_share)
+
+
+def _in_readable_folder(actor: Actor, folder_id: Any) -> ColumnElement[bool]:
+    return col(folder_id).in_(reachable_folders(actor, Level.view))
 
 
 def can_read_clause(
@@ -231,12 +276,19 @@ async def _share_level(
 
 
 async def folder_level(
-    session: AsyncSession, actor: Actor, folder: Folder, *, members: Memberships | None = None
+    session: AsyncSession,
+    actor: Actor,
+    folder: Folder,
+    *,
+    members: Memberships | None = None,
+    scoped: bool = True,
 ) -> Level:
     """What ``actor`` may do to ``folder`` and what is in it: ``own`` in their own user
     space (and for admins), the group role's level in a group's space, ``manage`` in the
     system space for platform staff, else the best live share of it or of a folder above
-    it; moderators view every folder."""
+    it; moderators view every folder. ``scoped`` caps it by the credential's scopes
+    (:func:`_capped`); an upload asks without the cap, having checked ``files:write``
+    itself, since a key that only writes may still add files where its account may."""
     if actor.is_admin or (folder.space == Space.user and folder.owner_id == actor.id):
         level = Level.own
     else:
@@ -249,6 +301,8 @@ async def folder_level(
         if level < Level.manage:
             targets = [(ObjectType.folder, i) for i in ancestor_ids(folder.path)]
             level = max(level, await _share_level(session, actor, targets))
+    if not scoped:
+        return level
     return _capped(actor, level, read="files:read", write="files:write")
 
 

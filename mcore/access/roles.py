@@ -110,18 +110,6 @@ SYSTEM = Actor(id="system", role=Role.admin)
 ANONYMOUS = Actor(id="anonymous", role=Role.guest, scopes=frozenset({"files:read", "records:read"}))
 
 
-def can_read(actor: Actor, *, owner_id: str, visibility: str, hidden: bool = False) -> bool:
-    """Owners, admins and moderators read everything; others read what is public and shown."""
-    if actor.is_moderator or actor.id == owner_id:
-        return True
-    return visibility == Visibility.public and not hidden
-
-
-def can_write(actor: Actor, *, owner_id: str) -> bool:
-    """Only the owner or an admin updates or deletes."""
-    return actor.is_admin or (actor.id == owner_id and actor.role is not Role.guest)
-
-
 def require_create(actor: Actor, scope: str) -> None:
     """Guests create nothing; keys need the write scope."""
     if actor is ANONYMOUS:
@@ -154,12 +142,6 @@ def require_scope(actor: Actor, scope: str) -> None:
         if actor is ANONYMOUS:
             raise Unauthorized("sign in first: this needs an account")
         raise Forbidden(f"this key lacks the {scope!r} scope")
-
-
-def require_write(actor: Actor, *, owner_id: str, what: str, scope: str) -> None:
-    require_scope(actor, scope)
-    if not can_write(actor, owner_id=owner_id):
-        raise Forbidden(f"only the owner or an admin may change this {what}")
 
 
 def require_moderate(actor: Actor, *, scope: str) -> None:

@@ -216,7 +216,8 @@ async def _may_name(session: AsyncSession, actor: Actor, folder: Folder, *, uplo
     """Whether ``folder`` exists for the actor: they may see it, or (``upload``) it is in a
     user's space and they are staff or support, who upload there without reading it."""
     members = await memberships(session, actor)
-    if await folder_level(session, actor, folder, members=members) >= Level.view:
+    level = await folder_level(session, actor, folder, members=members, scoped=not upload)
+    if level >= Level.view:
         return True
     return upload and folder.space == Space.user and (members.staff or members.support)
 
@@ -227,7 +228,7 @@ async def may_upload_into(session: AsyncSession, *, actor: Actor, folder: Folder
     or, in a user's space, platform staff and the ``support`` group, who upload for users."""
     require_scope(actor, "files:write")
     members = await memberships(session, actor)
-    held = await folder_level(session, actor, folder, members=members)
+    held = await folder_level(session, actor, folder, members=members, scoped=False)
     if held >= Level.edit:
         return
     if folder.space == Space.user and (members.staff or members.support):
