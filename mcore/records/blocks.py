@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.db import serialize_on
-from mcore.records.encoding import block_cid, decode, encode, file_links
+from mcore.records._plain import decode_plain, file_links_of
+from mcore.records.encoding import block_cid, encode
 from mcore.records.models import Block
 from mcore.refs import RefKind, add_ref
 
@@ -41,7 +42,7 @@ async def put_encoded(session: AsyncSession, data: bytes) -> str:
         statement = insert(Block).values(values)
     result = await session.exec(statement)
     if result.rowcount == 1:
-        for target in sorted(file_links(decode(data))):
+        for target in sorted(file_links_of(data)):
             await add_ref(session, target, RefKind.record, cid)
     return cid
 
@@ -55,11 +56,17 @@ async def get_blocks(session: AsyncSession, cids: Iterable[str]) -> dict[str, by
     return {row.cid: row.data for row in rows}
 
 
-async def get_contents(session: AsyncSession, cids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The decoded content blocks of ``cids``; a missing block is a broken invariant."""
+async def get_plain_contents(
+    session: AsyncSession, cids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The content blocks of ``cids`` as plain values (links as CID strings, ``$type``
+    left out): what the schemas read; a missing block is a broken invariant."""
     wanted = set(cids)
     blocks = await get_blocks(session, wanted)
     missing = wanted - blocks.keys()
     if missing:
         raise RuntimeError(f"content blocks missing from the block table: {sorted(missing)}")
-    return {cid: decode(data) for cid, data in blocks.items()}
+    plains = {cid: decode_plain(data) for cid, data in blocks.items()}
+    for plain in plains.values():
+        plain.pop("$type", None)
+    return plains

@@ -18,6 +18,7 @@ the block's CID and stored as they are. The table, row by row:
 from __future__ import annotations
 
 import base64
+import functools
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -86,9 +87,18 @@ def from_micros(value: int) -> datetime:
 
 def link(text: str | None) -> CID | None:
     """The CID object a record stores for a link given as a canonical CID string."""
-    return None if text is None else CID.decode(text)
+    return None if text is None else _cid_object(text)
 
 
+# multiformats checks every part's type at run time: about 0.1 ms for each CID made or
+# printed, several times per record written. CIDs are immutable, so both directions are
+# remembered for the most recently used ones (records link the same artists and files).
+@functools.lru_cache(maxsize=8192)
+def _cid_object(text: str) -> CID:
+    return CID.decode(text)
+
+
+@functools.lru_cache(maxsize=8192)
 def cid_text(cid: CID) -> str:
     """The canonical string of a CID object (base32 lower case, as DESIGN.md prints them)."""
     if cid.version != 1 or cid.hashfun.code != BLAKE3 or len(cid.raw_digest) != DIGEST_SIZE:

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor
 from mcore.errors import Gone, Invalid
-from mcore.records.blocks import get_contents
+from mcore.records.blocks import get_plain_contents
 from mcore.records.encoding import to_plain
 from mcore.records.hooks import hooks_for
 from mcore.records.links import LinkUse
@@ -114,10 +114,22 @@ def validate(schema: type[BaseT], values: Mapping[str, Any]) -> BaseT:
 
 
 async def reads(
-    session: AsyncSession, rt: RecordType[BaseT, ReadT], actor: Actor, shown: Sequence[Shown]
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    actor: Actor,
+    shown: Sequence[Shown],
+    *,
+    known: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[ReadT]:
-    contents = await get_contents(session, [s.content_cid for s in shown])
-    plains = [plain_content(contents[s.content_cid]) for s in shown]
+    """The typed reads of ``shown``; ``known`` holds plain contents already in hand (by
+    content CID, ``$type`` left in or out), which need not be read again."""
+    known = known or {}
+    contents = await get_plain_contents(
+        session, [s.content_cid for s in shown if s.content_cid not in known]
+    )
+    for cid, plain in known.items():
+        contents[cid] = {k: v for k, v in plain.items() if k != "$type"}
+    plains = [dict(contents[s.content_cid]) for s in shown]
     computed = await hooks_for(rt.subject.type_name).computed(session, actor, plains)
     return [
         rt.read.model_validate(
@@ -140,9 +152,16 @@ async def reads(
 
 
 async def project(
-    session: AsyncSession, rt: RecordType[BaseT, ReadT], record_id: str, data: BaseT
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    record_id: str,
+    data: BaseT,
+    *,
+    new: bool = False,
 ) -> None:
-    row = await session.get(rt.table, record_id)
+    """Write the list-table row and search terms of an object's new head (``new``: an
+    object made in this transaction, which has neither yet)."""
+    row = None if new else await session.get(rt.table, record_id)
     values = rt.projection(data)
     if row is None:
         row = rt.table(id=record_id, **values)
@@ -151,4 +170,4 @@ async def project(
             setattr(row, name, value)
     session.add(row)
     await session.flush()
-    await replace_terms(session, record_id, rt.terms(data))
+    await replace_terms(session, record_id, rt.terms(data), new=new)

@@ -11,13 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor, Visibility, require_create, require_moderate
 from mcore.errors import Invalid, NotFound
-from mcore.records.blocks import get_contents, put_block
+from mcore.records._plain import decode_plain
+from mcore.records.blocks import get_plain_contents, put_block
+from mcore.records.encoding import block_cid, encode
 from mcore.records.links import check_links
 from mcore.records.ops._core import (
     BaseT,
     ReadT,
     RecordType,
-    plain_content,
     project,
     reads,
     shown,
@@ -51,11 +52,13 @@ async def create(
     """Create an object owned by ``actor`` from ``data``; its first version's CID is its id."""
     require_create(actor, "records:write")
     await check_links(session, actor=actor, uses=rt.links(data))
+    block = encode(rt.content_of(data))
     record, _ = await create_object(
-        session, subject=rt.subject, content=rt.content_of(data), actor=actor, visibility=visibility
+        session, subject=rt.subject, content_block=block, actor=actor, visibility=visibility
     )
-    await project(session, rt, record.id, data)
-    return (await reads(session, rt, actor, [shown_head(record)]))[0]
+    await project(session, rt, record.id, data, new=True)
+    known = {block_cid(block): decode_plain(block)}
+    return (await reads(session, rt, actor, [shown_head(record)], known=known))[0]
 
 
 async def get(
@@ -154,8 +157,7 @@ async def update(
             )
     if changes:
         assert record.content_cid is not None
-        current_content = (await get_contents(session, [record.content_cid]))[record.content_cid]
-        current = plain_content(current_content)
+        current = (await get_plain_contents(session, [record.content_cid]))[record.content_cid]
         data = validate(rt.base, {**current, **_cleared(rt.base, changes)})
         known = {use.target for use in rt.links(validate(rt.base, current))}
         new_links = [use for use in rt.links(data) if use.target not in known]
@@ -218,8 +220,8 @@ async def revert(
     if target.content_cid is None:
         raise Invalid("that version is a deletion; revert to a version with content", field="to")
     if await append_version(session, record, content_cid=target.content_cid, actor=actor):
-        content = (await get_contents(session, [target.content_cid]))[target.content_cid]
-        await project(session, rt, record.id, validate(rt.base, plain_content(content)))
+        content = (await get_plain_contents(session, [target.content_cid]))[target.content_cid]
+        await project(session, rt, record.id, validate(rt.base, content))
     return (await reads(session, rt, actor, [shown_head(record)]))[0]
 
 

@@ -7,7 +7,7 @@ both win. Checks who may read and write; never commits.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
 from mcore.errors import Gone, NotFound, PreconditionFailed
-from mcore.records.blocks import put_block
+from mcore.records.blocks import put_block, put_encoded
 from mcore.records.encoding import link
 from mcore.records.models import Record, RecordTerm, RecordVersion
 
@@ -67,16 +67,17 @@ async def create_object(
     session: AsyncSession,
     *,
     subject: Subject,
-    content: Mapping[str, Any],
+    content_block: bytes,
     actor: Actor,
     visibility: Visibility,
 ) -> tuple[Record, RecordVersion]:
-    """Write the first version of a new object owned by ``actor``; its CID is the object's id.
+    """Write the first version of a new object owned by ``actor``, whose content is
+    ``content_block`` (made by ``encode``); its CID is the object's id.
 
     The version's random nonce makes two objects with the same content, author and
     instant two different objects.
     """
-    content_cid = await put_block(session, content)
+    content_cid = await put_encoded(session, content_block)
     at = utcnow()
     version_cid = await put_block(
         session,
@@ -226,10 +227,12 @@ async def append_version(
 
 
 async def replace_terms(
-    session: AsyncSession, record_id: str, terms: Iterable[tuple[str, str]]
+    session: AsyncSession, record_id: str, terms: Iterable[tuple[str, str]], *, new: bool = False
 ) -> None:
-    """Index the multi-valued searchable values of an object's new head."""
-    await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record_id))
+    """Index the multi-valued searchable values of an object's new head (``new``: an object
+    made in this transaction, which has no terms yet)."""
+    if not new:
+        await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record_id))
     for field, value in sorted(set(terms)):
         session.add(RecordTerm(record_id=record_id, field=field, value=value))
     await session.flush()
