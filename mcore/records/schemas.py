@@ -121,6 +121,11 @@ class ContentModel(SQLModel):
         return _nfc(data)
 
 
+# How many objects one batch create makes (``POST /api/v1/<model>/batch``): one transaction
+# holds the database's write lock while it runs, so other writers wait that long.
+BATCH_LIMIT = 100
+
+
 class RecordMeta(SQLModel):
     """What every record read carries besides its content."""
 

@@ -17,6 +17,7 @@ from mcore.records.ops._core import (
 from mcore.records.ops._lists import count_owned, list_objects
 from mcore.records.ops._objects import (
     create,
+    create_many,
     delete,
     get,
     get_version,
@@ -35,6 +36,7 @@ __all__ = [
     "RecordType",
     "count_owned",
     "create",
+    "create_many",
     "delete",
     "get",
     "get_version",

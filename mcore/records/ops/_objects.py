@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,39 @@ async def create(
     await project(session, rt, record.id, data, new=True)
     known = {block_cid(block): decode_plain(block)}
     return (await reads(session, rt, actor, [shown_head(record)], known=known))[0]
+
+
+async def create_many(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    items: Sequence[tuple[BaseT, Visibility]],
+) -> list[ReadT]:
+    """Create each of ``items`` (data and visibility) as :func:`create` does, in order, in
+    the caller's one transaction: a refusal names the item (``items.3.title``) and, since
+    nothing here commits, the request boundary keeps none of them."""
+    made = []
+    for i, (data, visibility) in enumerate(items):
+        try:
+            made.append(await create(session, rt, actor=actor, data=data, visibility=visibility))
+        except Invalid as exc:
+            raise _in_item(exc, i) from None
+    return made
+
+
+def _in_item(exc: Invalid, i: int) -> Invalid:
+    """``exc`` with each field it names prefixed by the item's place."""
+
+    def where(field: str | None) -> str:
+        return f"items.{i}" if field in (None, "body") else f"items.{i}.{field}"
+
+    extra = dict(exc.extra)
+    errors = extra.pop("errors", None)
+    if errors is not None:
+        errors = [{**e, "field": where(e.get("field"))} for e in errors]
+        extra["errors"] = errors
+    return Invalid(f"item {i}: {exc.detail}", field=where(exc.field), **extra)
 
 
 async def get(
