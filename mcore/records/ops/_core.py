@@ -17,7 +17,7 @@ from mcore.records.blocks import get_plain_contents
 from mcore.records.encoding import to_plain
 from mcore.records.hooks import hooks_for
 from mcore.records.links import LinkUse
-from mcore.records.models import Record, RecordVersion
+from mcore.records.models import Record, RecordTerm, RecordVersion
 from mcore.records.schemas import RecordMeta
 from mcore.records.versions import (
     Subject,
@@ -149,6 +149,23 @@ async def reads(
         )
         for s, plain, extra in zip(shown, plains, computed, strict=True)
     ]
+
+
+async def project_new(
+    session: AsyncSession, rt: RecordType[BaseT, ReadT], made: Sequence[tuple[str, BaseT]]
+) -> None:
+    """:func:`project` for objects made in this transaction (record id, data), in a few
+    statements whatever their number."""
+    session.add_all([rt.table(id=record_id, **rt.projection(data)) for record_id, data in made])
+    await session.flush()
+    terms = [
+        RecordTerm(record_id=record_id, field=field, value=value)
+        for record_id, data in made
+        for field, value in sorted(set(rt.terms(data)))
+    ]
+    if terms:
+        session.add_all(terms)
+        await session.flush()
 
 
 async def project(

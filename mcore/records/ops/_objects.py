@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,13 +14,14 @@ from mcore.access import Actor, Visibility, require_create, require_moderate
 from mcore.errors import Invalid, NotFound
 from mcore.records._plain import decode_plain
 from mcore.records.blocks import get_plain_contents, put_block
-from mcore.records.encoding import block_cid, encode
+from mcore.records.encoding import encode
 from mcore.records.links import check_links
 from mcore.records.ops._core import (
     BaseT,
     ReadT,
     RecordType,
     project,
+    project_new,
     reads,
     shown,
     shown_head,
@@ -28,7 +30,7 @@ from mcore.records.ops._core import (
 from mcore.records.schemas import VersionPage, VersionRead
 from mcore.records.versions import (
     append_version,
-    create_object,
+    create_objects,
     find_object,
     list_versions,
     lock_object,
@@ -50,15 +52,7 @@ async def create(
     visibility: Visibility = Visibility.private,
 ) -> ReadT:
     """Create an object owned by ``actor`` from ``data``; its first version's CID is its id."""
-    require_create(actor, "records:write")
-    await check_links(session, actor=actor, uses=rt.links(data))
-    block = encode(rt.content_of(data))
-    record, _ = await create_object(
-        session, subject=rt.subject, content_block=block, actor=actor, visibility=visibility
-    )
-    await project(session, rt, record.id, data, new=True)
-    known = {block_cid(block): decode_plain(block)}
-    return (await reads(session, rt, actor, [shown_head(record)], known=known))[0]
+    return (await _create(session, rt, actor=actor, items=[(data, visibility)], batch=False))[0]
 
 
 async def create_many(
@@ -69,29 +63,44 @@ async def create_many(
     items: Sequence[tuple[BaseT, Visibility]],
 ) -> list[ReadT]:
     """Create each of ``items`` (data and visibility) as :func:`create` does, in order, in
-    the caller's one transaction: a refusal names the item (``items.3.title``) and, since
-    nothing here commits, the request boundary keeps none of them."""
-    made = []
-    for i, (data, visibility) in enumerate(items):
-        try:
-            made.append(await create(session, rt, actor=actor, data=data, visibility=visibility))
-        except Invalid as exc:
-            raise _in_item(exc, i) from None
-    return made
+    the caller's one transaction: a refusal names the item (``items.3.creators.0.artist``)
+    and, since nothing here commits, the request boundary keeps none of them."""
+    return await _create(session, rt, actor=actor, items=items, batch=True)
 
 
-def _in_item(exc: Invalid, i: int) -> Invalid:
-    """``exc`` with each field it names prefixed by the item's place."""
-
-    def where(field: str | None) -> str:
-        return f"items.{i}" if field in (None, "body") else f"items.{i}.{field}"
-
-    extra = dict(exc.extra)
-    errors = extra.pop("errors", None)
-    if errors is not None:
-        errors = [{**e, "field": where(e.get("field"))} for e in errors]
-        extra["errors"] = errors
-    return Invalid(f"item {i}: {exc.detail}", field=where(exc.field), **extra)
+async def _create(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    *,
+    actor: Actor,
+    items: Sequence[tuple[BaseT, Visibility]],
+    batch: bool,
+) -> list[ReadT]:
+    """The one path of :func:`create` and :func:`create_many`: every link checked, then
+    each object's blocks, rows, projection and terms, in a few statements for them all."""
+    require_create(actor, "records:write")
+    uses = []
+    for i, (data, _) in enumerate(items):
+        for use in rt.links(data):
+            uses.append(replace(use, field=f"items.{i}.{use.field}") if batch else use)
+    await check_links(session, actor=actor, uses=uses)
+    blocks = [encode(rt.content_of(data)) for data, _ in items]
+    made = await create_objects(
+        session,
+        subject=rt.subject,
+        contents=[
+            (block, visibility) for block, (_, visibility) in zip(blocks, items, strict=True)
+        ],
+        actor=actor,
+    )
+    records = [record for record, _ in made]
+    await project_new(
+        session, rt, [(r.id, data) for r, (data, _) in zip(records, items, strict=True)]
+    )
+    known = {
+        r.content_cid or "": decode_plain(block) for r, block in zip(records, blocks, strict=True)
+    }
+    return await reads(session, rt, actor, [shown_head(r) for r in records], known=known)
 
 
 async def get(
