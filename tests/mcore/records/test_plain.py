@@ -9,7 +9,7 @@ from multiformats import CID
 
 from mcore.cid import file_cid, record_cid
 from mcore.records._plain import decode_plain, file_links_of
-from mcore.records.encoding import decode, encode, file_links, link, to_plain
+from mcore.records.encoding import cid_text, decode, encode, file_links, link, to_plain
 from mcore.records.versions import version_value
 from seeder._generated import FAKES
 from seeder.lorem import Lorem
@@ -99,3 +99,25 @@ def test_bytes_of_no_shape_it_knows_are_refused_by_the_strict_decoder(block: byt
     with pytest.raises(dag_cbor.decoding.CBORDecodingError) as fast:
         decode_plain(block)
     assert str(fast.value) == str(strict.value)
+
+
+def test_links_made_from_strings_are_what_multiformats_makes() -> None:
+    texts = FILES + [cid for ids in RECORDS.values() for cid in ids]
+    for text in texts:
+        made, decoded = link(text), CID.decode(text)
+        assert made == decoded
+        assert (made.base, made.codec, made.hashfun, made.digest) == (
+            decoded.base,
+            decoded.codec,
+            decoded.hashfun,
+            decoded.digest,
+        )
+        assert str(made) == text
+        assert cid_text(decoded) == text
+        assert encode({"l": made}) == dag_cbor.encode({"l": decoded})
+    sha = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+    assert link(sha) == CID.decode(sha)  # not mstack's: refused where it is encoded
+    with pytest.raises(ValueError, match="BLAKE3"):
+        cid_text(CID.decode(sha))
+    with pytest.raises(ValueError, match="BLAKE3"):
+        encode({"l": link(sha)})
