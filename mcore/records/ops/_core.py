@@ -18,7 +18,7 @@ from mcore.records.encoding import to_plain
 from mcore.records.hooks import hooks_for
 from mcore.records.links import LinkUse
 from mcore.records.models import Record, RecordTerm, RecordVersion
-from mcore.records.schemas import RecordMeta
+from mcore.records.schemas import STORED, RecordMeta
 from mcore.records.versions import (
     Subject,
     replace_terms,
@@ -145,7 +145,8 @@ async def reads(
                 "hidden": s.record.hidden,
                 "created_at": s.record.created_at,
                 "updated_at": s.at,
-            }
+            },
+            context=STORED,
         )
         for s, plain, extra in zip(shown, plains, computed, strict=True)
     ]
