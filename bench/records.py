@@ -1,21 +1,24 @@
-"""Record reads over HTTP at scale, next to the same queries run on the database directly.
+"""Record reads over HTTP at scale, next to the same reads as ops in-process and the same
+queries run on the database directly.
 
     .venv/bin/python -m bench.records [--records 10000] [--samples 300] [--data DIR]
 
 Seeds a fresh `mstack serve` with `mstack seed --profile scale --records N` (through the
-SDK over HTTP, as any client), then measures, for one of the scale accounts, the p50 and
-p99 of: a still image by id, the first list page of 50, a deep list page (keyset cursor),
-a search (title contains a word), and a version-history read. Beside each, the SQL of the
-same read run with `sqlite3` on the same database file in the same run (the rows of the
-record, its list table and its content block), which is the floor the HTTP figure sits
-on. `--data DIR` reuses a seeded data folder (seeding resumes: only what is missing is
-made). Target (issue #14): p99 under 5 ms for get-by-id and a list page of 50 at 1M
-records on one server process.
+SDK over HTTP, as any client: batches of 100 records, 4 requests in flight), then
+measures, for one of the scale accounts, the p50 and p99 of: a still image by id, the
+first list page of 50, a deep list page (keyset cursor), a search (title contains a word),
+and a version-history read. Beside each, in the same run on the same database file: the
+op itself called in this process (`mart._generated.ops`, its own engine: what the server
+spends outside HTTP), and the SQL of the same read with `sqlite3` (the rows of the record,
+its list table and its content block), the floor both sit on. `--data DIR` reuses a seeded
+data folder (seeding resumes: only what is missing is made). Target (issue #14): p99
+under 5 ms for get-by-id and a list page of 50 at 1M records on one server process.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -25,10 +28,15 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench._harness import ROOT, mstack_server, workdir
+from mart._generated import ops
+from mcore.access import Actor, Role
+from mcore.db import Database
+from mcore.settings import Settings
 from seeder.accounts import SCALE_ACCOUNTS
 
 TARGET_MS = 5.0
@@ -68,6 +76,34 @@ def timed(fn: Callable[[], object], samples: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
+
+
+def timed_ops(
+    data: Path, me: str, cases: list[tuple[str, Callable[..., Any]]], samples: int
+) -> dict[str, list[float]]:
+    """Each op case (``await case(session, actor)``) timed ``samples`` times in this
+    process, a read session each, on the server's database file."""
+
+    async def run() -> dict[str, list[float]]:
+        db = Database(Settings(data_dir=data))
+        actor = Actor(id=me, role=Role.user)
+        out: dict[str, list[float]] = {}
+        try:
+            for name, case in cases:
+                async with db.session() as session:
+                    await case(session, actor)  # warm
+                times = []
+                for _ in range(samples):
+                    start = time.perf_counter()
+                    async with db.session() as session:
+                        await case(session, actor)
+                    times.append(time.perf_counter() - start)
+                out[name] = times
+        finally:
+            await db.dispose()
+        return out
+
+    return asyncio.run(run())
 
 
 def seed(server_url: str, data: Path, records: int) -> dict[str, object]:
@@ -160,25 +196,61 @@ def main() -> None:
                 lambda: db.execute(SQL["versions"], {"id": pick()}).fetchall(),
             ),
         ]
+        deep_cursor = deep
+
+        async def op_get(session: Any, actor: Actor) -> object:
+            return await ops.get_still_image(session, actor=actor, still_image_id=pick())
+
+        async def op_first(session: Any, actor: Actor) -> object:
+            return await ops.list_still_images(session, actor=actor, limit=50)
+
+        async def op_deep(session: Any, actor: Actor) -> object:
+            return await ops.list_still_images(
+                session, actor=actor, limit=50, mine=True, cursor=deep_cursor
+            )
+
+        async def op_search(session: Any, actor: Actor) -> object:
+            return await ops.list_still_images(session, actor=actor, limit=50, title_full=word)
+
+        async def op_versions(session: Any, actor: Actor) -> object:
+            return await ops.still_image_versions(session, actor=actor, still_image_id=pick())
+
+        op_cases = [
+            ("get by id", op_get),
+            ("list first page", op_first),
+            ("list deep page", op_deep),
+            ("search", op_search),
+            ("versions", op_versions),
+        ]
+        in_process = timed_ops(data, me, op_cases, args.samples)
         for name, over_http, direct in cases:
             rows.append(
                 (
                     name,
                     percentiles(timed(over_http, args.samples)),
+                    percentiles(in_process[name]),
                     percentiles(timed(direct, args.samples)),
                 )
             )
         http.close()
         db.close()
-    print(f"\n{args.records} records, {args.samples} samples each, one server process")
-    print(f"{'read':<16} {'HTTP p50':>9} {'HTTP p99':>9} {'SQL p50':>9} {'SQL p99':>9}  target")
-    for name, (h50, h99), (d50, d99) in rows:
+    size = sum(f.stat().st_size for f in data.glob("mstack.db*"))
+    print(f"\n{args.records} records, {args.samples} samples each, one server process;")
+    print(f"database {size / 2**20:.0f} MiB (with its WAL)")
+    print(
+        f"{'read':<16} {'HTTP p50':>9} {'HTTP p99':>9} {'op p50':>9} {'op p99':>9}"
+        f" {'SQL p50':>9} {'SQL p99':>9}  target (HTTP)"
+    )
+    for name, (h50, h99), (o50, o99), (d50, d99) in rows:
         target = (
             f"p99 < {TARGET_MS:.0f} ms: {'met' if h99 < TARGET_MS else 'missed'}"
             if name in ("get by id", "list first page")
             else ""
         )
-        print(f"{name:<16} {h50:>7.2f}ms {h99:>7.2f}ms {d50:>7.3f}ms {d99:>7.3f}ms  {target}")
+        print(
+            f"{name:<16} {h50:>7.2f}ms {h99:>7.2f}ms {o50:>7.2f}ms {o99:>7.2f}ms"
+            f" {d50:>7.3f}ms {d99:>7.3f}ms  {target}"
+        )
 
 
 if __name__ == "__main__":

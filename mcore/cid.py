@@ -61,6 +61,12 @@ def _decode_fast(text: str) -> bytes | None:
     return raw
 
 
+def cid_bytes(text: str) -> bytes | None:
+    """The binary form of a canonical CID string (version, codec, BLAKE3, 32, the digest),
+    or None when ``text`` is not one."""
+    return _decode_fast(text)
+
+
 def is_canonical(text: str, codec: int | None = None) -> bool:
     """True when ``text`` is a CID in mstack's canonical form (of ``codec``, if given)."""
     raw = _decode_fast(text)

@@ -41,6 +41,11 @@ class ProfileHooks(RecordHooks):
                 field="handle",
             )
         key = handle.casefold()
+        # handles claimed earlier in this transaction (a batch create), not yet projected
+        claimed: set[str] = session.info.setdefault("msocial_profile_handles", set())
+        if key in claimed:
+            raise Conflict(f"the handle {handle!r} is given twice", field="handle")
+        claimed.add(key)
         await serialize_on(session, f"profile-handle:{key}")
         query = (
             select(Profile.id)

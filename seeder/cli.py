@@ -18,7 +18,7 @@ import click
 from mstack_client.errors import MstackError
 from seeder.accounts import AccountsRefused
 from seeder.demo import MODELS, Summary, run_demo
-from seeder.scale import run_scale
+from seeder.scale import BATCH, run_scale
 
 __all__ = ["seed"]
 
@@ -94,7 +94,12 @@ def _print(summary: Summary) -> None:
 @click.option(
     "--seed", "seed_", type=int, default=0, show_default=True, help="Same seed, same data."
 )
-@click.option("--reset", is_flag=True, help="First remove what this seed made (through the API).")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="First remove, through the API, what the profile made (demo: what this seed made;"
+    " scale: every record and file of the scale accounts).",
+)
 @click.option(
     "--wait",
     type=click.FloatRange(min=0),
@@ -117,9 +122,16 @@ def _print(summary: Summary) -> None:
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1, max=256),
-    default=16,
+    default=4,
     show_default=True,
     help="Scale: requests in flight at once.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=BATCH),
+    default=BATCH,
+    show_default=True,
+    help="Scale: records created per request (POST /api/v1/<model>/batch).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def seed(
@@ -131,6 +143,7 @@ def seed(
     records: int,
     files: int | None,
     concurrency: int,
+    batch: int,
     as_json: bool,
 ) -> None:
     """Fill a running server with deterministic demo data (development mode only).
@@ -139,13 +152,12 @@ def seed(
     database, then, signed in as them through the API, uploads media made on the spot and
     creates records with history. Running it again adds nothing. ``--profile scale``
     makes ``--records`` records and ``--files`` small images as three scale accounts,
-    with ``--concurrency`` requests at a time, and reports the rate.
+    ``--batch`` records a request and ``--concurrency`` requests at a time, and reports
+    the rate; with ``--reset`` it first removes what the scale accounts have.
     """
     progress = _Progress()
     try:
         if profile == "scale":
-            if reset:
-                raise click.UsageError("--reset is for the demo profile")
             summary = asyncio.run(
                 run_scale(
                     server,
@@ -153,6 +165,8 @@ def seed(
                     records=records,
                     files=files,
                     concurrency=concurrency,
+                    batch=batch,
+                    reset=reset,
                     report=progress,
                 )
             )

@@ -1,11 +1,14 @@
 """The scale profile: many small files and many records, as fast as the server allows.
 
 Concurrent calls of the asyncio SDK (``--concurrency`` at a time), as three accounts of
-its own (so its counts never mix with the demo's). Contents come from the fake-value
-functions codegen writes per model (``seeder/_generated/``), each record's from a seed of
-its own, linking records and files its owner made before it. Records are made in order
-per owner and model, so a second run counts what each owner has and makes only the rest:
-running it again adds nothing, and an interrupted run resumes.
+its own (so its counts never mix with the demo's). Records go in batches (``--batch``, up
+to 100 in one ``POST /api/v1/<model>/batch``: the same op and checks as one create, one
+transaction). Contents come from the fake-value functions codegen writes per model
+(``seeder/_generated/``), each record's from a seed of its own, linking records and files
+its owner made before it. Records are made in order per owner and model, so a second run
+counts what each owner has and makes only the rest: running it again adds nothing, and an
+interrupted run resumes. ``reset`` first deletes every live record of the scale accounts
+(tombstones, as for any user) and moves their files to the trash, through the API.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from seeder.accounts import SCALE_ACCOUNTS, Account, ensure_accounts
 from seeder.demo import MODELS, Report, Summary
 from seeder.lorem import Lorem
 
-__all__ = ["SHARES", "plan_counts", "run_scale", "small_png"]
+__all__ = ["BATCH", "SHARES", "plan_counts", "run_scale", "small_png"]
+
+BATCH = 100  # records a request, the server's limit (mcore.records.schemas.BATCH_LIMIT)
 
 # how the records divide between the models, in the order they are made
 SHARES = {"image_file": 25, "artist": 10, "still_image": 55, "image_release": 10}
@@ -62,18 +67,22 @@ async def _pool(
     report: Report,
     label: str,
     every: int,
+    sizes: Sequence[int] | None = None,
 ) -> None:
-    """Run ``jobs``, ``concurrency`` at a time, reporting every ``every`` done."""
-    queue = iter(jobs)
-    done = 0
+    """Run ``jobs``, ``concurrency`` at a time, reporting every ``every`` jobs done how many
+    things (``sizes``: of each job, one each by default) are made."""
+    queue = iter(range(len(jobs)))
+    total = sum(sizes) if sizes is not None else len(jobs)
+    finished = done = 0
 
     async def worker() -> None:
-        nonlocal done
-        for job in queue:
-            await job()
-            done += 1
-            if done % every == 0 or done == len(jobs):
-                report(f"{label} {done}/{len(jobs)}")
+        nonlocal finished, done
+        for k in queue:
+            await jobs[k]()
+            finished += 1
+            done += sizes[k] if sizes is not None else 1
+            if finished % every == 0 or finished == len(jobs):
+                report(f"{label} {done}/{total}")
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
@@ -97,17 +106,25 @@ class _Owner:
         self.client = client
         self.ids: dict[str, list[str]] = {m: [] for m in MODELS}
         self.files: list[str] = []
+        self.file_ids: list[str] = []
 
     async def load(self) -> None:
         for model, attr in MODELS.items():
             self.ids[model] = [i async for i in _ids(getattr(self.client, attr))]
-        cursor = None
-        while True:
-            page = await self.client.list_files(mine=True, limit=200, cursor=cursor)
-            self.files += [f.cid for f in page.items]
-            if page.next is None:
-                break
-            cursor = page.next
+        self.files, self.file_ids = [], []
+        async for f in self.client.iter_files(mine=True):
+            self.files.append(f.cid)
+            self.file_ids.append(f.id)
+
+    def reset_jobs(self, summary: Summary) -> list[Callable[[], Awaitable[None]]]:
+        """Deletes of every live record (the models in reverse order: what links first),
+        then the files to the trash."""
+        jobs = []
+        for model in reversed(MODELS):
+            calls = getattr(self.client, MODELS[model])
+            jobs += [_deleter(calls.delete, i, summary, model) for i in self.ids[model]]
+        jobs += [_deleter(self.client.delete_file, i, summary, "file") for i in self.file_ids]
+        return jobs
 
 
 async def run_scale(
@@ -116,11 +133,16 @@ async def run_scale(
     seed: int = 0,
     records: int = 1_000_000,
     files: int | None = None,
-    concurrency: int = 16,
+    concurrency: int = 4,
+    batch: int = BATCH,
+    reset: bool = False,
     report: Report = lambda _: None,
 ) -> Summary:
     """Seed the scale profile: ``records`` records across the models and ``files`` small
-    images (``records // 100``, at most 10,000, by default)."""
+    images (``records // 100``, at most 10,000, by default), ``batch`` records a request;
+    with ``reset``, first remove what the scale accounts have."""
+    if not 1 <= batch <= BATCH:
+        raise ValueError(f"a batch holds 1 to {BATCH} records")
     started = time.monotonic()
     if records < 4 * len(SCALE_ACCOUNTS):
         raise ValueError(f"the scale profile needs at least {4 * len(SCALE_ACCOUNTS)} records")
@@ -135,12 +157,17 @@ async def run_scale(
             owners.append(_Owner(account, client))
             await client.login(username=account.username, password=account.password)
         await asyncio.gather(*(o.load() for o in owners))
+        if reset:
+            removals = [job for o in owners for job in o.reset_jobs(summary)]
+            await _pool(concurrency, removals, report, "reset", 500)
+            await asyncio.gather(*(o.load() for o in owners))
 
         # files: the k-th owner's i-th file is file k + i * owners of the seed
         uploads = []
         for k, owner in enumerate(owners):
+            have = set(owner.files)
             for i in range(len(owner.files), _share(files, len(owners), k)):
-                uploads.append(_upload(owner, seed, k + i * len(owners), summary))
+                uploads.append(_upload(owner, seed, k + i * len(owners), summary, have))
         await _pool(concurrency, uploads, report, "files", 100)
         summary.files["image"] = sum(len(o.files) for o in owners)
 
@@ -148,11 +175,14 @@ async def run_scale(
         counts = plan_counts(records)
         made_at = time.monotonic()
         for model in MODELS:
-            jobs = []
+            jobs, sizes = [], []
             for k, owner in enumerate(owners):
-                for i in range(len(owner.ids[model]), _share(counts[model], len(owners), k)):
-                    jobs.append(_maker(owner, model, seed, i, summary))
-            await _pool(concurrency, jobs, report, f"records-{model}", 500)
+                wanted = _share(counts[model], len(owners), k)
+                for start in range(len(owner.ids[model]), wanted, batch):
+                    indices = range(start, min(start + batch, wanted))
+                    jobs.append(_maker(owner, model, seed, indices, summary))
+                    sizes.append(len(indices))
+            await _pool(concurrency, jobs, report, f"records-{model}", 20, sizes)
             summary.records[model] = sum(len(o.ids[model]) for o in owners)
         elapsed = time.monotonic() - made_at
         added = sum(summary.records_added.values())
@@ -165,36 +195,48 @@ async def run_scale(
 
 
 def _upload(
-    owner: _Owner, seed: int, index: int, summary: Summary
+    owner: _Owner, seed: int, index: int, summary: Summary, have: set[str]
 ) -> Callable[[], Awaitable[None]]:
     async def upload() -> None:
         data = small_png(seed, index)
         cid = file_cid(data)
-        if await owner.client.find_file(cid) is None:
+        if cid not in have:  # (an interrupted run may have made a later one)
             await owner.client.upload(
                 io.BytesIO(data), filename=f"scale-{index:07d}.png", content_type="image/png"
             )
             summary.files_added += 1
-        owner.files.append(cid)
+            owner.files.append(cid)
 
     return upload
 
 
 def _maker(
-    owner: _Owner, model: str, seed: int, index: int, summary: Summary
+    owner: _Owner, model: str, seed: int, indices: range, summary: Summary
 ) -> Callable[[], Awaitable[None]]:
     async def make() -> None:
-        lorem = Lorem(
-            f"scale {seed} {owner.account.username} {model} {index}",
-            records=owner.ids,
-            files=owner.files,
-        )
-        body = FAKES["mart"][model](lorem)
-        visibility = "public" if index % 2 == 0 else "private"
+        items = []
+        for index in indices:
+            lorem = Lorem(
+                f"scale {seed} {owner.account.username} {model} {index}",
+                records=owner.ids,
+                files=owner.files,
+            )
+            body = FAKES["mart"][model](lorem)
+            items.append({**body, "visibility": "public" if index % 2 == 0 else "private"})
         calls = getattr(owner.client, MODELS[model])
-        record = await calls.create(**body, visibility=visibility)
-        owner.ids[model].append(record.id)
-        summary.records_added[model] += 1
-        summary.versions_added += 1
+        made = await calls.create_many(items)
+        owner.ids[model] += [record.id for record in made]
+        summary.records_added[model] += len(made)
+        summary.versions_added += len(made)
 
     return make
+
+
+def _deleter(
+    delete: Callable[[str], Awaitable[object]], ident: str, summary: Summary, what: str
+) -> Callable[[], Awaitable[None]]:
+    async def remove() -> None:
+        await delete(ident)
+        summary.removed[what] += 1
+
+    return remove

@@ -39,21 +39,25 @@ from api.records import (
 )
 from mart._generated import ops
 from mart._generated.models import (
+    ArtistBatch,
     ArtistCreate,
     ArtistPage,
     ArtistRead,
     ArtistSort,
     ArtistUpdate,
+    ImageFileBatch,
     ImageFileCreate,
     ImageFilePage,
     ImageFileRead,
     ImageFileSort,
     ImageFileUpdate,
+    ImageReleaseBatch,
     ImageReleaseCreate,
     ImageReleasePage,
     ImageReleaseRead,
     ImageReleaseSort,
     ImageReleaseUpdate,
+    StillImageBatch,
     StillImageCreate,
     StillImagePage,
     StillImageRead,
@@ -97,6 +101,25 @@ class ArtistController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_artist(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several artists at once",
+        opt=doc(
+            "artists_create_batch",
+            request_examples=[{"items": ARTIST_EXAMPLES}],
+            response_example=page_example(ARTIST_READ),
+        ),
+    )
+    async def create_artists(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ArtistBatch]
+    ) -> ArtistPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_artists(session, actor=actor, data=data)
+        return ArtistPage(items=items, next=None)
 
     @get(
         "/",
@@ -366,6 +389,25 @@ class ImageFileController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_image_file(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several image files at once",
+        opt=doc(
+            "image_files_create_batch",
+            request_examples=[{"items": IMAGE_FILE_EXAMPLES}],
+            response_example=page_example(IMAGE_FILE_READ),
+        ),
+    )
+    async def create_image_files(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ImageFileBatch]
+    ) -> ImageFilePage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_image_files(session, actor=actor, data=data)
+        return ImageFilePage(items=items, next=None)
 
     @get(
         "/",
@@ -657,6 +699,25 @@ class StillImageController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_still_image(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several still images at once",
+        opt=doc(
+            "still_images_create_batch",
+            request_examples=[{"items": STILL_IMAGE_EXAMPLES}],
+            response_example=page_example(STILL_IMAGE_READ),
+        ),
+    )
+    async def create_still_images(
+        self, session: Session, actor: CurrentActor, data: JSONBody[StillImageBatch]
+    ) -> StillImagePage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_still_images(session, actor=actor, data=data)
+        return StillImagePage(items=items, next=None)
 
     @get(
         "/",
@@ -967,6 +1028,25 @@ class ImageReleaseController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_image_release(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several image releases at once",
+        opt=doc(
+            "image_releases_create_batch",
+            request_examples=[{"items": IMAGE_RELEASE_EXAMPLES}],
+            response_example=page_example(IMAGE_RELEASE_READ),
+        ),
+    )
+    async def create_image_releases(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ImageReleaseBatch]
+    ) -> ImageReleasePage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_image_releases(session, actor=actor, data=data)
+        return ImageReleasePage(items=items, next=None)
 
     @get(
         "/",

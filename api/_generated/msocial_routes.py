@@ -39,27 +39,33 @@ from api.records import (
 from mcore.records.schemas import RevertRequest, VersionPage, VersionRead
 from msocial._generated import ops
 from msocial._generated.models import (
+    BranchBatch,
     BranchCreate,
     BranchPage,
     BranchRead,
     BranchSort,
     BranchUpdate,
+    ForumBatch,
     ForumCreate,
     ForumPage,
     ForumRead,
     ForumSort,
     ForumUpdate,
+    PageBatch,
     PageCreate,
     PagePage,
     PageRead,
     PageSort,
     PageUpdate,
+    PostBatch,
     PostCreate,
     PostPage,
     PostRead,
     PostSort,
     PostUpdate,
+    ProfileBatch,
     ProfileCreate,
+    ProfileGroupBatch,
     ProfileGroupCreate,
     ProfileGroupPage,
     ProfileGroupRead,
@@ -69,6 +75,7 @@ from msocial._generated.models import (
     ProfileRead,
     ProfileSort,
     ProfileUpdate,
+    ThreadBatch,
     ThreadCreate,
     ThreadPage,
     ThreadRead,
@@ -111,6 +118,25 @@ class ProfileController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_profile(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several profiles at once",
+        opt=doc(
+            "profiles_create_batch",
+            request_examples=[{"items": PROFILE_EXAMPLES}],
+            response_example=page_example(PROFILE_READ),
+        ),
+    )
+    async def create_profiles(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ProfileBatch]
+    ) -> ProfilePage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_profiles(session, actor=actor, data=data)
+        return ProfilePage(items=items, next=None)
 
     @get(
         "/",
@@ -393,6 +419,25 @@ class ProfileGroupController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_profile_group(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several profile groups at once",
+        opt=doc(
+            "profile_groups_create_batch",
+            request_examples=[{"items": PROFILE_GROUP_EXAMPLES}],
+            response_example=page_example(PROFILE_GROUP_READ),
+        ),
+    )
+    async def create_profile_groups(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ProfileGroupBatch]
+    ) -> ProfileGroupPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_profile_groups(session, actor=actor, data=data)
+        return ProfileGroupPage(items=items, next=None)
 
     @get(
         "/",
@@ -677,6 +722,25 @@ class PostController(Controller):
         read = await ops.create_post(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several posts at once",
+        opt=doc(
+            "posts_create_batch",
+            request_examples=[{"items": POST_EXAMPLES}],
+            response_example=page_example(POST_READ),
+        ),
+    )
+    async def create_posts(
+        self, session: Session, actor: CurrentActor, data: JSONBody[PostBatch]
+    ) -> PostPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_posts(session, actor=actor, data=data)
+        return PostPage(items=items, next=None)
+
     @get(
         "/",
         summary="List posts",
@@ -946,6 +1010,25 @@ class PageController(Controller):
         read = await ops.create_page(session, actor=actor, data=data)
         return tagged(read, status_code=201)
 
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several pages at once",
+        opt=doc(
+            "pages_create_batch",
+            request_examples=[{"items": PAGE_EXAMPLES}],
+            response_example=page_example(PAGE_READ),
+        ),
+    )
+    async def create_pages(
+        self, session: Session, actor: CurrentActor, data: JSONBody[PageBatch]
+    ) -> PagePage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_pages(session, actor=actor, data=data)
+        return PagePage(items=items, next=None)
+
     @get(
         "/",
         summary="List pages",
@@ -1200,6 +1283,25 @@ class ForumController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_forum(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several forums at once",
+        opt=doc(
+            "forums_create_batch",
+            request_examples=[{"items": FORUM_EXAMPLES}],
+            response_example=page_example(FORUM_READ),
+        ),
+    )
+    async def create_forums(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ForumBatch]
+    ) -> ForumPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_forums(session, actor=actor, data=data)
+        return ForumPage(items=items, next=None)
 
     @get(
         "/",
@@ -1458,6 +1560,25 @@ class BranchController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_branch(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several branches at once",
+        opt=doc(
+            "branches_create_batch",
+            request_examples=[{"items": BRANCH_EXAMPLES}],
+            response_example=page_example(BRANCH_READ),
+        ),
+    )
+    async def create_branches(
+        self, session: Session, actor: CurrentActor, data: JSONBody[BranchBatch]
+    ) -> BranchPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_branches(session, actor=actor, data=data)
+        return BranchPage(items=items, next=None)
 
     @get(
         "/",
@@ -1724,6 +1845,25 @@ class ThreadController(Controller):
         """Its first version; the response's `ETag` is that version's CID."""
         read = await ops.create_thread(session, actor=actor, data=data)
         return tagged(read, status_code=201)
+
+    @post(
+        "/batch",
+        status_code=201,
+        summary="Create several threads at once",
+        opt=doc(
+            "threads_create_batch",
+            request_examples=[{"items": THREAD_EXAMPLES}],
+            response_example=page_example(THREAD_READ),
+        ),
+    )
+    async def create_threads(
+        self, session: Session, actor: CurrentActor, data: JSONBody[ThreadBatch]
+    ) -> ThreadPage:
+        """Each item as one create would make it, in one transaction: all or none (a
+        refusal names the item, `items.3.title`); at most 100 items. The reply lists them in
+        order (`next` is null)."""
+        items = await ops.create_threads(session, actor=actor, data=data)
+        return ThreadPage(items=items, next=None)
 
     @get(
         "/",

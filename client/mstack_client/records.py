@@ -10,7 +10,7 @@ overwritten: the server answers 412 (``PreconditionFailed``) instead.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -154,6 +154,19 @@ class RecordCalls(Generic[R]):
     def create(self, body: Mapping[str, Any]) -> Call[R]:
         content = {k: encode(v) for k, v in body.items() if v is not None and v is not UNSET}
         return Call("POST", self.url, self.parse, json=content)
+
+    def create_many(self, bodies: Sequence[Mapping[str, Any]]) -> Call[list[R]]:
+        items = [
+            {k: encode(v) for k, v in body.items() if v is not None and v is not UNSET}
+            for body in bodies
+        ]
+        parse = self.parse
+        return Call(
+            "POST",
+            f"{self.url}/batch",
+            lambda data: [parse(item) for item in data["items"]],
+            json={"items": items},
+        )
 
     def get(self, ref: str | Record, *, at: datetime | None = None) -> Call[R]:
         return Call("GET", self._one(ref), self.parse, params=params(at=_at(at)))

@@ -2,8 +2,8 @@
 # Regenerate with: python -m codegen
 """Schemas and tables of the mart records: one ladder per model.
 
-`<Model>Base` holds the content fields, `<Model>Create` adds the visibility, `<Model>Update`
-makes everything optional, `<Model>` is the table of searchable and sortable columns of
+`<Model>Base` holds the content fields, `<Model>Create` adds the visibility, `<Model>Batch`
+is several of those, `<Model>Update` makes everything optional, `<Model>` is the table of searchable and sortable columns of
 each head, `<Model>Read` is what the API returns and `<Model>Page` a page of them.
 """
 
@@ -18,6 +18,7 @@ from sqlmodel.main import SQLModelConfig
 
 from mcore.access import Visibility
 from mcore.records.schemas import (
+    BATCH_LIMIT,
     CalendarDate,
     ContentBool,
     ContentInt,
@@ -86,6 +87,14 @@ class ArtistCreate(ArtistBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ArtistBatch(SQLModel):
+    """Several artists to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ArtistCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ArtistUpdate(ContentModel):
@@ -178,6 +187,14 @@ class ImageFileCreate(ImageFileBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ImageFileBatch(SQLModel):
+    """Several image files to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ImageFileCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ImageFileUpdate(ContentModel):
@@ -308,6 +325,14 @@ class StillImageCreate(StillImageBase):
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
 
 
+class StillImageBatch(SQLModel):
+    """Several still images to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[StillImageCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class StillImageUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
@@ -435,6 +460,14 @@ class ImageReleaseCreate(ImageReleaseBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ImageReleaseBatch(SQLModel):
+    """Several image releases to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ImageReleaseCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ImageReleaseUpdate(ContentModel):

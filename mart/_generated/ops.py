@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from mart._generated.models import (
     Artist,
     ArtistBase,
+    ArtistBatch,
     ArtistCreate,
     ArtistPage,
     ArtistRead,
@@ -25,6 +26,7 @@ from mart._generated.models import (
     Creator,
     ImageFile,
     ImageFileBase,
+    ImageFileBatch,
     ImageFileCreate,
     ImageFilePage,
     ImageFileRead,
@@ -32,6 +34,7 @@ from mart._generated.models import (
     ImageFileUpdate,
     ImageRelease,
     ImageReleaseBase,
+    ImageReleaseBatch,
     ImageReleaseCreate,
     ImageReleasePage,
     ImageReleaseRead,
@@ -39,6 +42,7 @@ from mart._generated.models import (
     ImageReleaseUpdate,
     StillImage,
     StillImageBase,
+    StillImageBatch,
     StillImageCreate,
     StillImagePage,
     StillImageRead,
@@ -120,6 +124,15 @@ ARTIST: RecordType[ArtistBase, ArtistRead] = RecordType(
 async def create_artist(session: AsyncSession, *, actor: Actor, data: ArtistCreate) -> ArtistRead:
     """Create an artist owned by `actor`; the CID of its first version is its id."""
     return await records.create(session, ARTIST, actor=actor, data=data, visibility=data.visibility)
+
+
+async def create_artists(
+    session: AsyncSession, *, actor: Actor, data: ArtistBatch
+) -> list[ArtistRead]:
+    """Create each of `data.items` as `create_artist` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, ARTIST, actor=actor, items=items)
 
 
 async def get_artist(
@@ -308,6 +321,15 @@ async def create_image_file(
     return await records.create(
         session, IMAGE_FILE, actor=actor, data=data, visibility=data.visibility
     )
+
+
+async def create_image_files(
+    session: AsyncSession, *, actor: Actor, data: ImageFileBatch
+) -> list[ImageFileRead]:
+    """Create each of `data.items` as `create_image_file` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, IMAGE_FILE, actor=actor, items=items)
 
 
 async def get_image_file(
@@ -519,6 +541,15 @@ async def create_still_image(
     return await records.create(
         session, STILL_IMAGE, actor=actor, data=data, visibility=data.visibility
     )
+
+
+async def create_still_images(
+    session: AsyncSession, *, actor: Actor, data: StillImageBatch
+) -> list[StillImageRead]:
+    """Create each of `data.items` as `create_still_image` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, STILL_IMAGE, actor=actor, items=items)
 
 
 async def get_still_image(
@@ -740,6 +771,15 @@ async def create_image_release(
     return await records.create(
         session, IMAGE_RELEASE, actor=actor, data=data, visibility=data.visibility
     )
+
+
+async def create_image_releases(
+    session: AsyncSession, *, actor: Actor, data: ImageReleaseBatch
+) -> list[ImageReleaseRead]:
+    """Create each of `data.items` as `create_image_release` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, IMAGE_RELEASE, actor=actor, items=items)
 
 
 async def get_image_release(

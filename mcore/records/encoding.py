@@ -25,9 +25,9 @@ from decimal import Decimal
 from typing import Any, overload
 
 import dag_cbor
-from multiformats import CID
+from multiformats import CID, multibase, multicodec, multihash
 
-from mcore.cid import BLAKE3, DAG_CBOR, DIGEST_SIZE, RAW, cid_from_digest, record_cid
+from mcore.cid import BLAKE3, DAG_CBOR, DIGEST_SIZE, RAW, cid_bytes, cid_from_digest, record_cid
 
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
@@ -86,16 +86,38 @@ def from_micros(value: int) -> datetime:
 
 def link(text: str | None) -> CID | None:
     """The CID object a record stores for a link given as a canonical CID string."""
-    return None if text is None else CID.decode(text)
+    return None if text is None else _cid_object(text)
+
+
+# multiformats checks every part's type at run time: about 0.1 ms for each CID made or
+# printed, several times per record written. A canonical string (checked by
+# ``mcore.cid``) is made into its CID object from the parts looked up once, as
+# ``CID.decode`` itself finishes; ``tests/mcore/records/test_plain.py`` holds the two equal.
+_BASE32 = multibase.get("base32")
+_CODECS = {code: multicodec.get(code=code) for code in (RAW, DAG_CBOR)}
+_BLAKE3 = multihash.get(code=BLAKE3)
+
+
+def _cid_object(text: str) -> CID:
+    raw = cid_bytes(text)
+    if raw is None:
+        return CID.decode(text)  # not canonical: refused where it is used, as before
+    return CID._new_instance(CID, _BASE32, 1, _CODECS[raw[1]], _BLAKE3, raw[2:])
 
 
 def cid_text(cid: CID) -> str:
     """The canonical string of a CID object (base32 lower case, as DESIGN.md prints them)."""
-    if cid.version != 1 or cid.hashfun.code != BLAKE3 or len(cid.raw_digest) != DIGEST_SIZE:
+    digest = cid.digest  # the multihash: its code, its length, the hash
+    if (
+        cid.version != 1
+        or len(digest) != 2 + DIGEST_SIZE
+        or digest[0] != BLAKE3
+        or digest[1] != DIGEST_SIZE
+    ):
         raise ValueError(f"{cid} is not a CIDv1 with a BLAKE3-256 digest")
     if cid.codec.code not in (RAW, DAG_CBOR):
         raise ValueError(f"{cid} links neither a file (raw) nor a record (dag-cbor)")
-    return cid_from_digest(cid.raw_digest, cid.codec.code)
+    return cid_from_digest(digest[2:], cid.codec.code)
 
 
 def _join(path: str, key: str | int) -> str:

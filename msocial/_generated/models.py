@@ -2,8 +2,8 @@
 # Regenerate with: python -m codegen
 """Schemas and tables of the msocial records: one ladder per model.
 
-`<Model>Base` holds the content fields, `<Model>Create` adds the visibility, `<Model>Update`
-makes everything optional, `<Model>` is the table of searchable and sortable columns of
+`<Model>Base` holds the content fields, `<Model>Create` adds the visibility, `<Model>Batch`
+is several of those, `<Model>Update` makes everything optional, `<Model>` is the table of searchable and sortable columns of
 each head, `<Model>Read` is what the API returns and `<Model>Page` a page of them.
 """
 
@@ -17,6 +17,7 @@ from sqlmodel.main import SQLModelConfig
 
 from mcore.access import Visibility
 from mcore.records.schemas import (
+    BATCH_LIMIT,
     ContentBool,
     ContentModel,
     ContentText,
@@ -94,6 +95,14 @@ class ProfileCreate(ProfileBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ProfileBatch(SQLModel):
+    """Several profiles to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ProfileCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ProfileUpdate(ContentModel):
@@ -196,6 +205,14 @@ class ProfileGroupCreate(ProfileGroupBase):
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
 
 
+class ProfileGroupBatch(SQLModel):
+    """Several profile groups to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ProfileGroupCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class ProfileGroupUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
@@ -291,6 +308,14 @@ class PostCreate(PostBase):
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
 
 
+class PostBatch(SQLModel):
+    """Several posts to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[PostCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class PostUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
@@ -383,6 +408,14 @@ class PageCreate(PageBase):
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
 
 
+class PageBatch(SQLModel):
+    """Several pages to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[PageCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class PageUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
@@ -455,6 +488,14 @@ class ForumCreate(ForumBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ForumBatch(SQLModel):
+    """Several forums to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ForumCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ForumUpdate(ContentModel):
@@ -533,6 +574,14 @@ class BranchCreate(BranchBase):
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
 
 
+class BranchBatch(SQLModel):
+    """Several branches to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[BranchCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class BranchUpdate(ContentModel):
     """A partial update: only the fields given change; null clears an optional field."""
 
@@ -606,6 +655,14 @@ class ThreadCreate(ThreadBase):
     )
 
     visibility: Visibility = Field(default=Visibility.private, description="Who may read it")
+
+
+class ThreadBatch(SQLModel):
+    """Several threads to create at once: all of them, or none."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    items: list[ThreadCreate] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
 class ThreadUpdate(ContentModel):

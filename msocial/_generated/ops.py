@@ -27,6 +27,7 @@ from msocial._generated.models import (
     Block,
     Branch,
     BranchBase,
+    BranchBatch,
     BranchCreate,
     BranchPage,
     BranchRead,
@@ -34,6 +35,7 @@ from msocial._generated.models import (
     BranchUpdate,
     Forum,
     ForumBase,
+    ForumBatch,
     ForumCreate,
     ForumPage,
     ForumRead,
@@ -42,6 +44,7 @@ from msocial._generated.models import (
     Member,
     Page,
     PageBase,
+    PageBatch,
     PageCreate,
     PagePage,
     PageRead,
@@ -49,6 +52,7 @@ from msocial._generated.models import (
     PageUpdate,
     Post,
     PostBase,
+    PostBatch,
     PostCreate,
     PostPage,
     PostRead,
@@ -56,9 +60,11 @@ from msocial._generated.models import (
     PostUpdate,
     Profile,
     ProfileBase,
+    ProfileBatch,
     ProfileCreate,
     ProfileGroup,
     ProfileGroupBase,
+    ProfileGroupBatch,
     ProfileGroupCreate,
     ProfileGroupPage,
     ProfileGroupRead,
@@ -70,6 +76,7 @@ from msocial._generated.models import (
     ProfileUpdate,
     Thread,
     ThreadBase,
+    ThreadBatch,
     ThreadCreate,
     ThreadPage,
     ThreadRead,
@@ -151,6 +158,15 @@ async def create_profile(
     return await records.create(
         session, PROFILE, actor=actor, data=data, visibility=data.visibility
     )
+
+
+async def create_profiles(
+    session: AsyncSession, *, actor: Actor, data: ProfileBatch
+) -> list[ProfileRead]:
+    """Create each of `data.items` as `create_profile` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, PROFILE, actor=actor, items=items)
 
 
 async def get_profile(
@@ -345,6 +361,15 @@ async def create_profile_group(
     return await records.create(
         session, PROFILE_GROUP, actor=actor, data=data, visibility=data.visibility
     )
+
+
+async def create_profile_groups(
+    session: AsyncSession, *, actor: Actor, data: ProfileGroupBatch
+) -> list[ProfileGroupRead]:
+    """Create each of `data.items` as `create_profile_group` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, PROFILE_GROUP, actor=actor, items=items)
 
 
 async def get_profile_group(
@@ -546,6 +571,13 @@ async def create_post(session: AsyncSession, *, actor: Actor, data: PostCreate) 
     return await records.create(session, POST, actor=actor, data=data, visibility=data.visibility)
 
 
+async def create_posts(session: AsyncSession, *, actor: Actor, data: PostBatch) -> list[PostRead]:
+    """Create each of `data.items` as `create_post` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, POST, actor=actor, items=items)
+
+
 async def get_post(
     session: AsyncSession, *, actor: Actor, post_id: str, at: datetime | None = None
 ) -> PostRead:
@@ -736,6 +768,13 @@ async def create_page(session: AsyncSession, *, actor: Actor, data: PageCreate) 
     return await records.create(session, PAGE, actor=actor, data=data, visibility=data.visibility)
 
 
+async def create_pages(session: AsyncSession, *, actor: Actor, data: PageBatch) -> list[PageRead]:
+    """Create each of `data.items` as `create_page` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, PAGE, actor=actor, items=items)
+
+
 async def get_page(
     session: AsyncSession, *, actor: Actor, page_id: str, at: datetime | None = None
 ) -> PageRead:
@@ -917,6 +956,15 @@ FORUM: RecordType[ForumBase, ForumRead] = RecordType(
 async def create_forum(session: AsyncSession, *, actor: Actor, data: ForumCreate) -> ForumRead:
     """Create a forum owned by `actor`; the CID of its first version is its id."""
     return await records.create(session, FORUM, actor=actor, data=data, visibility=data.visibility)
+
+
+async def create_forums(
+    session: AsyncSession, *, actor: Actor, data: ForumBatch
+) -> list[ForumRead]:
+    """Create each of `data.items` as `create_forum` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, FORUM, actor=actor, items=items)
 
 
 async def get_forum(
@@ -1105,6 +1153,15 @@ async def create_branch(session: AsyncSession, *, actor: Actor, data: BranchCrea
     return await records.create(session, BRANCH, actor=actor, data=data, visibility=data.visibility)
 
 
+async def create_branches(
+    session: AsyncSession, *, actor: Actor, data: BranchBatch
+) -> list[BranchRead]:
+    """Create each of `data.items` as `create_branch` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, BRANCH, actor=actor, items=items)
+
+
 async def get_branch(
     session: AsyncSession, *, actor: Actor, branch_id: str, at: datetime | None = None
 ) -> BranchRead:
@@ -1291,6 +1348,15 @@ THREAD: RecordType[ThreadBase, ThreadRead] = RecordType(
 async def create_thread(session: AsyncSession, *, actor: Actor, data: ThreadCreate) -> ThreadRead:
     """Create a thread owned by `actor`; the CID of its first version is its id."""
     return await records.create(session, THREAD, actor=actor, data=data, visibility=data.visibility)
+
+
+async def create_threads(
+    session: AsyncSession, *, actor: Actor, data: ThreadBatch
+) -> list[ThreadRead]:
+    """Create each of `data.items` as `create_thread` does, all or none (the caller's
+    transaction)."""
+    items = [(item, item.visibility) for item in data.items]
+    return await records.create_many(session, THREAD, actor=actor, items=items)
 
 
 async def get_thread(

@@ -18,6 +18,7 @@ from mcore.records.ops._core import (
 from mcore.records.ops._lists import count_owned, list_objects, projected
 from mcore.records.ops._objects import (
     create,
+    create_many,
     delete,
     get,
     get_version,
@@ -37,6 +38,7 @@ __all__ = [
     "RecordType",
     "count_owned",
     "create",
+    "create_many",
     "delete",
     "get",
     "get_version",

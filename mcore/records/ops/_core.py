@@ -13,12 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor
 from mcore.errors import Gone, Invalid
-from mcore.records.blocks import get_contents
+from mcore.records.blocks import get_plain_contents
 from mcore.records.encoding import to_plain
 from mcore.records.hooks import hooks_for
 from mcore.records.links import LinkUse
-from mcore.records.models import Record, RecordVersion
-from mcore.records.schemas import RecordMeta
+from mcore.records.models import Record, RecordTerm, RecordVersion
+from mcore.records.schemas import STORED, RecordMeta
 from mcore.records.versions import (
     Subject,
     replace_terms,
@@ -123,10 +123,22 @@ def validate(schema: type[BaseT], values: Mapping[str, Any]) -> BaseT:
 
 
 async def reads(
-    session: AsyncSession, rt: RecordType[BaseT, ReadT], actor: Actor, shown: Sequence[Shown]
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    actor: Actor,
+    shown: Sequence[Shown],
+    *,
+    known: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[ReadT]:
-    contents = await get_contents(session, [s.content_cid for s in shown])
-    plains = [plain_content(contents[s.content_cid]) for s in shown]
+    """The typed reads of ``shown``; ``known`` holds plain contents already in hand (by
+    content CID, ``$type`` left in or out), which need not be read again."""
+    known = known or {}
+    contents = await get_plain_contents(
+        session, [s.content_cid for s in shown if s.content_cid not in known]
+    )
+    for cid, plain in known.items():
+        contents[cid] = {k: v for k, v in plain.items() if k != "$type"}
+    plains = [dict(contents[s.content_cid]) for s in shown]
     computed = await hooks_for(rt.subject.type_name).computed(session, actor, plains)
     return [
         rt.read.model_validate(
@@ -142,16 +154,41 @@ async def reads(
                 "hidden": s.record.hidden,
                 "created_at": s.record.created_at,
                 "updated_at": s.at,
-            }
+            },
+            context=STORED,
         )
         for s, plain, extra in zip(shown, plains, computed, strict=True)
     ]
 
 
-async def project(
-    session: AsyncSession, rt: RecordType[BaseT, ReadT], record_id: str, data: BaseT
+async def project_new(
+    session: AsyncSession, rt: RecordType[BaseT, ReadT], made: Sequence[tuple[str, BaseT]]
 ) -> None:
-    row = await session.get(rt.table, record_id)
+    """:func:`project` for objects made in this transaction (record id, data), in a few
+    statements whatever their number."""
+    session.add_all([rt.table(id=record_id, **rt.projection(data)) for record_id, data in made])
+    await session.flush()
+    terms = [
+        RecordTerm(record_id=record_id, field=field, value=value)
+        for record_id, data in made
+        for field, value in sorted(set(rt.terms(data)))
+    ]
+    if terms:
+        session.add_all(terms)
+        await session.flush()
+
+
+async def project(
+    session: AsyncSession,
+    rt: RecordType[BaseT, ReadT],
+    record_id: str,
+    data: BaseT,
+    *,
+    new: bool = False,
+) -> None:
+    """Write the list-table row and search terms of an object's new head (``new``: an
+    object made in this transaction, which has neither yet)."""
+    row = None if new else await session.get(rt.table, record_id)
     values = rt.projection(data)
     if row is None:
         row = rt.table(id=record_id, **values)
@@ -160,4 +197,4 @@ async def project(
             setattr(row, name, value)
     session.add(row)
     await session.flush()
-    await replace_terms(session, record_id, rt.terms(data))
+    await replace_terms(session, record_id, rt.terms(data), new=new)

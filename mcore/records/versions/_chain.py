@@ -7,7 +7,7 @@ both win. Checks who may read and write; never commits.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,8 +22,8 @@ from mcore.cid import DAG_CBOR, is_canonical
 from mcore.clock import utcnow
 from mcore.db import serialize_on
 from mcore.errors import Gone, NotFound, PreconditionFailed
-from mcore.records.blocks import put_block
-from mcore.records.encoding import link
+from mcore.records.blocks import put_block, put_encoded_many
+from mcore.records.encoding import encode, link
 from mcore.records.models import Record, RecordTerm, RecordVersion
 
 VERSION_TYPE = "mstack/version"
@@ -67,47 +67,79 @@ async def create_object(
     session: AsyncSession,
     *,
     subject: Subject,
-    content: Mapping[str, Any],
+    content_block: bytes,
     actor: Actor,
     visibility: Visibility,
 ) -> tuple[Record, RecordVersion]:
-    """Write the first version of a new object owned by ``actor``; its CID is the object's id.
+    """Write the first version of a new object owned by ``actor``, whose content is
+    ``content_block`` (made by ``encode``); its CID is the object's id.
 
     The version's random nonce makes two objects with the same content, author and
     instant two different objects.
     """
-    content_cid = await put_block(session, content)
+    return (
+        await create_objects(
+            session, subject=subject, contents=[(content_block, visibility)], actor=actor
+        )
+    )[0]
+
+
+async def create_objects(
+    session: AsyncSession,
+    *,
+    subject: Subject,
+    contents: Sequence[tuple[bytes, Visibility]],
+    actor: Actor,
+) -> list[tuple[Record, RecordVersion]]:
+    """:func:`create_object` for each (content block, visibility), in order, in a few
+    statements whatever their number."""
+    content_cids = await put_encoded_many(session, [block for block, _ in contents])
     at = utcnow()
-    version_cid = await put_block(
+    version_cids = await put_encoded_many(
         session,
-        version_value(
+        [
+            encode(
+                version_value(
+                    content_cid=content_cid,
+                    prev=None,
+                    by=actor.id,
+                    at=at,
+                    n=1,
+                    nonce=os.urandom(NONCE_SIZE),
+                )
+            )
+            for content_cid in content_cids
+        ],
+    )
+    made = []
+    for (_, visibility), content_cid, version_cid in zip(
+        contents, content_cids, version_cids, strict=True
+    ):
+        record = Record(
+            id=version_cid,
+            type=subject.type_name,
+            owner_id=actor.id,
+            visibility=visibility,
+            head=version_cid,
+            n=1,
             content_cid=content_cid,
-            prev=None,
+            created_at=at,
+            updated_at=at,
+        )
+        version = RecordVersion(
+            object_id=version_cid,
+            n=1,
+            cid=version_cid,
+            content_cid=content_cid,
             by=actor.id,
             at=at,
-            n=1,
-            nonce=os.urandom(NONCE_SIZE),
-        ),
-    )
-    record = Record(
-        id=version_cid,
-        type=subject.type_name,
-        owner_id=actor.id,
-        visibility=visibility,
-        head=version_cid,
-        n=1,
-        content_cid=content_cid,
-        created_at=at,
-        updated_at=at,
-    )
-    version = RecordVersion(
-        object_id=version_cid, n=1, cid=version_cid, content_cid=content_cid, by=actor.id, at=at
-    )
-    session.add(record)
+        )
+        made.append((record, version))
+    session.add_all([record for record, _ in made])
     await session.flush()
-    session.add(version)
+    session.add_all([version for _, version in made])
     await session.flush()
-    return record, version
+    return made
 
 
 def _not_found(subject: Subject, object_id: str) -> NotFound:
@@ -237,10 +269,12 @@ async def append_version(
 
 
 async def replace_terms(
-    session: AsyncSession, record_id: str, terms: Iterable[tuple[str, str]]
+    session: AsyncSession, record_id: str, terms: Iterable[tuple[str, str]], *, new: bool = False
 ) -> None:
-    """Index the multi-valued searchable values of an object's new head."""
-    await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record_id))
+    """Index the multi-valued searchable values of an object's new head (``new``: an object
+    made in this transaction, which has no terms yet)."""
+    if not new:
+        await session.exec(delete(RecordTerm).where(col(RecordTerm.record_id) == record_id))
     for field, value in sorted(set(terms)):
         session.add(RecordTerm(record_id=record_id, field=field, value=value))
     await session.flush()

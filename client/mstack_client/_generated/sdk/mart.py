@@ -121,6 +121,11 @@ class Artists:
         }
         return self._client._call(ARTIST_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Artist]:
+        """Create several artists in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(ARTIST_CALLS.create_many(items))
+
     def get(self, artist: str | Artist, *, at: datetime | None = None) -> Artist:
         """An artist as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(ARTIST_CALLS.get(artist, at=at))
@@ -255,6 +260,11 @@ class AsyncArtists:
             "visibility": visibility,
         }
         return await self._client._call(ARTIST_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Artist]:
+        """Create several artists in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(ARTIST_CALLS.create_many(items))
 
     async def get(self, artist: str | Artist, *, at: datetime | None = None) -> Artist:
         """An artist as it is now, or as it was at `at` (a time with a zone)."""
@@ -436,6 +446,11 @@ class ImageFiles:
         }
         return self._client._call(IMAGE_FILE_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ImageFile]:
+        """Create several image files in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(IMAGE_FILE_CALLS.create_many(items))
+
     def get(self, image_file: str | ImageFile, *, at: datetime | None = None) -> ImageFile:
         """An image file as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(IMAGE_FILE_CALLS.get(image_file, at=at))
@@ -572,6 +587,11 @@ class AsyncImageFiles:
             "visibility": visibility,
         }
         return await self._client._call(IMAGE_FILE_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ImageFile]:
+        """Create several image files in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(IMAGE_FILE_CALLS.create_many(items))
 
     async def get(self, image_file: str | ImageFile, *, at: datetime | None = None) -> ImageFile:
         """An image file as it is now, or as it was at `at` (a time with a zone)."""
@@ -770,6 +790,11 @@ class StillImages:
         }
         return self._client._call(STILL_IMAGE_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[StillImage]:
+        """Create several still images in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(STILL_IMAGE_CALLS.create_many(items))
+
     def get(self, still_image: str | StillImage, *, at: datetime | None = None) -> StillImage:
         """A still image as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(STILL_IMAGE_CALLS.get(still_image, at=at))
@@ -946,6 +971,11 @@ class AsyncStillImages:
             "visibility": visibility,
         }
         return await self._client._call(STILL_IMAGE_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[StillImage]:
+        """Create several still images in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(STILL_IMAGE_CALLS.create_many(items))
 
     async def get(self, still_image: str | StillImage, *, at: datetime | None = None) -> StillImage:
         """A still image as it is now, or as it was at `at` (a time with a zone)."""
@@ -1180,6 +1210,11 @@ class ImageReleases:
         }
         return self._client._call(IMAGE_RELEASE_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ImageRelease]:
+        """Create several image releases in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(IMAGE_RELEASE_CALLS.create_many(items))
+
     def get(self, image_release: str | ImageRelease, *, at: datetime | None = None) -> ImageRelease:
         """An image release as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(IMAGE_RELEASE_CALLS.get(image_release, at=at))
@@ -1354,6 +1389,11 @@ class AsyncImageReleases:
             "visibility": visibility,
         }
         return await self._client._call(IMAGE_RELEASE_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ImageRelease]:
+        """Create several image releases in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(IMAGE_RELEASE_CALLS.create_many(items))
 
     async def get(
         self, image_release: str | ImageRelease, *, at: datetime | None = None

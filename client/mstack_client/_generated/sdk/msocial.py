@@ -141,6 +141,11 @@ class Profiles:
         }
         return self._client._call(PROFILE_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Profile]:
+        """Create several profiles in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(PROFILE_CALLS.create_many(items))
+
     def get(self, profile: str | Profile, *, at: datetime | None = None) -> Profile:
         """A profile as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(PROFILE_CALLS.get(profile, at=at))
@@ -283,6 +288,11 @@ class AsyncProfiles:
             "visibility": visibility,
         }
         return await self._client._call(PROFILE_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Profile]:
+        """Create several profiles in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(PROFILE_CALLS.create_many(items))
 
     async def get(self, profile: str | Profile, *, at: datetime | None = None) -> Profile:
         """A profile as it is now, or as it was at `at` (a time with a zone)."""
@@ -454,6 +464,11 @@ class ProfileGroups:
         }
         return self._client._call(PROFILE_GROUP_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ProfileGroup]:
+        """Create several profile groups in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(PROFILE_GROUP_CALLS.create_many(items))
+
     def get(self, profile_group: str | ProfileGroup, *, at: datetime | None = None) -> ProfileGroup:
         """A profile group as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(PROFILE_GROUP_CALLS.get(profile_group, at=at))
@@ -596,6 +611,11 @@ class AsyncProfileGroups:
             "visibility": visibility,
         }
         return await self._client._call(PROFILE_GROUP_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[ProfileGroup]:
+        """Create several profile groups in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(PROFILE_GROUP_CALLS.create_many(items))
 
     async def get(
         self, profile_group: str | ProfileGroup, *, at: datetime | None = None
@@ -793,6 +813,11 @@ class Posts:
         }
         return self._client._call(POST_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Post]:
+        """Create several posts in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(POST_CALLS.create_many(items))
+
     def get(self, post: str | Post, *, at: datetime | None = None) -> Post:
         """A post as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(POST_CALLS.get(post, at=at))
@@ -947,6 +972,11 @@ class AsyncPosts:
             "visibility": visibility,
         }
         return await self._client._call(POST_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Post]:
+        """Create several posts in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(POST_CALLS.create_many(items))
 
     async def get(self, post: str | Post, *, at: datetime | None = None) -> Post:
         """A post as it is now, or as it was at `at` (a time with a zone)."""
@@ -1122,6 +1152,11 @@ class Pages:
         }
         return self._client._call(PAGE_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Page]:
+        """Create several pages in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(PAGE_CALLS.create_many(items))
+
     def get(self, page: str | Page, *, at: datetime | None = None) -> Page:
         """A page as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(PAGE_CALLS.get(page, at=at))
@@ -1252,6 +1287,11 @@ class AsyncPages:
             "visibility": visibility,
         }
         return await self._client._call(PAGE_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Page]:
+        """Create several pages in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(PAGE_CALLS.create_many(items))
 
     async def get(self, page: str | Page, *, at: datetime | None = None) -> Page:
         """A page as it is now, or as it was at `at` (a time with a zone)."""
@@ -1411,6 +1451,11 @@ class Forums:
         }
         return self._client._call(FORUM_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Forum]:
+        """Create several forums in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(FORUM_CALLS.create_many(items))
+
     def get(self, forum: str | Forum, *, at: datetime | None = None) -> Forum:
         """A forum as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(FORUM_CALLS.get(forum, at=at))
@@ -1541,6 +1586,11 @@ class AsyncForums:
             "visibility": visibility,
         }
         return await self._client._call(FORUM_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Forum]:
+        """Create several forums in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(FORUM_CALLS.create_many(items))
 
     async def get(self, forum: str | Forum, *, at: datetime | None = None) -> Forum:
         """A forum as it is now, or as it was at `at` (a time with a zone)."""
@@ -1700,6 +1750,11 @@ class Branches:
         }
         return self._client._call(BRANCH_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Branch]:
+        """Create several branches in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(BRANCH_CALLS.create_many(items))
+
     def get(self, branch: str | Branch, *, at: datetime | None = None) -> Branch:
         """A branch as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(BRANCH_CALLS.get(branch, at=at))
@@ -1830,6 +1885,11 @@ class AsyncBranches:
             "visibility": visibility,
         }
         return await self._client._call(BRANCH_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Branch]:
+        """Create several branches in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(BRANCH_CALLS.create_many(items))
 
     async def get(self, branch: str | Branch, *, at: datetime | None = None) -> Branch:
         """A branch as it is now, or as it was at `at` (a time with a zone)."""
@@ -1991,6 +2051,11 @@ class Threads:
         }
         return self._client._call(THREAD_CALLS.create(_body))
 
+    def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Thread]:
+        """Create several threads in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return self._client._call(THREAD_CALLS.create_many(items))
+
     def get(self, thread: str | Thread, *, at: datetime | None = None) -> Thread:
         """A thread as it is now, or as it was at `at` (a time with a zone)."""
         return self._client._call(THREAD_CALLS.get(thread, at=at))
@@ -2121,6 +2186,11 @@ class AsyncThreads:
             "visibility": visibility,
         }
         return await self._client._call(THREAD_CALLS.create(_body))
+
+    async def create_many(self, items: Sequence[Mapping[str, Any]]) -> list[Thread]:
+        """Create several threads in one request, all or none (at most 100):
+        each item holds what `create` takes, by name. Returns them in order."""
+        return await self._client._call(THREAD_CALLS.create_many(items))
 
     async def get(self, thread: str | Thread, *, at: datetime | None = None) -> Thread:
         """A thread as it is now, or as it was at `at` (a time with a zone)."""
