@@ -3,7 +3,8 @@
 - ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
 - ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
   whose CSRF token is checked before any handler runs.
-- ``signin``, ``account``, ``home``, ``files``: the hand-written pages.
+- ``signin``, ``account``, ``home``, ``files``, ``folders``, ``sharing``, ``groups``: the
+  hand-written pages.
 - ``errors``: friendly error pages for page addresses.
 
 Static files come from the fixed folder ``static/`` only, never from a path a request
@@ -22,8 +23,11 @@ from api.errors import EXCEPTION_HANDLERS
 from api.web.account import AccountPages
 from api.web.errors import error_page, with_error_pages
 from api.web.files import FilePages
+from api.web.folders import FolderPages
+from api.web.groups import GroupPages
 from api.web.home import HomePage
 from api.web.render import STATIC, STATIC_PATH
+from api.web.sharing import SharePages
 from api.web.signin import SignInPages
 from api.web.viewer import SignInRequired, provide_form, provide_viewer
 
@@ -36,7 +40,15 @@ def page_router() -> Router:
     handlers[SignInRequired] = error_page
     return Router(
         path="/",
-        route_handlers=[HomePage, SignInPages, AccountPages, FilePages],
+        route_handlers=[
+            HomePage,
+            SignInPages,
+            AccountPages,
+            FilePages,
+            FolderPages,
+            SharePages,
+            GroupPages,
+        ],
         dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
         exception_handlers=handlers,
         include_in_schema=False,
