@@ -7,6 +7,7 @@ it, and make a group with a member. Screenshots at desktop and phone width go to
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests.api.web.test_browser import (  # noqa: F401 (fixtures)
     Tab,
     chromium,
     context,
+    media_server,
     register,
     sign_out,
 )
@@ -42,9 +44,10 @@ def make_folder(tab: Tab, name: str) -> str:
 
 
 def test_folders_upload_move_share_and_revoke(
-    live_server: LiveServer,
+    media_server: LiveServer,  # noqa: F811 (the fixture imported above)
     chromium: Any,  # noqa: F811 (the fixture imported above)
 ) -> None:
+    live_server = media_server  # processes uploads, so the grid shows previews
     ada_context, bob_context = chromium.new_context(), chromium.new_context()
     try:
         bob = Tab(bob_context, live_server, "folders-bob")
@@ -74,9 +77,14 @@ def test_folders_upload_move_share_and_revoke(
         grid = page.locator("#item-grid")
         grid.locator("[data-kind='file']", has_text="blue.png").wait_for()
         assert "uploaded into this folder" in page.locator("#uploads").inner_text()
-        page.reload()
         file_tile = grid.locator("[data-kind='file']", has_text="blue.png")
+        deadline = time.monotonic() + 60
+        while file_tile.locator("img").count() == 0:  # its preview, once processed
+            assert time.monotonic() < deadline, "no preview within a minute"
+            time.sleep(0.5)
+            page.reload()
         assert file_tile.count() == 1  # listed by the server, in this folder
+        page.wait_for_function("() => document.querySelector('#item-grid img').naturalWidth > 0")
         ada.shoot("proofs")
 
         # drag the file onto the sub-folder
@@ -149,6 +157,17 @@ def test_folders_upload_move_share_and_revoke(
         bob.errors = [e for e in bob.errors if "404" not in e]
         bob.go("/shared")
         assert bob.page.get_by_text("Nothing is shared with you yet.").is_visible()
+
+        # the file's own page has the same dialog
+        page.goto(f"{live_server.url}/folders/{proofs}")
+        grid.get_by_role("link", name="blue.png").click()
+        page.get_by_role("heading", level=1, name="blue.png").wait_for()
+        page.get_by_role("link", name="Share", exact=True).click()
+        file_dialog = page.get_by_role("dialog", name="Share file “blue.png”")
+        file_dialog.get_by_text("Nobody yet.").wait_for()
+        ada.shoot("file-share")
+        file_dialog.get_by_role("button", name="Close").click()
+        assert file_dialog.count() == 0 or not file_dialog.is_visible()
         ada.clean()
         bob.clean()
     finally:
