@@ -61,7 +61,7 @@ def test_folders_upload_move_share_and_revoke(
         page.get_by_role("link", name="My files").click()
         page.get_by_role("heading", level=1, name="My files").wait_for()
         proofs = make_folder(ada, "Proofs")
-        make_folder(ada, "Round 1")
+        round_one = make_folder(ada, "Round 1")
         assert crumbs(ada) == ["My files", "Proofs", "Round 1"]
         tree = page.get_by_role("complementary", name="Folders")
         assert tree.get_by_role("link", name="Round 1").get_attribute("aria-current") == "page"
@@ -95,15 +95,26 @@ def test_folders_upload_move_share_and_revoke(
         page.get_by_role("heading", level=1, name="Round 1").wait_for()
         assert grid.locator("[data-kind='file']", has_text="blue.png").count() == 1
 
-        # and back with the keyboard's "Move to..." form
+        # back onto the "Proofs" breadcrumb
         item = grid.locator("[data-kind='file']", has_text="blue.png")
-        item.get_by_text("Move to…").click()
-        item.get_by_label("Move blue.png to").select_option(label="Proofs")
-        item.get_by_role("button", name="Move").click()
+        trail = page.get_by_role("navigation", name="Breadcrumbs")
+        item.drag_to(trail.get_by_role("link", name="Proofs"))
+        assert page.get_by_role("status").inner_text() == "Moved blue.png to Proofs."
+        page.goto(f"{live_server.url}/folders/{proofs}")
+        assert item.count() == 1
+
+        # and into Round 1 again with the keyboard alone, through "Move to..."
+        item.get_by_text("Move to…").focus()
+        page.keyboard.press("Enter")
+        item.get_by_label("Move blue.png to").focus()
+        page.keyboard.press("ArrowDown")  # from the first choice (My files) to Round 1
+        assert item.get_by_label("Move blue.png to").input_value() == round_one
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
         assert page.get_by_role("status").inner_text() == "Moved."
         assert grid.locator("[data-kind='file']").count() == 0
-        page.goto(f"{live_server.url}/folders/{proofs}")
-        assert grid.locator("[data-kind='file']", has_text="blue.png").count() == 1
+        page.goto(f"{live_server.url}/folders/{round_one}")
+        assert item.count() == 1
 
         # the tree's closed branch opens on demand
         page.goto(f"{live_server.url}/folders")
@@ -142,6 +153,8 @@ def test_folders_upload_move_share_and_revoke(
         bob.shoot("shared-folder")
         bob.page.get_by_role("link", name="Round 1").first.click()
         bob.page.get_by_role("heading", level=1, name="Round 1").wait_for()
+        bob.page.locator("#item-grid").get_by_role("link", name="blue.png").click()
+        bob.page.get_by_role("heading", level=1, name="blue.png").wait_for()  # inside: shared too
         bob.go("/shared")
         bob.shoot("shared")
 
@@ -159,7 +172,7 @@ def test_folders_upload_move_share_and_revoke(
         assert bob.page.get_by_text("Nothing is shared with you yet.").is_visible()
 
         # the file's own page has the same dialog
-        page.goto(f"{live_server.url}/folders/{proofs}")
+        page.goto(f"{live_server.url}/folders/{round_one}")
         grid.get_by_role("link", name="blue.png").click()
         page.get_by_role("heading", level=1, name="blue.png").wait_for()
         page.get_by_role("link", name="Share", exact=True).click()
