@@ -66,7 +66,8 @@ MCORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("access.objects",),  # who may read files, records and blobs (rows and SQL)
     ("folders.ops",),  # folders: roots, trees, trash (seed 000's step I)
     ("sharing.ops",),  # groups and their members; shares
-    ("files.ops", "records.versions", "records.links"),  # file ops; version chains; links
+    # file ops; version chains; links; the names behind a page of shares
+    ("files.ops", "records.versions", "records.links", "sharing.labels"),
     # zips; record ops; CAR exports; account ops; media
     ("files.zips", "records.ops", "records.export", "auth.ops", "media"),
     # queue, worker, job ops, and the handler that processes a file with media; CAR imports

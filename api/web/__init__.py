@@ -3,7 +3,8 @@
 - ``render``: the Jinja2 environment over ``templates/`` and the pages' security headers.
 - ``viewer``: who is looking (the session cookie of ``api.browser``) and their forms,
   whose CSRF token is checked before any handler runs.
-- ``signin``, ``account``, ``home``, ``files``, ``admin``: the hand-written pages.
+- ``signin``, ``account``, ``home``, ``files``, ``admin``, ``folders``, ``sharing``,
+  ``groups``: the hand-written pages.
 - ``fields``, ``records``: the pages of every generated model, from the ``PageModel``
   codegen writes for each (``api/_generated/<domain>_pages.py``).
 - ``errors``: friendly error pages for page addresses.
@@ -28,9 +29,12 @@ from api.web.admin import AdminPages
 from api.web.errors import error_page, with_error_pages
 from api.web.fields import PageModel
 from api.web.files import FilePages
+from api.web.folders import FolderPages
+from api.web.groups import GroupPages
 from api.web.home import HomePage
 from api.web.records import record_routers
 from api.web.render import ENV, STATIC, STATIC_PATH
+from api.web.sharing import SharePages
 from api.web.signin import SignInPages
 from api.web.viewer import SignInRequired, provide_form, provide_viewer
 
@@ -52,6 +56,9 @@ def page_router(models: Sequence[PageModel] = ()) -> Router:
             FilePages,
             AdminPages,
             *record_routers(models),
+            FolderPages,
+            SharePages,
+            GroupPages,
         ],
         dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
         exception_handlers=handlers,

@@ -584,3 +584,27 @@ async def move_file(session: AsyncSession, *, actor: Actor, file: File, folder_i
     target = await target_folder(session, actor=actor, folder_id=folder_id)
     await may_upload_into(session, actor=actor, folder=target)
     file.folder_id = target.id
+
+
+async def trashed_children(
+    session: AsyncSession, *, actor: Actor, folder_id: str, limit: int = 50
+) -> list[FolderRead]:
+    """The folders deleted straight from this one (each the top of its own delete), newest
+    first: what a restore can bring back here. Needs ``manage`` on the folder, as a
+    restore does."""
+    folder, level = await get_folder(session, actor=actor, folder_id=folder_id)
+    if level < Level.manage:
+        return []
+    rows = await session.exec(
+        select(Folder)
+        .where(
+            col(Folder.parent_id) == folder.id,
+            col(Folder.deleted_at).is_not(None),
+            col(Folder.deleted_with) == col(Folder.id),
+        )
+        .order_by(col(Folder.deleted_at).desc(), col(Folder.id))
+        .limit(limit)
+    )
+    found = list(rows.all())
+    paths = await crumbs(session, found)
+    return [folder_read(f, paths[f.id], level) for f in found]

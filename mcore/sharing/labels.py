@@ -1,0 +1,57 @@
+"""Names for what a list of shares points at and whom it reaches, so a page can show
+words instead of ids: one query per kind for a whole page of shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mcore.auth.models import User
+from mcore.files.models import File
+from mcore.folders.models import Folder
+from mcore.sharing.models import Group, ObjectType
+from mcore.sharing.ops import ShareRead
+
+
+@dataclass
+class ShareLabels:
+    """``objects[(type, id)]``: a live file's or folder's name; ``users`` and ``groups``:
+    the recipients' usernames and group names."""
+
+    objects: dict[tuple[str, str], str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+
+
+async def share_labels(session: AsyncSession, shares: Sequence[ShareRead]) -> ShareLabels:
+    """The names behind ``shares``, which the caller has already been allowed to see
+    (``list_shares``). An object in the trash has no name here."""
+    labels = ShareLabels()
+    folders = sorted({s.object_id for s in shares if s.object_type == ObjectType.folder})
+    files = sorted({s.object_id for s in shares if s.object_type == ObjectType.file})
+    users = sorted({s.user_id for s in shares if s.user_id} | {s.created_by for s in shares})
+    groups = sorted({s.group_id for s in shares if s.group_id})
+    if folders:
+        rows = await session.exec(
+            select(Folder.id, Folder.name).where(
+                col(Folder.id).in_(folders), col(Folder.deleted_at).is_(None)
+            )
+        )
+        labels.objects |= {(ObjectType.folder.value, i): n for i, n in rows.all()}
+    if files:
+        found = await session.exec(
+            select(File.id, File.filename).where(
+                col(File.id).in_(files), col(File.deleted_at).is_(None)
+            )
+        )
+        labels.objects |= {(ObjectType.file.value, i): n for i, n in found.all()}
+    if users:
+        names = await session.exec(select(User.id, User.username).where(col(User.id).in_(users)))
+        labels.users = dict(names.all())
+    if groups:
+        titles = await session.exec(select(Group.id, Group.name).where(col(Group.id).in_(groups)))
+        labels.groups = dict(titles.all())
+    return labels
