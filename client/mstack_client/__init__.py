@@ -37,11 +37,13 @@ if TYPE_CHECKING:
     from mstack_client.cid import file_cid as file_cid
     from mstack_client.cid import hash_path as hash_path
     from mstack_client.cid import is_cid as is_cid
+    from mstack_client.models import Conversation as Conversation
     from mstack_client.models import DownloadResult as DownloadResult
     from mstack_client.models import Event as Event
     from mstack_client.models import ExportResult as ExportResult
     from mstack_client.models import FileInfo as FileInfo
     from mstack_client.models import Job as Job
+    from mstack_client.models import Message as Message
     from mstack_client.models import Page as Page
     from mstack_client.models import SignedLink as SignedLink
     from mstack_client.models import Tokens as Tokens
@@ -68,11 +70,13 @@ _LAZY = {
     **dict.fromkeys(["UNSET", "Record", "Unset", "Version"], "mstack_client.records"),
     **dict.fromkeys(
         [
+            "Conversation",
             "DownloadResult",
             "Event",
             "ExportResult",
             "FileInfo",
             "Job",
+            "Message",
             "Page",
             "SignedLink",
             "Tokens",
@@ -100,6 +104,7 @@ __all__ = [
     "AsyncClient",
     "Call",
     "Client",
+    "Conversation",
     "Creator",
     "DownloadResult",
     "Event",
@@ -109,6 +114,7 @@ __all__ = [
     "ImageRelease",
     "Job",
     "MemoryTokenStore",
+    "Message",
     "Page",
     "Record",
     "SignedLink",

@@ -139,9 +139,9 @@ def main(ctx: click.Context, server: str | None) -> None:
 
 def _register() -> None:
     from mstack_client._generated.cli import GROUPS
-    from mstack_client.cli import _auth, _car, _files, _jobs, _manage, _shell
+    from mstack_client.cli import _auth, _car, _chat, _files, _jobs, _manage, _shell
 
-    for module in (_auth, _car, _files, _jobs, _manage, _shell):
+    for module in (_auth, _car, _chat, _files, _jobs, _manage, _shell):
         for command in module.COMMANDS:
             main.add_command(command)
     for group in GROUPS:  # generated from the specs: mstack artists, ...
