@@ -268,8 +268,10 @@ class BlocksController(Controller):
 
     @get("/", summary="Accounts you block", opt=doc("blocks_list"))
     async def list_blocks(self, session: Session, actor: CurrentActor) -> list[BlockRead]:
+        """The accounts whose messages you do not get, the first blocked first."""
         return await blocks.list_blocks(session, actor=actor)
 
     @delete("/{user_id:str}", status_code=204, summary="Unblock", opt=doc("blocks_delete"))
     async def unblock(self, session: Session, actor: CurrentActor, user_id: UserId) -> None:
+        """Its new messages reach you again (and its earlier ones show in your history)."""
         await blocks.unblock_account(session, actor=actor, user_id=user_id)
