@@ -12,6 +12,7 @@ from mcore.access import Actor, require_account, require_scope
 from mcore.auth.models import User
 from mcore.errors import NotFound
 from mcore.events import EventType, publish
+from mcore.ids import is_id
 from msocial.messaging.models import AccountBlock, Conversation, ConversationMember, Message
 from msocial.messaging.schemas import ConversationRead, MemberRead, MessageRead
 
@@ -26,7 +27,15 @@ def require_reader(actor: Actor, scope: str = READ_SCOPE) -> None:
 
 
 def not_found(conversation_id: str) -> NotFound:
-    return NotFound(f"no conversation {conversation_id} of yours")
+    return NotFound("no such conversation of yours")
+
+
+async def message_in(session: AsyncSession, conversation_id: str, message_id: str) -> Message:
+    """A message of this conversation, or ``NotFound``."""
+    message = await session.get(Message, message_id) if is_id(message_id) else None
+    if message is None or message.conversation_id != conversation_id:
+        raise NotFound("no such message in this conversation", field="message_id")
+    return message
 
 
 async def membership(
@@ -35,6 +44,8 @@ async def membership(
     """The conversation and the caller's place in it; ``NotFound`` for anyone not in it
     (admins too: what people say to each other is theirs)."""
     require_reader(actor, scope)
+    if not is_id(conversation_id):
+        raise not_found(conversation_id)
     found = (
         await session.exec(
             select(Conversation, ConversationMember)
@@ -59,7 +70,7 @@ async def members_of(session: AsyncSession, conversation_id: str) -> list[Conver
 
 async def live_accounts(session: AsyncSession, ids: Iterable[str]) -> dict[str, User]:
     """The accounts among ``ids`` that exist and are not disabled."""
-    wanted = sorted(set(ids))
+    wanted = sorted({i for i in ids if is_id(i)})  # anything else names no account
     if not wanted:
         return {}
     rows = await session.exec(

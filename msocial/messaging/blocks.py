@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from mcore.access import Actor
 from mcore.clock import utcnow
 from mcore.errors import Invalid, NotFound
+from mcore.ids import is_id
 from msocial.messaging._common import WRITE_SCOPE, live_accounts, require_reader
 from msocial.messaging.models import AccountBlock
 from msocial.messaging.schemas import BlockCreate, BlockRead
@@ -39,6 +40,8 @@ async def block_account(
 
 async def unblock_account(session: AsyncSession, *, actor: Actor, user_id: str) -> None:
     require_reader(actor, WRITE_SCOPE)
+    if not is_id(user_id):
+        return  # blocks name accounts, and this is none
     await session.exec(
         delete(AccountBlock).where(
             col(AccountBlock.blocker_id) == actor.id, col(AccountBlock.blocked_id) == user_id

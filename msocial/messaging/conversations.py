@@ -4,6 +4,7 @@ events sockets."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -15,7 +16,7 @@ from mcore.clock import utcnow
 from mcore.db import serialize_on
 from mcore.errors import Conflict, Forbidden, Invalid, NotFound
 from mcore.events import EventType
-from mcore.ids import new_id
+from mcore.ids import is_id, new_id
 from mcore.pagination import check_limit, decode_cursor, encode_cursor, unknown_cursor
 from mcore.settings import Settings
 from msocial.messaging._common import (
@@ -39,6 +40,8 @@ from msocial.messaging.schemas import (
 
 def _name(name: str) -> str:
     cleaned = " ".join(name.split())
+    if any(unicodedata.category(c) == "Cc" for c in cleaned):
+        raise Invalid("a conversation's name cannot hold control characters", field="name")
     if not cleaned:
         raise Invalid("a group conversation needs a name", field="name")
     if len(cleaned) > NAME_MAX:
@@ -155,6 +158,8 @@ async def list_conversations(
             at, last = datetime.fromisoformat(str(after["at"])), str(after["id"])
         except (KeyError, ValueError):
             raise unknown_cursor() from None
+        if at.tzinfo is None or not is_id(last):
+            raise unknown_cursor()
         query = query.where(
             (col(Conversation.updated_at) < at)
             | ((col(Conversation.updated_at) == at) & (col(Conversation.id) < last))

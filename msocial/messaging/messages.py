@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import false, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +14,7 @@ from mcore.access import Actor, Role, require_create
 from mcore.access.objects import readable_files
 from mcore.cid import RAW, parse_cid
 from mcore.clock import utcnow
-from mcore.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, TooManyRequests
+from mcore.errors import Conflict, Forbidden, Invalid, TooLarge, TooManyRequests
 from mcore.events import EventType
 from mcore.files.models import File
 from mcore.ids import new_id
@@ -28,6 +28,7 @@ from msocial.messaging._common import (
     live_accounts,
     members_of,
     membership,
+    message_in,
     message_read,
     tell,
 )
@@ -41,6 +42,7 @@ from msocial.messaging.schemas import (
 )
 
 WINDOW = timedelta(minutes=1)
+SEQ_MAX = 2**31 - 1  # messages are numbered in a 32-bit column
 
 
 def _text(text: str, limits: MessagingSettings, *, attachments: bool) -> str:
@@ -213,9 +215,7 @@ async def _own_message(
 ) -> tuple[Message, list[str]]:
     """The caller's own message, and the members to tell of a change to it."""
     await membership(session, actor, conversation_id, scope=WRITE_SCOPE)
-    message = await session.get(Message, message_id)
-    if message is None or message.conversation_id != conversation_id:
-        raise NotFound(f"no message {message_id} in this conversation")
+    message = await message_in(session, conversation_id, message_id)
     if message.sender_id != actor.id:
         raise Forbidden("only its sender changes a message")
     member_ids = [m.user_id for m in await members_of(session, conversation_id)]
@@ -279,14 +279,16 @@ async def list_messages(
         col(Message.conversation_id) == conversation_id,
         col(Message.sender_id).not_in(blocked_by(actor.id)),
     )
-    if q:
+    if q and "\x00" in q:
+        query = query.where(false())  # no stored text holds a NUL
+    elif q:
         query = query.where(
             col(Message.deleted_at).is_(None), col(Message.text).icontains(q, autoescape=True)
         )
     after = decode_cursor(cursor)
     if after is not None:
         last = after.get("seq")
-        if not isinstance(last, int) or isinstance(last, bool):
+        if not isinstance(last, int) or isinstance(last, bool) or not 0 < last <= SEQ_MAX:
             raise unknown_cursor()
         query = query.where(col(Message.seq) < last)
     rows = list(
@@ -305,9 +307,7 @@ async def mark_read(
     """Move the caller's read marker forward to this message (never back), and count what
     is left unread after it (over the index, from the marker on)."""
     conversation, mine = await membership(session, actor, conversation_id)
-    message = await session.get(Message, message_id)
-    if message is None or message.conversation_id != conversation_id:
-        raise NotFound(f"no message {message_id} in this conversation", field="message_id")
+    message = await message_in(session, conversation_id, message_id)
     if message.seq > mine.read_seq:
         left = (
             await session.exec(

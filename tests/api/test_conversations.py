@@ -363,3 +363,27 @@ async def test_keys_need_the_records_scopes(make_client: MakeClient, scopes: lis
     else:
         _problem(read, 403)
     _problem(sent, 403)
+
+
+async def test_input_no_row_can_hold_is_refused_not_a_500(make_client: MakeClient) -> None:
+    ann, bob = await make_client(), await make_client()
+    cid = (await _conversation(ann, bob))["id"]
+    await _send(ann, cid, "hello")
+    base = f"/api/v1/conversations/{cid}"
+    _problem(await ann.get("/api/v1/conversations/not%00an-id"), 404)
+    _problem(await ann.get(f"{base}/messages/x%00"), 405)  # no GET of one message
+    _problem(await ann.patch(f"{base}/messages/x%00", json={"text": "x"}), 404)
+    _problem(await ann.post(f"{base}/read", json={"message_id": "x\x00"}), 404)
+    assert (await ann.get(f"{base}/messages", params={"q": "a\x00"})).json()["items"] == []
+    for cursor in ("eyJzZXEiOjEwMDAwMDAwMDAwMDAwMDAwMDB9", "eyJzZXEiOiJ4In0"):
+        _problem(await ann.get(f"{base}/messages", params={"cursor": cursor}), 422)
+    naive = "eyJhdCI6IjIwMjYtMDEtMDEiLCJpZCI6IngifQ"  # {"at":"2026-01-01","id":"x"}
+    _problem(await ann.get("/api/v1/conversations", params={"cursor": naive}), 422)
+    named = await ann.post(
+        "/api/v1/conversations", json={"members": [bob.user_id], "name": "a\x00b"}
+    )
+    assert "control characters" in _problem(named, 422)["detail"]
+    odd = await ann.post("/api/v1/conversations", json={"members": ["\x00"]})
+    assert "no account" in _problem(odd, 422)["detail"]
+    assert (await ann.delete("/api/v1/blocks/x%00")).status_code == 204
+    _problem(await ann.post("/api/v1/blocks", json={"user_id": "x\x00"}), 404)
