@@ -90,6 +90,7 @@ async def run(url: str, *, sockets: int, samples: int, group: int) -> dict[str, 
         ]
         results: dict[str, list[float]] = {
             "health": [],
+            "folder": [],
             "post": [],
             "private": [],
             "crowd": [],
@@ -115,6 +116,11 @@ async def run(url: str, *, sockets: int, samples: int, group: int) -> dict[str, 
             (await http.get("/health")).raise_for_status()
             if i >= 20:
                 results["health"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            made = await http.post("/api/v1/folders", json={"name": f"f{i}"}, headers=auth)
+            made.raise_for_status()
+            if i >= 20:
+                results["folder"].append(time.perf_counter() - started)
             await send(private.json()["id"], receivers[:1])
             await send(crowd.json()["id"], receivers)
             if i == 19:
@@ -152,6 +158,7 @@ def main() -> None:
     print(f"{out['sockets']} sockets open, {out['samples']} messages each way")
     rows = [
         ("GET /health round trip (baseline)", out["health"]),
+        ("POST /api/v1/folders round trip (baseline)", out["folder"]),
         ("message POST round trip (baseline)", out["post"]),
         ("private: send to receipt", out["private"]),
         (f"group of {out['group']}: send to the last receipt", out["crowd"]),

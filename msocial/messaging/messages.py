@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import false, func, update
+from sqlalchemy import case, false, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,16 +23,20 @@ from mcore.settings import MessagingSettings, Settings
 from msocial.messaging._common import (
     WRITE_SCOPE,
     blocked_by,
-    blockers_of,
     conversation_reads,
     live_accounts,
-    members_of,
     membership,
     message_in,
     message_read,
     tell,
 )
-from msocial.messaging.models import Conversation, ConversationMember, Kind, Message
+from msocial.messaging.models import (
+    AccountBlock,
+    Conversation,
+    ConversationMember,
+    Kind,
+    Message,
+)
 from msocial.messaging.schemas import (
     ConversationRead,
     MessageCreate,
@@ -131,10 +135,24 @@ async def _check_attachments(
     return wanted
 
 
-async def _hearers(session: AsyncSession, sender_id: str, member_ids: list[str]) -> list[str]:
-    """The members who are to hear of the sender's messages: all but those blocking them."""
-    blocking = await blockers_of(session, sender_id, member_ids)
-    return [m for m in member_ids if m not in blocking]
+async def _members_hearing(
+    session: AsyncSession, conversation_id: str, sender_id: str
+) -> tuple[list[ConversationMember], list[str]]:
+    """The conversation's members, and those who are to hear of the sender's messages: all
+    but those who block the sender (one query)."""
+    blocks = col(AccountBlock.blocker_id) == col(ConversationMember.user_id)
+    rows = await session.exec(
+        select(ConversationMember, AccountBlock.blocker_id)
+        .outerjoin(AccountBlock, blocks & (col(AccountBlock.blocked_id) == sender_id))
+        .where(col(ConversationMember.conversation_id) == conversation_id)
+    )
+    members: list[ConversationMember] = []
+    hearers: list[str] = []
+    for member, blocker in rows:
+        members.append(member)
+        if blocker is None:
+            hearers.append(member.user_id)
+    return members, hearers
 
 
 async def send_message(
@@ -149,10 +167,8 @@ async def send_message(
     conversation, _ = await membership(session, actor, conversation_id, scope=WRITE_SCOPE)
     limits = settings.messaging
     text = _text(data.text, limits, attachments=bool(data.attachments))
-    members = await members_of(session, conversation_id)
-    member_ids = [m.user_id for m in members]
-    hearers = await _hearers(session, actor.id, member_ids)
-    if conversation.kind == Kind.private and len(hearers) < len(member_ids):
+    members, hearers = await _members_hearing(session, conversation_id, actor.id)
+    if conversation.kind == Kind.private and len(hearers) < len(members):
         raise Forbidden("this account does not take messages from you")
     attachments = await _check_attachments(session, actor, data.attachments, members, limits)
     await _check_rate(session, actor, limits)
@@ -175,24 +191,18 @@ async def send_message(
         created_at=now,
     )
     session.add(message)
-    others = [m for m in hearers if m != actor.id]
-    if others:
-        await session.exec(
-            update(ConversationMember)
-            .where(
-                col(ConversationMember.conversation_id) == conversation_id,
-                col(ConversationMember.user_id).in_(others),
-            )
-            .values(unread=col(ConversationMember.unread) + 1)
-        )
-    # what one sends, one has read
+    # one more unread for each hearer; what one sends, one has read
+    sender = col(ConversationMember.user_id) == actor.id
     await session.exec(
         update(ConversationMember)
         .where(
             col(ConversationMember.conversation_id) == conversation_id,
-            col(ConversationMember.user_id) == actor.id,
+            col(ConversationMember.user_id).in_(hearers),
         )
-        .values(read_seq=seq, unread=0)
+        .values(
+            unread=case((sender, 0), else_=col(ConversationMember.unread) + 1),
+            read_seq=case((sender, seq), else_=col(ConversationMember.read_seq)),
+        )
     )
     await session.flush()
     read = message_read(message)
@@ -218,8 +228,8 @@ async def _own_message(
     message = await message_in(session, conversation_id, message_id)
     if message.sender_id != actor.id:
         raise Forbidden("only its sender changes a message")
-    member_ids = [m.user_id for m in await members_of(session, conversation_id)]
-    return message, await _hearers(session, actor.id, member_ids)
+    _, hearers = await _members_hearing(session, conversation_id, actor.id)
+    return message, hearers
 
 
 async def edit_message(
