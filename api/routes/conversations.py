@@ -256,7 +256,7 @@ class BlocksController(Controller):
         "/",
         status_code=201,
         summary="Block an account",
-        opt=doc("blocks_create", request_examples=[{"user_id": EXAMPLE_USER}]),
+        opt=doc("blocks_create", 404, request_examples=[{"user_id": EXAMPLE_USER}]),
     )
     async def block(
         self, session: Session, actor: CurrentActor, data: JSONBody[BlockCreate]

@@ -26,8 +26,7 @@ def require_reader(actor: Actor, scope: str = READ_SCOPE) -> None:
     require_scope(actor, scope)
 
 
-def not_found(conversation_id: str) -> NotFound:
-    return NotFound("no such conversation of yours")
+NOT_YOURS = "no such conversation of yours"
 
 
 async def message_in(session: AsyncSession, conversation_id: str, message_id: str) -> Message:
@@ -45,7 +44,7 @@ async def membership(
     (admins too: what people say to each other is theirs)."""
     require_reader(actor, scope)
     if not is_id(conversation_id):
-        raise not_found(conversation_id)
+        raise NotFound(NOT_YOURS)
     found = (
         await session.exec(
             select(Conversation, ConversationMember)
@@ -57,7 +56,7 @@ async def membership(
         )
     ).first()
     if found is None:
-        raise not_found(conversation_id)
+        raise NotFound(NOT_YOURS)
     return found
 
 
