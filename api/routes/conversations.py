@@ -18,9 +18,9 @@ from msocial.messaging.schemas import (
     BlockCreate,
     BlockRead,
     ConversationCreate,
+    ConversationMemberAdd,
     ConversationPage,
     ConversationRead,
-    MemberAdd,
     MessageCreate,
     MessagePage,
     MessageRead,
@@ -100,7 +100,7 @@ class ConversationsController(Controller):
         actor: CurrentActor,
         settings: AppSettings,
         conversation_id: ConversationId,
-        data: JSONBody[MemberAdd],
+        data: JSONBody[ConversationMemberAdd],
     ) -> ConversationRead:
         """A group's admins add members (`role` `member` or `admin`); they read the history
         and count it as read. Private conversations take no one (422)."""

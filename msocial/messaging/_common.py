@@ -14,7 +14,7 @@ from mcore.errors import NotFound
 from mcore.events import EventType, publish
 from mcore.ids import is_id
 from msocial.messaging.models import AccountBlock, Conversation, ConversationMember, Message
-from msocial.messaging.schemas import ConversationRead, MemberRead, MessageRead
+from msocial.messaging.schemas import ConversationMemberRead, ConversationRead, MessageRead
 
 READ_SCOPE = "records:read"  # conversations are read, and written, under the records scopes
 WRITE_SCOPE = "records:write"
@@ -101,7 +101,7 @@ async def conversation_reads(
 ) -> list[ConversationRead]:
     """Reads of these conversations for the caller, with every member (one query)."""
     ids = [conversation.id for conversation, _ in pairs]
-    members: dict[str, list[MemberRead]] = {i: [] for i in ids}
+    members: dict[str, list[ConversationMemberRead]] = {i: [] for i in ids}
     if ids:
         rows = await session.exec(
             select(ConversationMember, User)
@@ -111,7 +111,7 @@ async def conversation_reads(
         )
         for member, user in rows:
             members[member.conversation_id].append(
-                MemberRead(
+                ConversationMemberRead(
                     user_id=user.id,
                     username=user.username,
                     display_name=user.display_name,

@@ -32,9 +32,9 @@ from msocial.messaging._common import (
 from msocial.messaging.models import NAME_MAX, Conversation, ConversationMember, Kind, MemberRole
 from msocial.messaging.schemas import (
     ConversationCreate,
+    ConversationMemberAdd,
     ConversationPage,
     ConversationRead,
-    MemberAdd,
 )
 
 
@@ -182,7 +182,7 @@ async def add_member(
     actor: Actor,
     settings: Settings,
     conversation_id: str,
-    data: MemberAdd,
+    data: ConversationMemberAdd,
 ) -> ConversationRead:
     """An admin of a group adds an account to it. The newcomer reads the history, and
     counts as having read it."""

@@ -17,12 +17,12 @@ class ConversationCreate(SQLModel):
     name: str | None = None
 
 
-class MemberAdd(SQLModel):
+class ConversationMemberAdd(SQLModel):
     user_id: str
     role: MemberRole = MemberRole.member
 
 
-class MemberRead(SQLModel):
+class ConversationMemberRead(SQLModel):
     user_id: str
     username: str
     display_name: str | None
@@ -33,7 +33,7 @@ class ConversationRead(SQLModel):
     id: str
     kind: Kind
     name: str | None
-    members: list[MemberRead]
+    members: list[ConversationMemberRead]
     created_by: str
     created_at: datetime
     updated_at: datetime  # the newest message's time (or the conversation's own)
