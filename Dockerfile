@@ -17,6 +17,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY client ./client
 COPY mcore ./mcore
 COPY mart ./mart
+COPY msocial ./msocial
 COPY codegen ./codegen
 COPY api ./api
 # `mstack seed` is a server command (it refuses in production mode, as this image runs)

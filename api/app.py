@@ -26,6 +26,7 @@ from api.openapi import DocumentJson
 from api.options import options_middleware, record_allowed_methods
 from api.routes.auth import AdminUsersController, AuthController, LinksController
 from api.routes.blobs import get_blob
+from api.routes.conversations import BlocksController, ConversationsController
 from api.routes.events import events_socket
 from api.routes.files import FilesController
 from api.routes.health import health, ready
@@ -150,6 +151,8 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastPath:
             FeedsController,
             ReactionsController,
             WidgetsController,
+            ConversationsController,
+            BlocksController,
             MediaController,
             JobsController,
             image_cache_report,

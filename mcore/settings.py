@@ -336,6 +336,32 @@ class UploadSettings(BaseModel):
     )
 
 
+class MessagingSettings(BaseModel):
+    """Conversations and messages (`/api/v1/conversations`): the abuse limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Messages one account may send in any minute, over all its"
+        " conversations; more are refused with 429 until the minute has passed.",
+    )
+    max_message_size: int = Field(
+        default=16 * 1024,
+        ge=1,
+        description="Longest message text, in bytes of UTF-8; a longer one is refused with 413.",
+    )
+    max_attachments: int = Field(
+        default=10, ge=0, description="Files (by CID) one message may attach."
+    )
+    max_group_members: int = Field(
+        default=100,
+        ge=2,
+        description="Members of one group conversation, its creator included.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. Each field is documented in the README."""
 
@@ -450,6 +476,9 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings, description="Ingest from a URL.")
     uploads: UploadSettings = Field(
         default_factory=UploadSettings, description="Resumable uploads (tus)."
+    )
+    messaging: MessagingSettings = Field(
+        default_factory=MessagingSettings, description="Conversations and messages."
     )
 
     # Accounts, sessions and signed links (mcore.auth).

@@ -19,7 +19,7 @@ from mcore.clock import utcnow
 from mcore.db import UTCDateTime, serialize_on
 from mcore.errors import Forbidden, Invalid, NotFound
 from mcore.records.models import Record
-from mcore.records.ops import HasTerm, OneOf, list_objects
+from mcore.records.ops import Filter, HasTerm, OneOf, list_objects
 from msocial._generated.models import Post, PostPage, ProfileGroupRead
 from msocial._generated.ops import POST, get_profile_group
 
@@ -206,7 +206,7 @@ async def _feed(
     cursor: str | None,
     limit: int,
 ) -> PostPage:
-    filters = [OneOf(col(Post.profile), profiles), HasTerm("tags", tag)]
+    filters: list[Filter] = [OneOf(col(Post.profile), profiles), HasTerm("tags", tag)]
     items, next_cursor = await list_objects(
         session, POST, actor=actor, filters=filters, sort="-created_at", cursor=cursor, limit=limit
     )

@@ -108,10 +108,10 @@ def parse(text: str) -> Widget:
     op = str(reader.take("name", what="list(...) or id = '...'"))
     if op == "id":
         reader.take("punct", "=")
-        value = reader.take("str", what="the id, quoted")
+        quoted = reader.take("str", what="the id, quoted")
         if reader.at != len(reader.tokens):
             raise WidgetError("nothing may follow the id")
-        return Widget(domain, collection, "get", id=str(value))
+        return Widget(domain, collection, "get", id=str(quoted))
     if op != "list":
         raise WidgetError(f"{op!r} is not an operation: use list(...) or id = '...'")
     reader.take("punct", "(")

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from api.deps import App, AppSettings, CurrentActor, Session
+from api.deps import App, AppSettings, AuthService, CurrentActor, Session
 from api.openapi import doc
+from mcore.auth.models import SignedLink
+from mcore.auth.ops.links import PublicShare, share_with_link
 from mcore.folders import ops as folders
 from mcore.folders import purge as step_two
 from mcore.folders.models import FolderCreate, FolderRead, FolderUpdate
@@ -292,6 +294,32 @@ class SharesController(Controller):
         self, session: Session, actor: CurrentActor, data: JSONBody[ShareCreate]
     ) -> ShareRead:
         return await sharing.create_share(session, actor=actor, data=data)
+
+    @post(
+        "/link",
+        status_code=201,
+        summary="Share a file with anyone who has the link",
+        opt=doc(
+            "shares_link",
+            403,
+            404,
+            request_examples=[
+                {"file_id": "01JF3Z8W5QK1V9X2B7C4D6E8F0", "expires_at": "2027-01-31T00:00:00Z"}
+            ],
+        ),
+    )
+    async def share_link(
+        self,
+        session: Session,
+        auth: AuthService,
+        actor: CurrentActor,
+        data: JSONBody[PublicShare],
+    ) -> SignedLink:
+        """Needs `manage` on the file, as any share does; the answer is a signed link to its
+        content that works with no account until `expires_at` (default `link_ttl`, at
+        most `link_max_ttl`), while the file stays readable to you and the session or key
+        you made it with lasts."""
+        return await share_with_link(session, auth=auth, actor=actor, data=data)
 
     @get("/", summary="List shares", opt=doc("shares_list"))
     async def list_shares(

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mstack_client.cid import file_cid as file_cid
     from mstack_client.cid import hash_path as hash_path
     from mstack_client.cid import is_cid as is_cid
+    from mstack_client.models import Conversation as Conversation
     from mstack_client.models import Crumb as Crumb
     from mstack_client.models import DownloadResult as DownloadResult
     from mstack_client.models import Event as Event
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from mstack_client.models import Group as Group
     from mstack_client.models import GroupMember as GroupMember
     from mstack_client.models import Job as Job
+    from mstack_client.models import Message as Message
     from mstack_client.models import Page as Page
     from mstack_client.models import Share as Share
     from mstack_client.models import SignedLink as SignedLink
@@ -76,6 +78,7 @@ _LAZY = {
     **dict.fromkeys(
         [
             "Crumb",
+            "Conversation",
             "DownloadResult",
             "Event",
             "ExportResult",
@@ -86,6 +89,7 @@ _LAZY = {
             "Group",
             "GroupMember",
             "Job",
+            "Message",
             "Page",
             "Share",
             "SignedLink",
@@ -114,6 +118,7 @@ __all__ = [
     "AsyncClient",
     "Call",
     "Client",
+    "Conversation",
     "Creator",
     "Crumb",
     "DownloadResult",
@@ -129,6 +134,7 @@ __all__ = [
     "ImageRelease",
     "Job",
     "MemoryTokenStore",
+    "Message",
     "Page",
     "Record",
     "Share",

@@ -9,6 +9,7 @@ from typing import Any
 from mstack_client._core import Call, params, segment
 from mstack_client.cid import DAG_CBOR, RAW, is_cid
 from mstack_client.models import (
+    Conversation,
     FileInfo,
     Folder,
     FolderContents,
@@ -16,6 +17,7 @@ from mstack_client.models import (
     Group,
     GroupMember,
     Job,
+    Message,
     Page,
     Share,
     SignedLink,
@@ -126,6 +128,90 @@ def fetch_file(
     given = {"filename": filename, "expected_cid": cid, "folder_id": folder_id}
     body |= {k: v for k, v in given.items() if v is not None}
     return Call("POST", "/api/v1/files/fetch", Job.from_json, json=body)
+
+
+# -- conversations (msocial messaging) -------------------------------------------------------
+
+CONVERSATIONS = "/api/v1/conversations"
+
+
+def _in(conversation_id: str, rest: str = "") -> str:
+    return f"{CONVERSATIONS}/{segment(conversation_id)}{rest}"
+
+
+def create_conversation(members: list[str], *, name: str | None = None) -> Call[Conversation]:
+    body: dict[str, Any] = {"members": list(members)}
+    if name is not None:
+        body["name"] = name
+    return Call("POST", CONVERSATIONS, Conversation.from_json, json=body)
+
+
+def list_conversations(
+    *, cursor: str | None = None, limit: int | None = None
+) -> Call[Page[Conversation]]:
+    query = params(cursor=cursor, limit=limit)
+    return Call("GET", CONVERSATIONS, Page.parser(Conversation.from_json), params=query)
+
+
+def get_conversation(conversation_id: str) -> Call[Conversation]:
+    return Call("GET", _in(conversation_id), Conversation.from_json)
+
+
+def add_member(
+    conversation_id: str, user_id: str, *, role: str | None = None
+) -> Call[Conversation]:
+    body: dict[str, Any] = {"user_id": user_id}
+    if role is not None:
+        body["role"] = role
+    return Call("POST", _in(conversation_id, "/members"), Conversation.from_json, json=body)
+
+
+def remove_member(conversation_id: str, user_id: str) -> Call[None]:
+    return Call("DELETE", _in(conversation_id, f"/members/{segment(user_id)}"), nothing)
+
+
+def send_message(
+    conversation_id: str, text: str, *, attachments: list[str] | None = None
+) -> Call[Message]:
+    body: dict[str, Any] = {"text": text}
+    if attachments:
+        body["attachments"] = list(attachments)
+    return Call("POST", _in(conversation_id, "/messages"), Message.from_json, json=body)
+
+
+def list_messages(
+    conversation_id: str,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    q: str | None = None,
+) -> Call[Page[Message]]:
+    query = params(cursor=cursor, limit=limit, q=q)
+    path = _in(conversation_id, "/messages")
+    return Call("GET", path, Page.parser(Message.from_json), params=query)
+
+
+def edit_message(conversation_id: str, message_id: str, text: str) -> Call[Message]:
+    path = _in(conversation_id, f"/messages/{segment(message_id)}")
+    return Call("PATCH", path, Message.from_json, json={"text": text})
+
+
+def delete_message(conversation_id: str, message_id: str) -> Call[Message]:
+    path = _in(conversation_id, f"/messages/{segment(message_id)}")
+    return Call("DELETE", path, Message.from_json)
+
+
+def mark_read(conversation_id: str, message_id: str) -> Call[Conversation]:
+    body = {"message_id": message_id}
+    return Call("POST", _in(conversation_id, "/read"), Conversation.from_json, json=body)
+
+
+def block(user_id: str) -> Call[None]:
+    return Call("POST", "/api/v1/blocks", nothing, json={"user_id": user_id})
+
+
+def unblock(user_id: str) -> Call[None]:
+    return Call("DELETE", f"/api/v1/blocks/{segment(user_id)}", nothing)
 
 
 def get_job(job_id: str) -> Call[Job]:

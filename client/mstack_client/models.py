@@ -20,6 +20,7 @@ ObjectType = Literal["file", "folder", "record"]
 ChildrenSort = Literal["name", "-name", "created", "-created", "size", "-size"]
 
 __all__ = [
+    "Conversation",
     "Crumb",
     "DownloadResult",
     "Event",
@@ -30,6 +31,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "Job",
+    "Message",
     "Page",
     "Share",
     "SignedLink",
@@ -269,6 +271,69 @@ class UploadResult:
 @dataclass(frozen=True)
 class DownloadResult:
     """A finished, verified download. ``resumed_from`` is the byte offset it continued at."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message in a conversation; a deleted one has ``deleted`` set and no text."""
+
+    id: str
+    conversation_id: str
+    seq: int
+    sender_id: str
+    text: str | None
+    attachments: list[str]
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            id=data["id"],
+            conversation_id=data["conversation_id"],
+            seq=int(data["seq"]),
+            sender_id=data["sender_id"],
+            text=data.get("text"),
+            attachments=list(data.get("attachments") or []),
+            created_at=_required_time(data["created_at"]),
+            edited_at=_time(data.get("edited_at")),
+            deleted=bool(data.get("deleted", False)),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A private (two accounts) or group conversation, with the caller's unread count.
+    ``members`` are the server's member objects (``user_id``, ``username``, ``role``)."""
+
+    id: str
+    kind: str
+    name: str | None
+    members: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+    last_seq: int = 0
+    read_seq: int = 0
+    unread: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Conversation:
+        return cls(
+            id=data["id"],
+            kind=data["kind"],
+            name=data.get("name"),
+            members=list(data.get("members") or []),
+            created_at=_required_time(data["created_at"]),
+            updated_at=_required_time(data.get("updated_at", data["created_at"])),
+            last_seq=int(data.get("last_seq") or 0),
+            read_seq=int(data.get("read_seq") or 0),
+            unread=int(data.get("unread") or 0),
+            raw=data,
+        )
 
     cid: str
     size: int

@@ -35,6 +35,13 @@ class EventType(StrEnum):
     share_revoked = "share.revoked"
     group_joined = "group.joined"
     group_left = "group.left"
+    # conversations (msocial.messaging): one row per member who is to hear it
+    conversation_created = "conversation.created"
+    member_added = "conversation.member_added"
+    member_removed = "conversation.member_removed"
+    message_created = "message.created"
+    message_edited = "message.edited"
+    message_deleted = "message.deleted"
 
 
 # The scope a credential needs to hear each kind of event. An event tells what reading the
@@ -53,6 +60,14 @@ EVENT_SCOPES: dict[str, str | None] = {
     EventType.share_revoked: None,
     EventType.group_joined: None,
     EventType.group_left: None,
+    # what was said, and who talks: as reading the conversation would (records:read, the
+    # scope the conversation routes read under)
+    EventType.conversation_created: "records:read",
+    EventType.member_added: "records:read",
+    EventType.member_removed: "records:read",
+    EventType.message_created: "records:read",
+    EventType.message_edited: "records:read",
+    EventType.message_deleted: "records:read",
 }
 
 

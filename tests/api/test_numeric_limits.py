@@ -39,6 +39,8 @@ class Numeric:
 
 
 NUMERIC = [
+    Numeric("GET", "/api/v1/conversations", "query", "limit", 1, 200),
+    Numeric("GET", "/api/v1/conversations/{record}/messages", "query", "limit", 1, 200),
     Numeric("GET", "/api/v1/files", "query", "limit", 1, 200),
     Numeric("GET", "/api/v1/jobs", "query", "limit", 1, 200, role="admin"),
     Numeric("GET", "/api/v1/admin/users", "query", "limit", 1, 200, role="admin"),

@@ -296,3 +296,28 @@ async def test_undeletable_kinds_are_refused_until_an_admin_lifts_it(
     lifted = await admin.put("/api/v1/admin/settings/undeletable", json={"value": []})
     assert lifted.status_code == 200, lifted.text
     assert (await owner.delete(f"/api/v1/files/{file['id']}")).status_code == 200
+
+
+async def test_a_share_to_anyone_with_the_link(make_client: MakeClient) -> None:
+    owner = await make_client("user")
+    viewer = await make_client("user")
+    nobody = await make_client(None)
+    file = await _file(owner, b"for anyone")
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    made = await owner.post("/api/v1/shares/link", json={"file_id": file["id"], "expires_at": soon})
+    assert made.status_code == 201, made.text
+    link = made.json()
+    assert abs(datetime.fromisoformat(link["expires_at"]) - datetime.fromisoformat(soon)) < (
+        timedelta(seconds=5)
+    )
+    assert (await nobody.get(link["url"])).content == b"for anyone"
+    # resharing needs manage: a view share is not enough, and strangers see no file
+    await _share(owner, file["id"], "view", user_id=viewer.user_id)
+    refused = await viewer.post("/api/v1/shares/link", json={"file_id": file["id"]})
+    assert refused.status_code == 403
+    assert (
+        await nobody.post("/api/v1/shares/link", json={"file_id": file["id"]})
+    ).status_code == 401
+    # it ends as any link does: here, when the file goes to the trash
+    await owner.delete(f"/api/v1/files/{file['id']}")
+    assert (await nobody.get(link["url"])).status_code == 403

@@ -34,8 +34,10 @@ def test_every_kind_of_event_names_the_scope_that_hears_it() -> None:
     key = Actor(id="u", role=Role.user, scopes=frozenset({"records:read"}), key_id="k")
     session = Actor(id="u", role=Role.user, session_id="s")
     assert [may_hear(key, kind) for kind in EventType] == [
-        EVENT_SCOPES[kind] is None for kind in EventType
+        EVENT_SCOPES[kind] in (None, "records:read") for kind in EventType
     ]
+    assert not may_hear(key, EventType.file_ready)
+    assert may_hear(key, EventType.message_created)  # conversations read under records:read
     assert all(may_hear(session, kind) for kind in EventType)
     assert not may_hear(key, "some.kind.added.later")  # unlisted kinds need files:read
 

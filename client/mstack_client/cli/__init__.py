@@ -142,6 +142,7 @@ def _register() -> None:
     from mstack_client.cli import (
         _auth,
         _car,
+        _chat,
         _files,
         _folders,
         _groups,
@@ -151,7 +152,18 @@ def _register() -> None:
         _shell,
     )
 
-    for module in (_auth, _car, _files, _folders, _groups, _jobs, _manage, _shares, _shell):
+    for module in (
+        _auth,
+        _car,
+        _chat,
+        _files,
+        _folders,
+        _groups,
+        _jobs,
+        _manage,
+        _shares,
+        _shell,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
     for group in GROUPS:  # generated from the specs: mstack artists, ...

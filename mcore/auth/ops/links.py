@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Actor, Role
+from mcore.access import Action, Actor, Role, require_scope
+from mcore.access.objects import file_level, require_level
 from mcore.auth.links import LinkGrant, LinkRefused
 from mcore.auth.models import ApiKey, AuthSession, LinkRequest, SignedLink, User
 from mcore.auth.ops.common import require_signed_in
@@ -86,6 +88,37 @@ async def create_link(
         params["via"] = f"s.{actor.session_id}"
     url = auth.links.sign(path, expires=expires, params=params)
     return SignedLink(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
+
+
+class PublicShare(SQLModel):
+    """A share of a file to anyone who has the link: a signed link to its content that
+    lasts until ``expires_at`` (at most ``link_max_ttl``)."""
+
+    file_id: str
+    expires_at: datetime | None = Field(
+        default=None, description="When the link stops working; default: `link_ttl` from now"
+    )
+
+
+async def share_with_link(
+    session: AsyncSession, *, auth: Auth, actor: Actor, data: PublicShare
+) -> SignedLink:
+    """Share a file with anyone who has the link: the caller needs ``manage`` on it (as for
+    any share), then gets a signed link to its content with the share's expiry. It ends
+    as every link does (the file trashed or made private, the maker's credential ended),
+    or at its expiry."""
+    require_signed_in(actor)
+    file = await files.get_file(session, actor=actor, file_id=data.file_id)
+    require_scope(actor, "files:write")
+    require_level(await file_level(session, actor, file), Action.share, what="file")
+    expires_in = None
+    if data.expires_at is not None:
+        seconds = int((data.expires_at - utcnow()).total_seconds()) + 1
+        if seconds <= 1:
+            raise Invalid("expires_at is in the past", field="expires_at")
+        expires_in = seconds
+    request = LinkRequest(file_id=file.id, expires_in=expires_in)
+    return await create_link(session, auth=auth, actor=actor, data=request)
 
 
 async def check_link_maker(

@@ -63,12 +63,14 @@ from mstack_client.errors import (
     Unauthorized,
 )
 from mstack_client.models import (
+    Conversation,
     DownloadResult,
     Event,
     ExportResult,
     FileInfo,
     Folder,
     Job,
+    Message,
     Page,
     SignedLink,
     Tokens,
@@ -845,6 +847,99 @@ class Client(Models, Sharing, Base):
             size += len(chunk)
         return size
 
+    # ------------------------------------------------------------------ conversations
+
+    def create_conversation(self, members: list[str], *, name: str | None = None) -> Conversation:
+        """Talk with these accounts (ids): one and no ``name`` is a private conversation (the
+        existing one, if the two have one); a ``name`` or more make a group you administer."""
+        return self._call(_api.create_conversation(members, name=name))
+
+    def list_conversations(
+        self, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Conversation]:
+        """Your conversations, the most recently active first, with unread counts."""
+        return self._call(_api.list_conversations(cursor=cursor, limit=limit))
+
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        return self._call(_api.get_conversation(conversation_id))
+
+    def add_member(
+        self, conversation_id: str, user_id: str, *, role: str | None = None
+    ) -> Conversation:
+        return self._call(_api.add_member(conversation_id, user_id, role=role))
+
+    def remove_member(self, conversation_id: str, user_id: str) -> None:
+        """Remove a member (an admin's right), or leave with your own id."""
+        self._call(_api.remove_member(conversation_id, user_id))
+
+    def send_message(
+        self, conversation_id: str, text: str, *, attachments: list[str] | None = None
+    ) -> Message:
+        """Send text, and files by CID that every member may read."""
+        return self._call(_api.send_message(conversation_id, text, attachments=attachments))
+
+    def list_messages(
+        self,
+        conversation_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        q: str | None = None,
+    ) -> Page[Message]:
+        """A page of history, newest first; ``q`` keeps the messages whose text contains it."""
+        return self._call(_api.list_messages(conversation_id, cursor=cursor, limit=limit, q=q))
+
+    def edit_message(self, conversation_id: str, message_id: str, text: str) -> Message:
+        return self._call(_api.edit_message(conversation_id, message_id, text))
+
+    def delete_message(self, conversation_id: str, message_id: str) -> Message:
+        return self._call(_api.delete_message(conversation_id, message_id))
+
+    def mark_read(self, conversation_id: str, message_id: str) -> Conversation:
+        """Move your read marker forward to this message."""
+        return self._call(_api.mark_read(conversation_id, message_id))
+
+    def block(self, user_id: str) -> None:
+        """Hear nothing more from this account."""
+        self._call(_api.block(user_id))
+
+    def unblock(self, user_id: str) -> None:
+        self._call(_api.unblock(user_id))
+
+    def follow_messages(
+        self, conversation_id: str, *, since: int | None = None
+    ) -> Iterator[Message]:
+        """New messages of one conversation, oldest first, as they arrive on the events
+        socket. With ``since`` (a message's ``seq``, such as the newest of the history you
+        read), those sent after it while the socket was not yet following come first, from
+        the history: none is missed, none comes twice."""
+        last = since
+        for event in self.events(ready=since is not None):
+            if event.type == "ready":
+                assert last is not None
+                for message in self._messages_after(conversation_id, last):
+                    last = message.seq
+                    yield message
+                continue
+            data = event.data
+            if event.type == "message.created" and data.get("conversation_id") == conversation_id:
+                message = Message.from_json(data["message"])
+                if last is None or message.seq > last:
+                    last = message.seq if last is not None else None
+                    yield message
+
+    def _messages_after(self, conversation_id: str, seq: int) -> list[Message]:
+        """The conversation's messages after ``seq``, oldest first."""
+        found: list[Message] = []
+        cursor: str | None = None
+        while True:
+            page = self.list_messages(conversation_id, cursor=cursor, limit=200)
+            newer = [m for m in page.items if m.seq > seq]
+            found += newer
+            if page.next is None or len(newer) < len(page.items):
+                return sorted(found, key=lambda m: m.seq)
+            cursor = page.next
+
     # ------------------------------------------------------------------ jobs and events
 
     def get_job(self, job_id: str) -> Job:
@@ -908,12 +1003,15 @@ class Client(Models, Sharing, Base):
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)
 
-    def events(self, *, after: int | None = None, reconnect: bool = True) -> Iterator[Event]:
+    def events(
+        self, *, after: int | None = None, reconnect: bool = True, ready: bool = False
+    ) -> Iterator[Event]:
         """Live events of the signed-in user from ``WS /api/v1/events``.
 
         The token goes in the first message, never in the URL. After a broken connection
         it reconnects and asks for what it missed (``after`` the last sequence number seen).
-        A ``reset`` event means the missed history is gone: reload your state.
+        A ``reset`` event means the missed history is gone: reload your state. With
+        ``ready``, each (re)connection's ``ready`` comes too, once the socket follows.
         """
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
@@ -938,6 +1036,8 @@ class Client(Models, Sharing, Base):
                             refreshed = False
                             if isinstance(message.get("seq"), int):
                                 last = message["seq"]
+                            if ready:
+                                yield Event.from_json(message)
                             continue
                         event = Event.from_json(message)
                         if event.seq is not None:
