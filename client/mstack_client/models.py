@@ -272,6 +272,12 @@ class UploadResult:
 class DownloadResult:
     """A finished, verified download. ``resumed_from`` is the byte offset it continued at."""
 
+    cid: str
+    size: int
+    path: Path | None
+    filename: str | None = None
+    resumed_from: int = 0
+
 
 @dataclass(frozen=True)
 class Message:
@@ -334,12 +340,6 @@ class Conversation:
             unread=int(data.get("unread") or 0),
             raw=data,
         )
-
-    cid: str
-    size: int
-    path: Path | None
-    filename: str | None = None
-    resumed_from: int = 0
 
 
 @dataclass(frozen=True)
