@@ -41,10 +41,25 @@ from api.web.viewer import SignInRequired, provide_form, provide_viewer
 FORM_MAX_BODY = 256 * 1024  # a page form is a few fields; files go to the API
 
 
+# How the main menu names each domain's models.
+DOMAIN_LABELS = {"mart": "Art", "msocial": "Social"}
+
+
+def record_menus(models: Sequence[PageModel]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The main menu's record entries: one menu per domain (``Art``, ``Social``), each the
+    (address, heading) of its models' lists, so the bar stays short as specs grow."""
+    menus: dict[str, list[tuple[str, str]]] = {}
+    for model in models:
+        domain = model.record_type.subject.type_name.split("/", 1)[0]
+        label = DOMAIN_LABELS.get(domain, domain.title())
+        menus.setdefault(label, []).append((model.route, model.heading))
+    return list(menus.items())
+
+
 def page_router(models: Sequence[PageModel] = ()) -> Router:
     """Every page (``models``: the generated models, each with its pages), with its own
     dependencies and error pages, out of the OpenAPI document."""
-    ENV.globals["record_nav"] = [(m.route, m.heading) for m in models]
+    ENV.globals["record_nav"] = record_menus(models)
     handlers: ExceptionHandlersMap = dict.fromkeys(EXCEPTION_HANDLERS, error_page)
     handlers[SignInRequired] = error_page
     return Router(

@@ -36,6 +36,7 @@ OUTPUTS = [
     "api/_generated/__init__.py",
     "api/_generated/tiny_pages.py",
     "api/_generated/tiny_routes.py",
+    "api/_generated/widgets.py",
     "client/mstack_client/_generated/__init__.py",
     "client/mstack_client/_generated/cli/__init__.py",
     "client/mstack_client/_generated/cli/tiny.py",
