@@ -199,7 +199,9 @@ def test_a_group_with_a_member(
         ada = Tab(ada_context, live_server, "groups")
         page = ada.page
         register(ada, "ada", "Ada")
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups", exact=True).click()
+        page.get_by_role("navigation", name="Main").get_by_role(
+            "link", name="Groups", exact=True
+        ).click()
         ada.at("/groups")
         assert page.get_by_text("You are in no group yet.").is_visible()
         page.get_by_label("Name").fill("Harbour <Studio>")

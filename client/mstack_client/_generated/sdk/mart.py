@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from mstack_client._core import AsyncCaller, SyncCaller
-from mstack_client.models import Page as ListPage
+from mstack_client.models import Page as _Page
 from mstack_client.records import UNSET, Record, RecordCalls, Unset, Version, encode
 
 
@@ -139,7 +139,7 @@ class Artists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
-    ) -> ListPage[Artist]:
+    ) -> _Page[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -213,7 +213,7 @@ class Artists:
 
     def versions_page(
         self, artist: str | Artist, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an artist, newest first."""
         return self._client._call(ARTIST_CALLS.versions(artist, cursor=cursor, limit=limit))
 
@@ -279,7 +279,7 @@ class AsyncArtists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
-    ) -> ListPage[Artist]:
+    ) -> _Page[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -354,7 +354,7 @@ class AsyncArtists:
 
     async def versions_page(
         self, artist: str | Artist, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an artist, newest first."""
         return await self._client._call(ARTIST_CALLS.versions(artist, cursor=cursor, limit=limit))
 
@@ -464,7 +464,7 @@ class ImageFiles:
         mine: bool | None = None,
         file: str | None = None,
         caption: str | None = None,
-    ) -> ListPage[ImageFile]:
+    ) -> _Page[ImageFile]:
         """One page of image files; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -538,7 +538,7 @@ class ImageFiles:
 
     def versions_page(
         self, image_file: str | ImageFile, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an image file, newest first."""
         return self._client._call(IMAGE_FILE_CALLS.versions(image_file, cursor=cursor, limit=limit))
 
@@ -606,7 +606,7 @@ class AsyncImageFiles:
         mine: bool | None = None,
         file: str | None = None,
         caption: str | None = None,
-    ) -> ListPage[ImageFile]:
+    ) -> _Page[ImageFile]:
         """One page of image files; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -683,7 +683,7 @@ class AsyncImageFiles:
 
     async def versions_page(
         self, image_file: str | ImageFile, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an image file, newest first."""
         return await self._client._call(
             IMAGE_FILE_CALLS.versions(image_file, cursor=cursor, limit=limit)
@@ -813,7 +813,7 @@ class StillImages:
         year: int | None = None,
         medium: str | None = None,
         licence: str | None = None,
-    ) -> ListPage[StillImage]:
+    ) -> _Page[StillImage]:
         """One page of still images; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -912,7 +912,7 @@ class StillImages:
 
     def versions_page(
         self, still_image: str | StillImage, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a still image, newest first."""
         return self._client._call(
             STILL_IMAGE_CALLS.versions(still_image, cursor=cursor, limit=limit)
@@ -995,7 +995,7 @@ class AsyncStillImages:
         year: int | None = None,
         medium: str | None = None,
         licence: str | None = None,
-    ) -> ListPage[StillImage]:
+    ) -> _Page[StillImage]:
         """One page of still images; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1097,7 +1097,7 @@ class AsyncStillImages:
 
     async def versions_page(
         self, still_image: str | StillImage, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a still image, newest first."""
         return await self._client._call(
             STILL_IMAGE_CALLS.versions(still_image, cursor=cursor, limit=limit)
@@ -1231,7 +1231,7 @@ class ImageReleases:
         still_images: str | None = None,
         catalogue_number: str | None = None,
         release_date: date | str | None = None,
-    ) -> ListPage[ImageRelease]:
+    ) -> _Page[ImageRelease]:
         """One page of image releases; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1328,7 +1328,7 @@ class ImageReleases:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an image release, newest first."""
         return self._client._call(
             IMAGE_RELEASE_CALLS.versions(image_release, cursor=cursor, limit=limit)
@@ -1413,7 +1413,7 @@ class AsyncImageReleases:
         still_images: str | None = None,
         catalogue_number: str | None = None,
         release_date: date | str | None = None,
-    ) -> ListPage[ImageRelease]:
+    ) -> _Page[ImageRelease]:
         """One page of image releases; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1515,7 +1515,7 @@ class AsyncImageReleases:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of an image release, newest first."""
         return await self._client._call(
             IMAGE_RELEASE_CALLS.versions(image_release, cursor=cursor, limit=limit)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from mstack_client._core import AsyncCaller, SyncCaller
-from mstack_client.models import Page as ListPage
+from mstack_client.models import Page as _Page
 from mstack_client.records import UNSET, Record, RecordCalls, Unset, Version, encode
 
 
@@ -159,7 +159,7 @@ class Profiles:
         mine: bool | None = None,
         handle: str | None = None,
         display_name: str | None = None,
-    ) -> ListPage[Profile]:
+    ) -> _Page[Profile]:
         """One page of profiles; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -237,7 +237,7 @@ class Profiles:
 
     def versions_page(
         self, profile: str | Profile, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a profile, newest first."""
         return self._client._call(PROFILE_CALLS.versions(profile, cursor=cursor, limit=limit))
 
@@ -307,7 +307,7 @@ class AsyncProfiles:
         mine: bool | None = None,
         handle: str | None = None,
         display_name: str | None = None,
-    ) -> ListPage[Profile]:
+    ) -> _Page[Profile]:
         """One page of profiles; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -386,7 +386,7 @@ class AsyncProfiles:
 
     async def versions_page(
         self, profile: str | Profile, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a profile, newest first."""
         return await self._client._call(PROFILE_CALLS.versions(profile, cursor=cursor, limit=limit))
 
@@ -482,7 +482,7 @@ class ProfileGroups:
         mine: bool | None = None,
         name: str | None = None,
         members_profile: str | None = None,
-    ) -> ListPage[ProfileGroup]:
+    ) -> _Page[ProfileGroup]:
         """One page of profile groups; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -560,7 +560,7 @@ class ProfileGroups:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a profile group, newest first."""
         return self._client._call(
             PROFILE_GROUP_CALLS.versions(profile_group, cursor=cursor, limit=limit)
@@ -632,7 +632,7 @@ class AsyncProfileGroups:
         mine: bool | None = None,
         name: str | None = None,
         members_profile: str | None = None,
-    ) -> ListPage[ProfileGroup]:
+    ) -> _Page[ProfileGroup]:
         """One page of profile groups; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -715,7 +715,7 @@ class AsyncProfileGroups:
         *,
         cursor: str | None = None,
         limit: int | None = None,
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a profile group, newest first."""
         return await self._client._call(
             PROFILE_GROUP_CALLS.versions(profile_group, cursor=cursor, limit=limit)
@@ -833,7 +833,7 @@ class Posts:
         reply_to: str | None = None,
         thread: str | None = None,
         tags: str | None = None,
-    ) -> ListPage[Post]:
+    ) -> _Page[Post]:
         """One page of posts; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -919,7 +919,7 @@ class Posts:
 
     def versions_page(
         self, post: str | Post, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a post, newest first."""
         return self._client._call(POST_CALLS.versions(post, cursor=cursor, limit=limit))
 
@@ -993,7 +993,7 @@ class AsyncPosts:
         reply_to: str | None = None,
         thread: str | None = None,
         tags: str | None = None,
-    ) -> ListPage[Post]:
+    ) -> _Page[Post]:
         """One page of posts; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1080,7 +1080,7 @@ class AsyncPosts:
 
     async def versions_page(
         self, post: str | Post, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a post, newest first."""
         return await self._client._call(POST_CALLS.versions(post, cursor=cursor, limit=limit))
 
@@ -1170,7 +1170,7 @@ class Pages:
         mine: bool | None = None,
         profile: str | None = None,
         title: str | None = None,
-    ) -> ListPage[Page]:
+    ) -> _Page[Page]:
         """One page of pages; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1242,7 +1242,7 @@ class Pages:
 
     def versions_page(
         self, page: str | Page, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a page, newest first."""
         return self._client._call(PAGE_CALLS.versions(page, cursor=cursor, limit=limit))
 
@@ -1306,7 +1306,7 @@ class AsyncPages:
         mine: bool | None = None,
         profile: str | None = None,
         title: str | None = None,
-    ) -> ListPage[Page]:
+    ) -> _Page[Page]:
         """One page of pages; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1379,7 +1379,7 @@ class AsyncPages:
 
     async def versions_page(
         self, page: str | Page, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a page, newest first."""
         return await self._client._call(PAGE_CALLS.versions(page, cursor=cursor, limit=limit))
 
@@ -1469,7 +1469,7 @@ class Forums:
         mine: bool | None = None,
         name: str | None = None,
         tags: str | None = None,
-    ) -> ListPage[Forum]:
+    ) -> _Page[Forum]:
         """One page of forums; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1541,7 +1541,7 @@ class Forums:
 
     def versions_page(
         self, forum: str | Forum, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a forum, newest first."""
         return self._client._call(FORUM_CALLS.versions(forum, cursor=cursor, limit=limit))
 
@@ -1605,7 +1605,7 @@ class AsyncForums:
         mine: bool | None = None,
         name: str | None = None,
         tags: str | None = None,
-    ) -> ListPage[Forum]:
+    ) -> _Page[Forum]:
         """One page of forums; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1678,7 +1678,7 @@ class AsyncForums:
 
     async def versions_page(
         self, forum: str | Forum, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a forum, newest first."""
         return await self._client._call(FORUM_CALLS.versions(forum, cursor=cursor, limit=limit))
 
@@ -1768,7 +1768,7 @@ class Branches:
         mine: bool | None = None,
         forum: str | None = None,
         forked_from: str | None = None,
-    ) -> ListPage[Branch]:
+    ) -> _Page[Branch]:
         """One page of branches; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1840,7 +1840,7 @@ class Branches:
 
     def versions_page(
         self, branch: str | Branch, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a branch, newest first."""
         return self._client._call(BRANCH_CALLS.versions(branch, cursor=cursor, limit=limit))
 
@@ -1904,7 +1904,7 @@ class AsyncBranches:
         mine: bool | None = None,
         forum: str | None = None,
         forked_from: str | None = None,
-    ) -> ListPage[Branch]:
+    ) -> _Page[Branch]:
         """One page of branches; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -1977,7 +1977,7 @@ class AsyncBranches:
 
     async def versions_page(
         self, branch: str | Branch, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a branch, newest first."""
         return await self._client._call(BRANCH_CALLS.versions(branch, cursor=cursor, limit=limit))
 
@@ -2069,7 +2069,7 @@ class Threads:
         mine: bool | None = None,
         branch: str | None = None,
         forked_from: str | None = None,
-    ) -> ListPage[Thread]:
+    ) -> _Page[Thread]:
         """One page of threads; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -2141,7 +2141,7 @@ class Threads:
 
     def versions_page(
         self, thread: str | Thread, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a thread, newest first."""
         return self._client._call(THREAD_CALLS.versions(thread, cursor=cursor, limit=limit))
 
@@ -2205,7 +2205,7 @@ class AsyncThreads:
         mine: bool | None = None,
         branch: str | None = None,
         forked_from: str | None = None,
-    ) -> ListPage[Thread]:
+    ) -> _Page[Thread]:
         """One page of threads; `next` is the cursor of the following one."""
         _query = {
             "cursor": cursor,
@@ -2278,7 +2278,7 @@ class AsyncThreads:
 
     async def versions_page(
         self, thread: str | Thread, *, cursor: str | None = None, limit: int | None = None
-    ) -> ListPage[Version]:
+    ) -> _Page[Version]:
         """One page of the history of a thread, newest first."""
         return await self._client._call(THREAD_CALLS.versions(thread, cursor=cursor, limit=limit))
 
