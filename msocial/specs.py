@@ -21,7 +21,7 @@ WIDGET = Text(max_length=500)
 TAG = Text(max_length=80)  # a forum's tags are paths: "painting/oil"
 
 Member = Embedded(
-    "Member",
+    "ProfileMember",
     description="One profile's place in a group of profiles.",
     fields=[
         Field("profile", Link("profile"), required=True, description="The member's profile"),
@@ -35,7 +35,7 @@ Member = Embedded(
 )
 
 Block = Embedded(
-    "Block",
+    "PageBlock",
     description="One block of a page: text, an image, or a widget.",
     fields=[
         Field(

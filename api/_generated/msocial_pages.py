@@ -110,7 +110,7 @@ PROFILE_GROUP = PageModel(
             item=PageField(
                 "item",
                 "embedded",
-                type_name="Member",
+                type_name="ProfileMember",
                 fields=(
                     PageField(
                         "profile",
@@ -241,7 +241,7 @@ PAGE = PageModel(
             item=PageField(
                 "item",
                 "embedded",
-                type_name="Block",
+                type_name="PageBlock",
                 fields=(
                     PageField(
                         "kind",

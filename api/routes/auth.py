@@ -15,13 +15,13 @@ from mcore import people
 from mcore.access import Role
 from mcore.auth import ops
 from mcore.auth.models import (
+    AccountUpdate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
     LinkRequest,
     Login,
     PasswordChange,
-    ProfileUpdate,
     RefreshRequest,
     Registration,
     RoleChange,
@@ -122,7 +122,7 @@ class AuthController(Controller):
         session: Session,
         auth: AuthService,
         actor: CurrentActor,
-        data: JSONBody[ProfileUpdate],
+        data: JSONBody[AccountUpdate],
     ) -> UserRead:
         """Only the fields given change; 409 when another account has the email, username or
         phone."""

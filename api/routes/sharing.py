@@ -20,10 +20,10 @@ from mcore.sharing import ops as sharing
 from mcore.sharing.models import ObjectType
 from mcore.sharing.ops import (
     GroupCreate,
+    GroupMemberAdd,
+    GroupMemberRead,
+    GroupMemberUpdate,
     GroupRead,
-    MemberAdd,
-    MemberRead,
-    MemberUpdate,
     ShareCreate,
     SharePage,
     ShareRead,
@@ -201,7 +201,7 @@ class GroupsController(Controller):
     @get("/{group_id:str}/members", summary="A group's members", opt=doc("groups_members"))
     async def members(
         self, session: Session, actor: CurrentActor, group_id: GroupId
-    ) -> list[MemberRead]:
+    ) -> list[GroupMemberRead]:
         """Every member with their role, by username."""
         return await sharing.list_members(session, actor=actor, group_id=group_id)
 
@@ -217,8 +217,12 @@ class GroupsController(Controller):
         ),
     )
     async def add_member(
-        self, session: Session, actor: CurrentActor, group_id: GroupId, data: JSONBody[MemberAdd]
-    ) -> MemberRead:
+        self,
+        session: Session,
+        actor: CurrentActor,
+        group_id: GroupId,
+        data: JSONBody[GroupMemberAdd],
+    ) -> GroupMemberRead:
         """By `user_id`, `username` or `email`, as `owner`, `staff` or `member` (the
         group's owner or staff; only an owner adds an owner)."""
         return await sharing.add_member(session, actor=actor, group_id=group_id, data=data)
@@ -234,8 +238,8 @@ class GroupsController(Controller):
         actor: CurrentActor,
         group_id: GroupId,
         user_id: UserId,
-        data: JSONBody[MemberUpdate],
-    ) -> MemberRead:
+        data: JSONBody[GroupMemberUpdate],
+    ) -> GroupMemberRead:
         """A group keeps at least one owner (409)."""
         return await sharing.update_member(
             session, actor=actor, group_id=group_id, user_id=user_id, data=data

@@ -22,7 +22,7 @@ from api.web.signin import _address, _invalid
 from api.web.viewer import PageForm, PageViewer, require_account
 from mcore.access import SCOPES, Actor, Role
 from mcore.auth import ops
-from mcore.auth.models import ApiKeyCreate, ApiKeyCreated, PasswordChange, ProfileUpdate
+from mcore.auth.models import AccountUpdate, ApiKeyCreate, ApiKeyCreated, PasswordChange
 from mcore.errors import DomainError, Invalid
 
 DONE = {
@@ -105,7 +105,7 @@ class AccountPages(Controller):
         actor = require_account(request, viewer)
         values = {k: form.text(k) for k in ("email", "username", "display_name", "phone")}
         try:
-            data = ProfileUpdate(
+            data = AccountUpdate(
                 email=values["email"],
                 username=values["username"],
                 display_name=form.optional("display_name"),

@@ -19,7 +19,7 @@ from mcore.access import Actor
 from mcore.errors import DomainError, Invalid
 from mcore.sharing import ops as sharing
 from mcore.sharing.models import GroupRole
-from mcore.sharing.ops import GroupCreate, MemberAdd, MemberUpdate
+from mcore.sharing.ops import GroupCreate, GroupMemberAdd, GroupMemberUpdate
 
 ROLES = (
     ("member", "Member"),
@@ -163,9 +163,9 @@ class GroupPages(Controller):
                 raise Invalid("give the username or email of who to add", field="who")
             role = _role(values["role"])
             data = (
-                MemberAdd(email=who, role=role)
+                GroupMemberAdd(email=who, role=role)
                 if "@" in who
-                else MemberAdd(username=who, role=role)
+                else GroupMemberAdd(username=who, role=role)
             )
             async with app_state.db.session(write=True) as session:
                 await sharing.add_member(session, actor=actor, group_id=group_id, data=data)
@@ -196,7 +196,7 @@ class GroupPages(Controller):
     ) -> Response[Any]:
         actor = require_account(request, viewer)
         try:
-            data = MemberUpdate(role=_role(form.text("role")))
+            data = GroupMemberUpdate(role=_role(form.text("role")))
             async with app_state.db.session(write=True) as session:
                 await sharing.update_member(
                     session, actor=actor, group_id=group_id, user_id=user_id, data=data

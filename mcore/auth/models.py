@@ -152,7 +152,7 @@ class TokenPair(SQLModel):
     refresh_token: str
 
 
-class ProfileUpdate(SQLModel):
+class AccountUpdate(SQLModel):
     """A partial update of one's own account; ``phone: null`` removes the number."""
 
     email: str | None = Field(default=None, max_length=1024)

@@ -63,7 +63,7 @@ class GroupRead(SQLModel):
     role: GroupRole | None = None  # the caller's role in it
 
 
-class MemberAdd(SQLModel):
+class GroupMemberAdd(SQLModel):
     """Invite by id, username or email (one of them)."""
 
     user_id: str | None = None
@@ -72,18 +72,18 @@ class MemberAdd(SQLModel):
     role: GroupRole = GroupRole.member
 
     @model_validator(mode="after")
-    def _one_of(self) -> MemberAdd:
+    def _one_of(self) -> GroupMemberAdd:
         given = [v for v in (self.user_id, self.username, self.email) if v]
         if len(given) != 1:
             raise ValueError("give exactly one of user_id, username or email")
         return self
 
 
-class MemberUpdate(SQLModel):
+class GroupMemberUpdate(SQLModel):
     role: GroupRole
 
 
-class MemberRead(SQLModel):
+class GroupMemberRead(SQLModel):
     user_id: str
     username: str
     role: GroupRole
@@ -235,7 +235,7 @@ async def _manages_members(session: AsyncSession, actor: Actor, group: Group) ->
     raise Forbidden("only the group's owner or staff may change its members")
 
 
-async def _find_user(session: AsyncSession, data: MemberAdd) -> User:
+async def _find_user(session: AsyncSession, data: GroupMemberAdd) -> User:
     if data.user_id:
         user = await session.get(User, data.user_id) if is_id(data.user_id) else None
     elif data.username:
@@ -249,7 +249,9 @@ async def _find_user(session: AsyncSession, data: MemberAdd) -> User:
     return user
 
 
-async def list_members(session: AsyncSession, *, actor: Actor, group_id: str) -> list[MemberRead]:
+async def list_members(
+    session: AsyncSession, *, actor: Actor, group_id: str
+) -> list[GroupMemberRead]:
     group, _ = await _seen_group(session, actor, group_id)
     rows = await session.exec(
         select(GroupMember, User.username)
@@ -258,7 +260,7 @@ async def list_members(session: AsyncSession, *, actor: Actor, group_id: str) ->
         .order_by(col(User.username_key))
     )
     return [
-        MemberRead(
+        GroupMemberRead(
             user_id=m.user_id, username=name, role=GroupRole(m.role), created_at=m.created_at
         )
         for m, name in rows.all()
@@ -266,8 +268,8 @@ async def list_members(session: AsyncSession, *, actor: Actor, group_id: str) ->
 
 
 async def add_member(
-    session: AsyncSession, *, actor: Actor, group_id: str, data: MemberAdd
-) -> MemberRead:
+    session: AsyncSession, *, actor: Actor, group_id: str, data: GroupMemberAdd
+) -> GroupMemberRead:
     """Add an account to a group at a role (owner or staff of the group; an admin for the
     system groups). Only the owner (or an admin) makes someone else an owner."""
     group, _ = await _seen_group(session, actor, group_id)
@@ -290,14 +292,14 @@ async def add_member(
         type=EventType.group_joined,
         payload={"group_id": group.id, "name": group.name, "role": data.role.value},
     )
-    return MemberRead(
+    return GroupMemberRead(
         user_id=user.id, username=user.username, role=data.role, created_at=row.created_at
     )
 
 
 async def update_member(
-    session: AsyncSession, *, actor: Actor, group_id: str, user_id: str, data: MemberUpdate
-) -> MemberRead:
+    session: AsyncSession, *, actor: Actor, group_id: str, user_id: str, data: GroupMemberUpdate
+) -> GroupMemberRead:
     group, _ = await _seen_group(session, actor, group_id)
     mine = await _manages_members(session, actor, group)
     row = await session.get(GroupMember, (group.id, user_id))
@@ -313,7 +315,7 @@ async def update_member(
     session.add(row)
     await session.flush()
     user = await session.get(User, user_id)
-    return MemberRead(
+    return GroupMemberRead(
         user_id=user_id,
         username=user.username if user else "",
         role=data.role,
@@ -502,7 +504,9 @@ async def create_share(session: AsyncSession, *, actor: Actor, data: ShareCreate
             raise NotFound(f"no group with id {data.group_id!r}")
         group_id = group.id
     else:
-        user = await _find_user(session, MemberAdd(user_id=data.user_id, username=data.username))
+        user = await _find_user(
+            session, GroupMemberAdd(user_id=data.user_id, username=data.username)
+        )
         if user.id == actor.id:
             raise Invalid("you cannot share with yourself", field="user_id")
         user_id = user.id

@@ -28,14 +28,14 @@ from mcore.records.schemas import (
 )
 
 
-class Member(ContentModel):
+class ProfileMember(ContentModel):
     """One profile's place in a group of profiles."""
 
     profile: RecordId = Field(description="The member's profile")
     role: Literal["owner", "admin", "member"] = Field(description="owner, admin or member")
 
 
-class Block(ContentModel):
+class PageBlock(ContentModel):
     """One block of a page: text, an image, or a widget."""
 
     kind: Literal["text", "image", "widget"] = Field(description="text, image or widget")
@@ -177,7 +177,7 @@ class ProfileGroupBase(ContentModel):
     description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the group, in Markdown"
     )
-    members: list[Member] = Field(
+    members: list[ProfileMember] = Field(
         default_factory=list, max_length=1000, description="Its profiles and roles"
     )
 
@@ -224,7 +224,7 @@ class ProfileGroupUpdate(ContentModel):
     description: ContentText | None = Field(
         default=None, min_length=1, max_length=20000, description="About the group, in Markdown"
     )
-    members: list[Member] | None = Field(
+    members: list[ProfileMember] | None = Field(
         default=None, max_length=1000, description="Its profiles and roles"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
@@ -381,7 +381,7 @@ class PageBase(ContentModel):
 
     profile: RecordId = Field(description="Whose page it is")
     title: ContentText = Field(min_length=1, max_length=200, description="The page's title")
-    blocks: list[Block] = Field(
+    blocks: list[PageBlock] = Field(
         default_factory=list, max_length=200, description="Its blocks, in order"
     )
 
@@ -425,7 +425,7 @@ class PageUpdate(ContentModel):
     title: ContentText | None = Field(
         default=None, min_length=1, max_length=200, description="The page's title"
     )
-    blocks: list[Block] | None = Field(
+    blocks: list[PageBlock] | None = Field(
         default=None, max_length=200, description="Its blocks, in order"
     )
     visibility: Visibility | None = Field(default=None, description="Who may read it")

@@ -24,7 +24,6 @@ from mcore.records.schemas import VersionPage, VersionRead
 from mcore.records.versions import Subject
 from mcore.storage import BlobStore
 from msocial._generated.models import (
-    Block,
     Branch,
     BranchBase,
     BranchBatch,
@@ -41,10 +40,10 @@ from msocial._generated.models import (
     ForumRead,
     ForumSort,
     ForumUpdate,
-    Member,
     Page,
     PageBase,
     PageBatch,
+    PageBlock,
     PageCreate,
     PagePage,
     PageRead,
@@ -70,6 +69,7 @@ from msocial._generated.models import (
     ProfileGroupRead,
     ProfileGroupSort,
     ProfileGroupUpdate,
+    ProfileMember,
     ProfilePage,
     ProfileRead,
     ProfileSort,
@@ -85,14 +85,14 @@ from msocial._generated.models import (
 )
 
 
-def _member_content(value: Member) -> dict[str, Any]:
+def _profile_member_content(value: ProfileMember) -> dict[str, Any]:
     return {
         "profile": link(value.profile),
         "role": value.role,
     }
 
 
-def _block_content(value: Block) -> dict[str, Any]:
+def _page_block_content(value: PageBlock) -> dict[str, Any]:
     return {
         "kind": value.kind,
         "text": value.text,
@@ -313,7 +313,7 @@ def _profile_group_content(data: ProfileGroupBase) -> dict[str, Any]:
     return {
         "name": data.name,
         "description": data.description,
-        "members": [_member_content(item) for item in data.members] or None,
+        "members": [_profile_member_content(item) for item in data.members] or None,
     }
 
 
@@ -724,7 +724,7 @@ def _page_content(data: PageBase) -> dict[str, Any]:
     return {
         "profile": link(data.profile),
         "title": data.title,
-        "blocks": [_block_content(item) for item in data.blocks] or None,
+        "blocks": [_page_block_content(item) for item in data.blocks] or None,
     }
 
 

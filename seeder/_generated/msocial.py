@@ -16,16 +16,16 @@ from typing import Any
 from seeder.lorem import Lorem
 
 
-def fake_member(lorem: Lorem, hint: str = "member") -> dict[str, Any]:
-    """A fake Member; `hint` is where it sits (`name`, `title`), which picks its words."""
+def fake_profile_member(lorem: Lorem, hint: str = "profile_member") -> dict[str, Any]:
+    """A fake ProfileMember; `hint` is where it sits (`name`, `title`), which picks its words."""
     value: dict[str, Any] = {}
     value["profile"] = lorem.link("profile")
     value["role"] = lorem.text(hint + ".role", max_length=50, choices=("owner", "admin", "member"))
     return value
 
 
-def fake_block(lorem: Lorem, hint: str = "block") -> dict[str, Any]:
-    """A fake Block; `hint` is where it sits (`name`, `title`), which picks its words."""
+def fake_page_block(lorem: Lorem, hint: str = "page_block") -> dict[str, Any]:
+    """A fake PageBlock; `hint` is where it sits (`name`, `title`), which picks its words."""
     value: dict[str, Any] = {}
     value["kind"] = lorem.text(hint + ".kind", max_length=20, choices=("text", "image", "widget"))
     if lorem.maybe():
@@ -62,7 +62,7 @@ def fake_profile_group(lorem: Lorem) -> dict[str, Any]:
     if lorem.maybe():
         body["description"] = lorem.text("description", max_length=20000)
     if lorem.maybe():
-        body["members"] = [fake_member(lorem, "members") for _ in range(lorem.count(1000))]
+        body["members"] = [fake_profile_member(lorem, "members") for _ in range(lorem.count(1000))]
     return body
 
 
@@ -92,7 +92,7 @@ def fake_page(lorem: Lorem) -> dict[str, Any]:
     body["profile"] = lorem.link("profile")
     body["title"] = lorem.text("title", max_length=200)
     if lorem.maybe():
-        body["blocks"] = [fake_block(lorem, "blocks") for _ in range(lorem.count(200))]
+        body["blocks"] = [fake_page_block(lorem, "blocks") for _ in range(lorem.count(200))]
     return body
 
 

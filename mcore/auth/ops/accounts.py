@@ -17,8 +17,8 @@ from mcore.auth.models import (
     DISPLAY_NAME_MAX,
     EMAIL_MAX,
     USERNAME_MAX,
+    AccountUpdate,
     PasswordChange,
-    ProfileUpdate,
     Registration,
     User,
 )
@@ -207,7 +207,7 @@ async def get_me(session: AsyncSession, *, actor: Actor) -> User:
 
 
 async def update_me(
-    session: AsyncSession, *, auth: Auth, actor: Actor, data: ProfileUpdate
+    session: AsyncSession, *, auth: Auth, actor: Actor, data: AccountUpdate
 ) -> User:
     """Change one's email, username, display name or phone (``phone: null`` removes it)."""
     user = await load_user(session, require_session(actor))

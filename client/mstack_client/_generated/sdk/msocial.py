@@ -21,14 +21,14 @@ from mstack_client.records import UNSET, Record, RecordCalls, Unset, Version, en
 
 
 @dataclass(frozen=True, kw_only=True)
-class Member:
+class ProfileMember:
     """One profile's place in a group of profiles."""
 
     profile: str
     role: Literal["owner", "admin", "member"]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Member:
+    def from_json(cls, data: Mapping[str, Any]) -> ProfileMember:
         return cls(
             profile=data["profile"],
             role=data["role"],
@@ -43,7 +43,7 @@ class Member:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Block:
+class PageBlock:
     """One block of a page: text, an image, or a widget."""
 
     kind: Literal["text", "image", "widget"]
@@ -52,7 +52,7 @@ class Block:
     widget: str | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Block:
+    def from_json(cls, data: Mapping[str, Any]) -> PageBlock:
         return cls(
             kind=data["kind"],
             text=data.get("text"),
@@ -423,7 +423,7 @@ class ProfileGroup(Record):
 
     name: str
     description: str | None = None
-    members: list[Member] = field(default_factory=list)
+    members: list[ProfileMember] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProfileGroup:
@@ -431,7 +431,7 @@ class ProfileGroup(Record):
             **Record.meta(data),
             name=data["name"],
             description=data.get("description"),
-            members=[Member.from_json(item) for item in data.get("members") or []],
+            members=[ProfileMember.from_json(item) for item in data.get("members") or []],
         )
 
 
@@ -452,7 +452,7 @@ class ProfileGroups:
         *,
         name: str,
         description: str | None = None,
-        members: Sequence[Member | Mapping[str, Any]] | None = None,
+        members: Sequence[ProfileMember | Mapping[str, Any]] | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> ProfileGroup:
         """Create a profile group; it is private unless `visibility="public"`."""
@@ -526,7 +526,7 @@ class ProfileGroups:
         if_match: str | None = None,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
-        members: Sequence[Member | Mapping[str, Any]] | Unset | None = UNSET,
+        members: Sequence[ProfileMember | Mapping[str, Any]] | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> ProfileGroup:
@@ -600,7 +600,7 @@ class AsyncProfileGroups:
         *,
         name: str,
         description: str | None = None,
-        members: Sequence[Member | Mapping[str, Any]] | None = None,
+        members: Sequence[ProfileMember | Mapping[str, Any]] | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> ProfileGroup:
         """Create a profile group; it is private unless `visibility="public"`."""
@@ -677,7 +677,7 @@ class AsyncProfileGroups:
         if_match: str | None = None,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
-        members: Sequence[Member | Mapping[str, Any]] | Unset | None = UNSET,
+        members: Sequence[ProfileMember | Mapping[str, Any]] | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> ProfileGroup:
@@ -1113,7 +1113,7 @@ class Page(Record):
 
     profile: str
     title: str
-    blocks: list[Block] = field(default_factory=list)
+    blocks: list[PageBlock] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Page:
@@ -1121,7 +1121,7 @@ class Page(Record):
             **Record.meta(data),
             profile=data["profile"],
             title=data["title"],
-            blocks=[Block.from_json(item) for item in data.get("blocks") or []],
+            blocks=[PageBlock.from_json(item) for item in data.get("blocks") or []],
         )
 
 
@@ -1140,7 +1140,7 @@ class Pages:
         *,
         profile: str,
         title: str,
-        blocks: Sequence[Block | Mapping[str, Any]] | None = None,
+        blocks: Sequence[PageBlock | Mapping[str, Any]] | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> Page:
         """Create a page; it is private unless `visibility="public"`."""
@@ -1214,7 +1214,7 @@ class Pages:
         if_match: str | None = None,
         profile: str | Unset = UNSET,
         title: str | Unset = UNSET,
-        blocks: Sequence[Block | Mapping[str, Any]] | Unset | None = UNSET,
+        blocks: Sequence[PageBlock | Mapping[str, Any]] | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> Page:
@@ -1276,7 +1276,7 @@ class AsyncPages:
         *,
         profile: str,
         title: str,
-        blocks: Sequence[Block | Mapping[str, Any]] | None = None,
+        blocks: Sequence[PageBlock | Mapping[str, Any]] | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> Page:
         """Create a page; it is private unless `visibility="public"`."""
@@ -1351,7 +1351,7 @@ class AsyncPages:
         if_match: str | None = None,
         profile: str | Unset = UNSET,
         title: str | Unset = UNSET,
-        blocks: Sequence[Block | Mapping[str, Any]] | Unset | None = UNSET,
+        blocks: Sequence[PageBlock | Mapping[str, Any]] | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> Page:
