@@ -90,6 +90,7 @@ class ArtistController(Controller):
         summary="Create an artist",
         opt=doc(
             "artists_create",
+            409,
             etag=True,
             request_examples=ARTIST_EXAMPLES,
             response_example=ARTIST_READ,
@@ -108,6 +109,7 @@ class ArtistController(Controller):
         summary="Create several artists at once",
         opt=doc(
             "artists_create_batch",
+            409,
             request_examples=[{"items": ARTIST_EXAMPLES}],
             response_example=page_example(ARTIST_READ),
         ),
@@ -185,6 +187,7 @@ class ArtistController(Controller):
         summary="Update an artist: a new version",
         opt=doc(
             "artists_update",
+            409,
             410,
             412,
             etag=True,
@@ -289,6 +292,7 @@ class ArtistController(Controller):
         summary="Revert an artist to an earlier version",
         opt=doc(
             "artists_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -378,6 +382,7 @@ class ImageFileController(Controller):
         summary="Create an image file",
         opt=doc(
             "image_files_create",
+            409,
             etag=True,
             request_examples=IMAGE_FILE_EXAMPLES,
             response_example=IMAGE_FILE_READ,
@@ -396,6 +401,7 @@ class ImageFileController(Controller):
         summary="Create several image files at once",
         opt=doc(
             "image_files_create_batch",
+            409,
             request_examples=[{"items": IMAGE_FILE_EXAMPLES}],
             response_example=page_example(IMAGE_FILE_READ),
         ),
@@ -474,6 +480,7 @@ class ImageFileController(Controller):
         summary="Update an image file: a new version",
         opt=doc(
             "image_files_update",
+            409,
             410,
             412,
             etag=True,
@@ -586,6 +593,7 @@ class ImageFileController(Controller):
         summary="Revert an image file to an earlier version",
         opt=doc(
             "image_files_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -688,6 +696,7 @@ class StillImageController(Controller):
         summary="Create a still image",
         opt=doc(
             "still_images_create",
+            409,
             etag=True,
             request_examples=STILL_IMAGE_EXAMPLES,
             response_example=STILL_IMAGE_READ,
@@ -706,6 +715,7 @@ class StillImageController(Controller):
         summary="Create several still images at once",
         opt=doc(
             "still_images_create_batch",
+            409,
             request_examples=[{"items": STILL_IMAGE_EXAMPLES}],
             response_example=page_example(STILL_IMAGE_READ),
         ),
@@ -808,6 +818,7 @@ class StillImageController(Controller):
         summary="Update a still image: a new version",
         opt=doc(
             "still_images_update",
+            409,
             410,
             412,
             etag=True,
@@ -920,6 +931,7 @@ class StillImageController(Controller):
         summary="Revert a still image to an earlier version",
         opt=doc(
             "still_images_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -1017,6 +1029,7 @@ class ImageReleaseController(Controller):
         summary="Create an image release",
         opt=doc(
             "image_releases_create",
+            409,
             etag=True,
             request_examples=IMAGE_RELEASE_EXAMPLES,
             response_example=IMAGE_RELEASE_READ,
@@ -1035,6 +1048,7 @@ class ImageReleaseController(Controller):
         summary="Create several image releases at once",
         opt=doc(
             "image_releases_create_batch",
+            409,
             request_examples=[{"items": IMAGE_RELEASE_EXAMPLES}],
             response_example=page_example(IMAGE_RELEASE_READ),
         ),
@@ -1130,6 +1144,7 @@ class ImageReleaseController(Controller):
         summary="Update an image release: a new version",
         opt=doc(
             "image_releases_update",
+            409,
             410,
             412,
             etag=True,
@@ -1242,6 +1257,7 @@ class ImageReleaseController(Controller):
         summary="Revert an image release to an earlier version",
         opt=doc(
             "image_releases_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],

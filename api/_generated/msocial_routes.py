@@ -107,6 +107,7 @@ class ProfileController(Controller):
         summary="Create a profile",
         opt=doc(
             "profiles_create",
+            409,
             etag=True,
             request_examples=PROFILE_EXAMPLES,
             response_example=PROFILE_READ,
@@ -125,6 +126,7 @@ class ProfileController(Controller):
         summary="Create several profiles at once",
         opt=doc(
             "profiles_create_batch",
+            409,
             request_examples=[{"items": PROFILE_EXAMPLES}],
             response_example=page_example(PROFILE_READ),
         ),
@@ -204,6 +206,7 @@ class ProfileController(Controller):
         summary="Update a profile: a new version",
         opt=doc(
             "profiles_update",
+            409,
             410,
             412,
             etag=True,
@@ -312,6 +315,7 @@ class ProfileController(Controller):
         summary="Revert a profile to an earlier version",
         opt=doc(
             "profiles_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -408,6 +412,7 @@ class ProfileGroupController(Controller):
         summary="Create a profile group",
         opt=doc(
             "profile_groups_create",
+            409,
             etag=True,
             request_examples=PROFILE_GROUP_EXAMPLES,
             response_example=PROFILE_GROUP_READ,
@@ -426,6 +431,7 @@ class ProfileGroupController(Controller):
         summary="Create several profile groups at once",
         opt=doc(
             "profile_groups_create_batch",
+            409,
             request_examples=[{"items": PROFILE_GROUP_EXAMPLES}],
             response_example=page_example(PROFILE_GROUP_READ),
         ),
@@ -507,6 +513,7 @@ class ProfileGroupController(Controller):
         summary="Update a profile group: a new version",
         opt=doc(
             "profile_groups_update",
+            409,
             410,
             412,
             etag=True,
@@ -619,6 +626,7 @@ class ProfileGroupController(Controller):
         summary="Revert a profile group to an earlier version",
         opt=doc(
             "profile_groups_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -712,7 +720,11 @@ class PostController(Controller):
         status_code=201,
         summary="Create a post",
         opt=doc(
-            "posts_create", etag=True, request_examples=POST_EXAMPLES, response_example=POST_READ
+            "posts_create",
+            409,
+            etag=True,
+            request_examples=POST_EXAMPLES,
+            response_example=POST_READ,
         ),
     )
     async def create_post(
@@ -728,6 +740,7 @@ class PostController(Controller):
         summary="Create several posts at once",
         opt=doc(
             "posts_create_batch",
+            409,
             request_examples=[{"items": POST_EXAMPLES}],
             response_example=page_example(POST_READ),
         ),
@@ -811,6 +824,7 @@ class PostController(Controller):
         summary="Update a post: a new version",
         opt=doc(
             "posts_update",
+            409,
             410,
             412,
             etag=True,
@@ -915,6 +929,7 @@ class PostController(Controller):
         summary="Revert a post to an earlier version",
         opt=doc(
             "posts_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -1000,7 +1015,11 @@ class PageController(Controller):
         status_code=201,
         summary="Create a page",
         opt=doc(
-            "pages_create", etag=True, request_examples=PAGE_EXAMPLES, response_example=PAGE_READ
+            "pages_create",
+            409,
+            etag=True,
+            request_examples=PAGE_EXAMPLES,
+            response_example=PAGE_READ,
         ),
     )
     async def create_page(
@@ -1016,6 +1035,7 @@ class PageController(Controller):
         summary="Create several pages at once",
         opt=doc(
             "pages_create_batch",
+            409,
             request_examples=[{"items": PAGE_EXAMPLES}],
             response_example=page_example(PAGE_READ),
         ),
@@ -1092,6 +1112,7 @@ class PageController(Controller):
         summary="Update a page: a new version",
         opt=doc(
             "pages_update",
+            409,
             410,
             412,
             etag=True,
@@ -1196,6 +1217,7 @@ class PageController(Controller):
         summary="Revert a page to an earlier version",
         opt=doc(
             "pages_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -1274,7 +1296,11 @@ class ForumController(Controller):
         status_code=201,
         summary="Create a forum",
         opt=doc(
-            "forums_create", etag=True, request_examples=FORUM_EXAMPLES, response_example=FORUM_READ
+            "forums_create",
+            409,
+            etag=True,
+            request_examples=FORUM_EXAMPLES,
+            response_example=FORUM_READ,
         ),
     )
     async def create_forum(
@@ -1290,6 +1316,7 @@ class ForumController(Controller):
         summary="Create several forums at once",
         opt=doc(
             "forums_create_batch",
+            409,
             request_examples=[{"items": FORUM_EXAMPLES}],
             response_example=page_example(FORUM_READ),
         ),
@@ -1366,6 +1393,7 @@ class ForumController(Controller):
         summary="Update a forum: a new version",
         opt=doc(
             "forums_update",
+            409,
             410,
             412,
             etag=True,
@@ -1470,6 +1498,7 @@ class ForumController(Controller):
         summary="Revert a forum to an earlier version",
         opt=doc(
             "forums_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -1549,6 +1578,7 @@ class BranchController(Controller):
         summary="Create a branch",
         opt=doc(
             "branches_create",
+            409,
             etag=True,
             request_examples=BRANCH_EXAMPLES,
             response_example=BRANCH_READ,
@@ -1567,6 +1597,7 @@ class BranchController(Controller):
         summary="Create several branches at once",
         opt=doc(
             "branches_create_batch",
+            409,
             request_examples=[{"items": BRANCH_EXAMPLES}],
             response_example=page_example(BRANCH_READ),
         ),
@@ -1642,6 +1673,7 @@ class BranchController(Controller):
         summary="Update a branch: a new version",
         opt=doc(
             "branches_update",
+            409,
             410,
             412,
             etag=True,
@@ -1746,6 +1778,7 @@ class BranchController(Controller):
         summary="Revert a branch to an earlier version",
         opt=doc(
             "branches_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],
@@ -1834,6 +1867,7 @@ class ThreadController(Controller):
         summary="Create a thread",
         opt=doc(
             "threads_create",
+            409,
             etag=True,
             request_examples=THREAD_EXAMPLES,
             response_example=THREAD_READ,
@@ -1852,6 +1886,7 @@ class ThreadController(Controller):
         summary="Create several threads at once",
         opt=doc(
             "threads_create_batch",
+            409,
             request_examples=[{"items": THREAD_EXAMPLES}],
             response_example=page_example(THREAD_READ),
         ),
@@ -1927,6 +1962,7 @@ class ThreadController(Controller):
         summary="Update a thread: a new version",
         opt=doc(
             "threads_update",
+            409,
             410,
             412,
             etag=True,
@@ -2031,6 +2067,7 @@ class ThreadController(Controller):
         summary="Revert a thread to an earlier version",
         opt=doc(
             "threads_revert",
+            409,
             412,
             etag=True,
             request_examples=[REVERT_EXAMPLE],

@@ -40,7 +40,7 @@ class FilesController(Controller):
         "/",
         status_code=201,
         request_max_body_size=None,
-        opt=doc("files_upload", 415, 429, 507, upload=True),
+        opt=doc("files_upload", 403, 404, 415, 429, 507, upload=True),
         summary="Upload files",
         description=(
             "Either `multipart/form-data` with one or more parts named `file`, or the raw"
@@ -94,6 +94,8 @@ class FilesController(Controller):
         summary="Ingest a file from a URL",
         opt=doc(
             "files_fetch",
+            403,
+            404,
             request_examples=[
                 {"url": "https://www.dropbox.com/scl/fi/abc123/photo.jpg?rlkey=xyz&dl=1"},
                 {"url": "https://example.org/scan.pdf", "filename": "scan.pdf"},

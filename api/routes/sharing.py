@@ -325,7 +325,7 @@ class SharesController(Controller):
         you made it with lasts."""
         return await share_with_link(session, auth=auth, actor=actor, data=data)
 
-    @get("/", summary="List shares", opt=doc("shares_list"))
+    @get("/", summary="List shares", opt=doc("shares_list", 404))
     async def list_shares(
         self,
         session: Session,
