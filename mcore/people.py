@@ -28,7 +28,6 @@ from mcore.auth.ops.common import load_user, require_admin
 from mcore.auth.service import Auth
 from mcore.clock import utcnow
 from mcore.errors import Conflict, Gone, NotFound
-from mcore.events import EventType, publish
 from mcore.files.models import File
 from mcore.folders.models import Folder, Space
 from mcore.jobs import queue
@@ -300,20 +299,5 @@ async def purge_account(ctx: JobContext, job: Job) -> dict[str, Any]:
         current = await queue.owned(session, job_id=job.id, worker_id=ctx.worker_id)
         if current is None:
             raise LeaseLost(job.id)
-        queue.succeed(current, result=result)
-        session.add(current)
-        await session.flush()
-        await publish(
-            session,
-            user_id=current.owner_id,
-            type=EventType.job_progress,
-            payload={
-                "job_id": current.id,
-                "file_id": None,
-                "state": JobState.succeeded.value,
-                "progress": 100,
-                "attempts": current.attempts,
-                "result": result,
-            },
-        )
+        await queue.succeed_announced(session, current, result=result)
     return result

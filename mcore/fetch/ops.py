@@ -21,12 +21,11 @@ from mcore.access import Actor, Role, require_create
 from mcore.auth.models import User
 from mcore.cid import RAW, parse_cid
 from mcore.errors import DomainError, Forbidden, InsufficientStorage, Invalid, Unavailable
-from mcore.events import EventType, publish
 from mcore.fetch.addresses import AllowList
 from mcore.fetch.download import Answer, Failed, Refused, check_url, download, pin, where
 from mcore.files.staging import StagedUpload, Stager, check_size, discard_uploads
 from mcore.jobs import queue
-from mcore.jobs.models import Job, JobKind, JobState, Lane
+from mcore.jobs.models import Job, JobKind, Lane
 from mcore.jobs.process import JobContext
 from mcore.jobs.queue import LeaseLost
 from mcore.media.errors import ProcessingError
@@ -209,22 +208,7 @@ async def run_fetch(ctx: JobContext, job: Job) -> dict[str, Any]:
                 "content_type": file.content_type,
                 "processing_job_id": file.job_id,
             }
-            queue.succeed(current, result=result)
-            session.add(current)
-            await session.flush()
-            await publish(
-                session,
-                user_id=current.owner_id,
-                type=EventType.job_progress,
-                payload={
-                    "job_id": current.id,
-                    "file_id": None,
-                    "state": JobState.succeeded.value,
-                    "progress": 100,
-                    "attempts": current.attempts,
-                    "result": result,
-                },
-            )
+            await queue.succeed_announced(session, current, result=result)
     except Forbidden as exc:
         raise ProcessingError(exc.detail) from None
     finally:

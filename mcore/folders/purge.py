@@ -21,7 +21,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore.access import Actor
 from mcore.clock import utcnow
-from mcore.events import EventType, publish
 from mcore.files.models import File
 from mcore.folders.models import Folder, FolderRead
 from mcore.folders.ops import trash_folder
@@ -125,22 +124,7 @@ async def _finish(ctx: JobContext, job: Job, result: dict[str, Any]) -> dict[str
         current = await queue.owned(session, job_id=job.id, worker_id=ctx.worker_id)
         if current is None:
             raise LeaseLost(job.id)
-        queue.succeed(current, result=result)
-        session.add(current)
-        await session.flush()
-        await publish(
-            session,
-            user_id=current.owner_id,
-            type=EventType.job_progress,
-            payload={
-                "job_id": current.id,
-                "file_id": None,
-                "state": JobState.succeeded.value,
-                "progress": 100,
-                "attempts": current.attempts,
-                "result": result,
-            },
-        )
+        await queue.succeed_announced(session, current, result=result)
     return result
 
 

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mcore import logs
 from mcore.clock import utcnow
+from mcore.events import EventType, publish
 from mcore.events.wakeup import JOBS, mark
 from mcore.ids import new_id
 from mcore.jobs.models import Job, JobKind, JobState, Lane
@@ -151,6 +152,28 @@ def succeed(job: Job, *, result: dict[str, Any]) -> None:
     job.lease_owner = None
     job.lease_until = None
     job.finished_at = job.updated_at = now
+
+
+async def succeed_announced(session: AsyncSession, job: Job, *, result: dict[str, Any]) -> None:
+    """:func:`succeed`, and tell the job's owner in the same transaction (``job.progress``
+    with state ``succeeded`` and the result): how a job whose handler finishes it itself
+    (a fetch, a folder's or an account's purge) ends."""
+    succeed(job, result=result)
+    session.add(job)
+    await session.flush()
+    await publish(
+        session,
+        user_id=job.owner_id,
+        type=EventType.job_progress,
+        payload={
+            "job_id": job.id,
+            "file_id": None,
+            "state": JobState.succeeded.value,
+            "progress": 100,
+            "attempts": job.attempts,
+            "result": result,
+        },
+    )
 
 
 def backoff(base: timedelta, attempts: int) -> timedelta:
