@@ -42,7 +42,7 @@ from mcore.errors import Forbidden
 from mcore.files.derivatives import IMAGE_TYPES, INFO, PUBLIC_COPY, STRIPPED, Derivative
 from mcore.files.models import File
 from mcore.folders.models import Folder, Space
-from mcore.folders.paths import SEP, ancestor_ids
+from mcore.folders.paths import ancestor_ids
 from mcore.records.models import Record, RecordVersion
 from mcore.refs import BlobRef, RefKind
 from mcore.sharing.models import Group, GroupMember, GroupRole, ObjectType, Share
@@ -123,46 +123,6 @@ def _shared(actor: Actor, kind: ObjectType, object_id: Any, level: Level) -> Col
     )
 
 
-def folder_grants(actor: Actor, folder: Any, level: Level) -> ColumnElement[bool]:
-    """SQL on a ``folders`` row (or alias): the actor holds at least ``level`` on it through
-    its space or a share of it or of a folder above it (not through a role alone: see
-    :func:`folder_level`). Correlated: one query for a page of rows."""
-    space = col(folder.space)
-    group_roles = [r for r, lv in GROUP_LEVEL.items() if lv >= level]
-    by_space = (space == Space.user.value) & (col(folder.owner_id) == actor.id)
-    if group_roles:
-        by_space = by_space | (
-            (space == Space.group.value) & col(folder.group_id).in_(_my_groups(actor, *group_roles))
-        )
-    if level <= Level.manage:
-        by_space = by_space | ((space == Space.system.value) & _staff_clause(actor))
-    # The actor's live folder shares, a list the database makes once per statement; each
-    # row then looks at those few shares alone, not at every folder share of the instance.
-    mine = (
-        select(Share.id)
-        .where(
-            col(Share.object_type) == ObjectType.folder.value,
-            col(Share.level) >= int(level),
-            live_shares_to(actor),
-        )
-        .correlate(None)
-    )
-    held = aliased(Share)
-    by_share = exists(
-        select(held.id).where(
-            col(held.id).in_(mine), col(folder.path).contains(col(held.object_id) + SEP)
-        )
-    )
-    return by_space | by_share
-
-
-def readable_folders(actor: Actor, folder: Any = Folder) -> ColumnElement[bool]:
-    """SQL: the folder rows ``actor`` may see (as :func:`folder_level` >= view)."""
-    if actor.is_moderator:
-        return true()
-    return folder_grants(actor, folder, Level.view)
-
-
 # Above every character of a folder path (ids are lower-case base32, the separator "/"):
 # a subtree is the range [path, path + "~"), which an index on ``folders.path`` answers.
 PATH_END = "~"
@@ -170,7 +130,7 @@ PATH_END = "~"
 
 def reachable_folders(actor: Actor, level: Level = Level.view) -> Any:
     """SQL: the ids of the folders on which ``actor`` holds at least ``level`` through a
-    space or a folder share, as :func:`folder_grants` decides row by row, but as one set
+    space or a folder share (as :func:`folder_level` decides for one folder), as one set
     the database builds once per statement: their own user space, their groups' spaces
     (at the role's level), the system space for staff, and every folder inside a folder
     shared with them (an index range on the path per share they hold). So a list filters

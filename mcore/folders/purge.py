@@ -12,7 +12,6 @@ caller asks (``purge``); a folder restored before then is left alone.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
@@ -126,7 +125,3 @@ async def _finish(ctx: JobContext, job: Job, result: dict[str, Any]) -> dict[str
             raise LeaseLost(job.id)
         await queue.succeed_announced(session, current, result=result)
     return result
-
-
-def restorable_until(deleted_at: datetime, settings: Settings) -> datetime:
-    return deleted_at + settings.trash_retention
