@@ -4,13 +4,14 @@ page in the same run.
     .venv/bin/python -m bench.pages [--records 500] [--images 50] [--samples 200]
 
 A fresh `mstack serve` (one process, SQLite, its worker on so previews are made) gets
-`--images` PNG uploads, an image file for each, and `--records` still images, each linking
-one of those image files (so every card has a cover thumbnail). Then, as that account,
+`--images` JPEG uploads, an image file for each, and `--records` still images (made by the
+batch create route, 100 a request), each linking one of those image files (so every card
+has a cover thumbnail). Then, as that account,
 `GET /still-images` (the HTML page, signed in by its session cookie: 50 cards, each cover
 resolved to its preview) and `GET /api/v1/still-images?limit=50` (bearer token) are timed
 `--samples` times each over loopback HTTP with keep-alive, interleaved so both see the
-same machine. Target (issue #13): the page at most 1.5x the JSON route's time; the page
-under 100 KB before images.
+same machine. Target (issue #13): at 100,000 records the page under 30 ms and at most
+1.5x the JSON route's time; the page under 100 KB before images.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from bench._harness import BENCH_ACCOUNT, mstack_server, sign_in, workdir
 from tests.media import jpeg
 
 TARGET = 1.5
+PAGE_MS = 30.0
+BATCH = 100  # the batch create route's most items a request
 HTML = {"Accept": "text/html"}
 
 
@@ -79,14 +82,17 @@ def fill(api: httpx.Client, images: int, records: int) -> None:
         )
         made.raise_for_status()
         image_files.append(made.json()["id"])
-    for i in range(records):
-        body = {
-            "title": {"full": f"Harbour study {i:05}"},
-            "image_files": [image_files[i % len(image_files)]],
-            "year": 1990 + i % 30,
-            "tags": ["harbour", f"set-{i % 7}"],
-        }
-        api.post("/api/v1/still-images", json=body).raise_for_status()
+    for start in range(0, records, BATCH):
+        items = [
+            {
+                "title": {"full": f"Harbour study {i:06}"},
+                "image_files": [image_files[i % len(image_files)]],
+                "year": 1990 + i % 30,
+                "tags": ["harbour", f"set-{i % 7}"],
+            }
+            for i in range(start, min(records, start + BATCH))
+        ]
+        api.post("/api/v1/still-images/batch", json={"items": items}).raise_for_status()
 
 
 def main() -> None:
@@ -146,6 +152,8 @@ def main() -> None:
     verdict = "met" if ratio <= TARGET else "missed"
     print(f"page / JSON at p50: {ratio:.2f}x (target <= {TARGET}x: {verdict});")
     print(f"p99: {page99 / json99:.2f}x; page weight {weight / 1000:.1f} KB before images")
+    within = "met" if page99 < PAGE_MS else "missed"
+    print(f"the page under {PAGE_MS:.0f} ms at p99: {within} ({page99:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 // files (with thumbnails) for file links, and list rows added, removed and moved without
 // a round trip. Without this script the same form works: ids typed or pasted, and the
 // row buttons submit the form to the server, which shows it again rearranged.
-import { api } from "./app.js";
+import { api, csrfToken } from "./app.js";
 
 let unique = 0;
 
@@ -109,13 +109,78 @@ function matches(types, contentType) {
   return types.some((t) => (t.endsWith("/*") ? contentType.startsWith(t.slice(0, -1)) : contentType === t));
 }
 
+function problem(xhr) {
+  try {
+    const body = JSON.parse(xhr.responseText);
+    if (body && typeof body.detail === "string") return body.detail;
+  } catch {
+    // not problem details: fall through to the status line
+  }
+  return xhr.status ? `refused (${xhr.status})` : "the network connection was lost";
+}
+
+// "Upload a new one": a file input beside the picker that uploads the chosen file into
+// the caller's own space, shows its progress, and fills the field with the new file's CID.
+// The server decides the file's type from its bytes; `accept` only narrows the dialog.
+function uploadHere(input, types, chosen) {
+  const id = `upload-here-${unique++}`;
+  const wrap = element("span", { class: "upload-here" });
+  const label = element("label", { for: id, class: "button small" }, "Upload a new one");
+  const file = element("input", { type: "file", id, class: "visually-hidden" });
+  if (types.length) file.setAttribute("accept", types.join(","));
+  const bar = element("progress", { max: "100", value: "0", hidden: "" });
+  const status = element("span", { class: "muted", role: "status" });
+  wrap.append(file, label, bar, status);
+  file.addEventListener("change", () => {
+    const picked = file.files && file.files[0];
+    if (!picked) return;
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1/files?filename=${encodeURIComponent(picked.name)}`);
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+    xhr.setRequestHeader("Content-Type", picked.type || "application/octet-stream");
+    bar.hidden = false;
+    bar.value = 0;
+    status.textContent = `uploading ${picked.name}`;
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) bar.value = Math.round((100 * event.loaded) / event.total);
+    });
+    const refused = (why) => {
+      bar.hidden = true;
+      status.textContent = `${picked.name}: ${why}`;
+      status.classList.add("field-error");
+      file.value = "";
+    };
+    xhr.addEventListener("error", () => refused(problem(xhr)));
+    xhr.addEventListener("load", () => {
+      if (xhr.status !== 201) return refused(problem(xhr));
+      const [record] = JSON.parse(xhr.responseText);
+      if (types.length && !matches(types, record.content_type)) {
+        return refused(`it is ${record.content_type}, and this field takes ${types.join(", ")} (it stays in your files)`);
+      }
+      input.value = record.cid;
+      bar.value = 100;
+      status.classList.remove("field-error");
+      status.textContent = `uploaded ${picked.name}`;
+      file.value = "";
+      chosen(picked.name);
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    xhr.send(picked);
+  });
+  return wrap;
+}
+
 function filePicker(input) {
   if (input.dataset.enhanced) return;
   input.dataset.enhanced = "1";
   const types = input.dataset.filePicker ? input.dataset.filePicker.split(",") : [];
   const button = element("button", { type: "button", class: "small", "aria-expanded": "false" }, "Choose from your files");
   const grid = element("ul", { class: "file-choices", hidden: "" });
-  input.after(button, grid);
+  input.after(button, uploadHere(input, types, (name) => {
+    grid.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    button.textContent = `Chosen: ${name} (change)`;
+  }), grid);
   button.addEventListener("click", async () => {
     if (!grid.hidden) { grid.hidden = true; button.setAttribute("aria-expanded", "false"); return; }
     const reply = await api("/api/v1/files?mine=true&limit=60");

@@ -214,3 +214,44 @@ def test_markup_in_a_record_is_inert_and_others_get_404(
         tab.clean()
     finally:
         second.close()
+
+
+def test_upload_a_file_right_there_in_a_record_form(
+    media_server: LiveServer, chromium: Any
+) -> None:
+    """A file field offers "Upload a new one": the file is uploaded from the form, with
+    progress, and the field takes its CID; a file of the wrong type is refused in words
+    and leaves the field empty."""
+    context = chromium.new_context()
+    try:
+        tab = Tab(context, media_server, "upload-here")
+        page = tab.page
+        register(tab, "sketcher", "Ida")
+        tab.go("/image-files/new")
+        field = page.get_by_label("File", exact=True)
+        chooser = page.get_by_label("Upload a new one", exact=True)
+        assert chooser.get_attribute("accept") == "image/*"
+
+        # a PDF named like a picture: the server reads its bytes, the form refuses it
+        chooser.set_input_files(
+            [{"name": "fake.png", "mimeType": "image/png", "buffer": media.pdf()}]
+        )
+        status = page.locator(".upload-here [role=status]")
+        status.filter(has_text="application/pdf").wait_for()
+        assert "this field takes image/*" in status.inner_text()
+        assert field.input_value() == ""
+
+        chooser.set_input_files(
+            [{"name": "dune.png", "mimeType": "image/png", "buffer": media.png(320, 200)}]
+        )
+        status.filter(has_text="uploaded dune.png").wait_for()
+        cid = field.input_value()
+        assert cid.startswith("bafkr4i")
+        assert page.get_by_role("button", name="Chosen: dune.png (change)").count() == 1
+        tab.shoot("image-file-form")
+        page.get_by_label("Caption", exact=True).fill("Dune at noon")
+        page.get_by_role("button", name="Create image file").click()
+        page.get_by_role("heading", level=1, name="Dune at noon").wait_for()
+        assert cid in page.content()
+    finally:
+        context.close()
