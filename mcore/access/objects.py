@@ -252,12 +252,13 @@ async def folder_level(
     if actor.is_admin or (folder.space == Space.user and folder.owner_id == actor.id):
         level = Level.own
     else:
-        members = members or await memberships(session, actor)
         level = Level.view if actor.is_moderator else Level.none
-        if folder.space == Space.group and folder.group_id in members.groups:
-            level = max(level, GROUP_LEVEL[members.groups[folder.group_id]])
-        if folder.space == Space.system and members.staff:
-            level = max(level, Level.manage)
+        if folder.space in (Space.group, Space.system):  # another's user space: shares only
+            members = members or await memberships(session, actor)
+            if folder.space == Space.group and folder.group_id in members.groups:
+                level = max(level, GROUP_LEVEL[members.groups[folder.group_id]])
+            if folder.space == Space.system and members.staff:
+                level = max(level, Level.manage)
         if level < Level.manage:
             targets = [(ObjectType.folder, i) for i in ancestor_ids(folder.path)]
             level = max(level, await _share_level(session, actor, targets))
