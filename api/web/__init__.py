@@ -34,7 +34,7 @@ from api.web.groups import GroupPages
 from api.web.home import HomePage
 from api.web.records import record_routers
 from api.web.render import ENV, STATIC, STATIC_PATH
-from api.web.sharing import SharePages
+from api.web.sharing import RecordPages, SharePages
 from api.web.signin import SignInPages
 from api.web.viewer import SignInRequired, provide_form, provide_viewer
 
@@ -60,6 +60,7 @@ def page_router(models: Sequence[PageModel] = ()) -> Router:
     """Every page (``models``: the generated models, each with its pages), with its own
     dependencies and error pages, out of the OpenAPI document."""
     ENV.globals["record_nav"] = record_menus(models)
+    pages: RecordPages = {m.record_type.subject.type_name: m for m in models}
     handlers: ExceptionHandlersMap = dict.fromkeys(EXCEPTION_HANDLERS, error_page)
     handlers[SignInRequired] = error_page
     return Router(
@@ -75,7 +76,11 @@ def page_router(models: Sequence[PageModel] = ()) -> Router:
             SharePages,
             GroupPages,
         ],
-        dependencies={"viewer": Provide(provide_viewer), "form": Provide(provide_form)},
+        dependencies={
+            "viewer": Provide(provide_viewer),
+            "form": Provide(provide_form),
+            "record_pages": Provide(lambda: pages, use_cache=True, sync_to_thread=False),
+        },
         exception_handlers=handlers,
         include_in_schema=False,
         request_max_body_size=FORM_MAX_BODY,

@@ -37,10 +37,11 @@ from api.web.fields import (
 )
 from api.web.render import page
 from api.web.viewer import Form, PageForm, PageViewer, Viewer, require_account
-from mcore.access import Actor, Visibility
+from mcore.access import Action, Actor, Level, Visibility
+from mcore.access.objects import require_level
 from mcore.errors import DomainError, Gone, Invalid, NotFound, PreconditionFailed
 from mcore.files import ops as files
-from mcore.records.ops import projected, validate
+from mcore.records.ops import level, projected, validate
 
 PAGE_SIZE = 50
 THUMB = "preview-256"
@@ -201,6 +202,17 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
     def ident(object_id: str) -> dict[str, str]:
         return {next(iter(key)): object_id}
 
+    async def held(
+        session: AsyncSession, actor: Actor, object_id: str, needs: Action | None = None
+    ) -> Level:
+        """The actor's level on a record (``mcore.access``: its owner, an admin, or a
+        share), so its pages offer only what its ops allow; with ``needs``, the 403 page
+        naming the missing right instead of a form the actor may not send."""
+        found = await level(session, model.record_type, actor=actor, object_id=object_id)
+        if needs is not None:
+            require_level(found, needs, what=model.label)
+        return found
+
     def show(
         request: Request[Any, Any, Any],
         viewer: Viewer,
@@ -220,6 +232,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         record: Any = None,
         head: str | None = None,
         visibility: str = Visibility.private.value,
+        may_manage: bool = True,
         theirs: dict[str, Any] | None = None,
         linked: dict[str, Any] | None = None,
         status: int = 200,
@@ -233,6 +246,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "record": record,
             "head": head,
             "visibility": visibility,
+            "may_manage": may_manage,
             "theirs": theirs,
             "linked": linked or {"titles": {}, "thumbs": {}},
             "rows": row_counts,
@@ -355,7 +369,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "title": model.title_of(record),
             "linked": await resolver.linked(session, actor, model, [record]),
             "large": await resolver.large(session, actor, model, record),
-            "mine": record["owner_id"] == actor.id or actor.is_admin,
+            **_offered(await held(session, actor, record_id)),
             "moderator": actor.is_moderator,
             "done": DONE.get(done or ""),
             "version": read.cid if when is not None else None,
@@ -369,6 +383,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
     ) -> Response[Any]:
         actor = require_account(request, viewer)
         record = _plain(await model.get(session, actor=actor, **ident(record_id)))
+        may = await held(session, actor, record_id, Action.update)
         return form_page(
             request,
             viewer,
@@ -376,6 +391,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             record=record,
             head=record["cid"],
             visibility=record["visibility"],
+            may_manage=may >= Level.manage,
         )
 
     @post("/{record_id:str}/edit")
@@ -389,6 +405,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         actor = require_account(request, viewer)
         async with app_state.db.session() as session:
             current = _plain(await model.get(session, actor=actor, **ident(record_id)))
+            may_manage = await held(session, actor, record_id, Action.update) >= Level.manage
         values = submitted(form.fields)
         head = form.text("head") or current["cid"]
         visibility = form.text("visibility") or current["visibility"]
@@ -401,12 +418,13 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                 record=current,
                 head=head,
                 visibility=visibility,
+                may_manage=may_manage,
             )
         try:
-            data = validate(
-                model.update_schema,
-                {**body_of(model, form.fields), "visibility": _visibility(form).value},
-            )
+            body = body_of(model, form.fields)
+            if form.text("visibility") and _visibility(form).value != current["visibility"]:
+                body["visibility"] = _visibility(form).value  # a change that needs manage
+            data = validate(model.update_schema, body)
             async with app_state.db.session(write=True) as session:
                 read = await model.update(
                     session, actor=actor, data=data, if_match=[head], **ident(record_id)
@@ -421,6 +439,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                 record=current,
                 head=current["cid"],  # saving again applies these values over theirs
                 visibility=visibility,
+                may_manage=may_manage,
                 theirs=current,
                 linked=theirs,
                 status=412,
@@ -434,6 +453,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
                 record=current,
                 head=head,
                 visibility=visibility,
+                may_manage=may_manage,
                 status=status_and_title(exc)[0],
             )
         done = "saved" if read.cid != head else "unchanged"
@@ -475,6 +495,9 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "live": live,
             "more": found.next is not None,
             "done": DONE.get(done or ""),
+            # bringing a deleted one back is a restore, which needs manage
+            "may_revert": await held(session, actor, record_id)
+            >= (Level.edit if live else Level.manage),
         }
         return show(request, viewer, "records/history.html", context)
 
@@ -499,7 +522,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
             "title": model.title_of(record),
             "linked": await resolver.linked(session, actor, model, [record]),
             "large": await resolver.large(session, actor, model, record),
-            "mine": record["owner_id"] == actor.id or actor.is_admin,
+            **_offered(await held(session, actor, record_id)),
             "moderator": False,
             "done": None,
             "version": version_cid,
@@ -599,6 +622,12 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
 
 
 TIMES = {"created_at": "Made", "updated_at": "Changed"}
+
+
+def _offered(held: Level) -> dict[str, bool]:
+    """Which actions a record's page shows: editing (and reverting) needs ``edit``;
+    deleting, changing who sees it and sharing need ``manage``."""
+    return {"may_edit": held >= Level.edit, "may_manage": held >= Level.manage}
 
 
 def _sort_label(sort: str) -> str:

@@ -1,6 +1,10 @@
-"""Sharing pages: the share dialog of a file or folder (a page of its own without
+"""Sharing pages: the share dialog of a file, folder or record (a page of its own without
 JavaScript; ``static/share.js`` shows the same fragment in a dialog on the object's page)
 and "Shared with me".
+
+A record's dialog names it by its model's page (``RecordPages``: every generated model's
+``PageModel`` by record type, given by ``api.web.page_router``), and goes back to its
+detail page.
 
 The dialog's forms are plain: share with a username or one of your groups at a level
 with an optional expiry, change a share's level, revoke it. Each answers with a redirect
@@ -14,11 +18,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect
 from pydantic import ValidationError
 
 from api.deps import App
+from api.web.fields import PageModel
 from api.web.folders import refused
 from api.web.render import page
 from api.web.viewer import PageForm, PageViewer, require_account, safe_next
@@ -27,7 +33,7 @@ from mcore.errors import DomainError, Invalid, NotFound
 from mcore.files import ops as files
 from mcore.folders import ops as folders
 from mcore.sharing import ops as sharing
-from mcore.sharing.labels import share_labels
+from mcore.sharing.labels import RecordLabel, record_labels, share_labels
 from mcore.sharing.models import ObjectType
 from mcore.sharing.ops import ShareCreate, ShareUpdate
 
@@ -36,8 +42,18 @@ LEVEL_CHOICES = (
     ("edit", "Edit: also rename, add files"),
     ("manage", "Manage: also delete, move, reshare"),
 )
-KINDS = {"file": ObjectType.file, "folder": ObjectType.folder}
-ObjectId = Annotated[str, PathParameter(description="The file's or folder's id", max_length=64)]
+RECORD_LEVEL_CHOICES = (
+    ("view", "View: see it and its history"),
+    ("edit", "Edit: also save new versions"),
+    ("manage", "Manage: also delete, change who sees it, reshare"),
+)
+KINDS = {"file": ObjectType.file, "folder": ObjectType.folder, "record": ObjectType.record}
+ObjectId = Annotated[
+    str, PathParameter(description="The file's, folder's or record's id", max_length=64)
+]
+# Every generated model's pages by record type (``mart/artist``): ``api.web.page_router``.
+RecordPages = dict[str, PageModel]
+Pages = NamedDependency[RecordPages]  # the parameter is named record_pages
 ShareId = Annotated[str, PathParameter(description="The share's id", max_length=64)]
 
 
@@ -49,6 +65,18 @@ def _kind(kind: str) -> ObjectType:
 
 def own_page(kind: str, object_id: str) -> str:
     return f"/{kind}s/{object_id}"
+
+
+def record_page(
+    pages: RecordPages, object_id: str, label: RecordLabel | None
+) -> tuple[PageModel, str, str] | None:
+    """A live record's model, title and detail page address; None when it is gone or no
+    page shows its type."""
+    model = pages.get(label.type_name) if label is not None else None
+    if label is None or model is None:
+        return None
+    title = model.title_of({**label.content, "id": object_id})
+    return model, title, f"{model.route}/{object_id}"
 
 
 def _expiry(text: str) -> datetime | None:
@@ -69,6 +97,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app: Any,
+        pages: RecordPages,
         viewer: PageViewer,
         actor: Actor,
         kind: str,
@@ -81,10 +110,19 @@ class SharePages(Controller):
         values: dict[str, str] | None = None,
     ) -> Response[Any]:
         object_type = _kind(kind)
+        what, object_page, levels = kind, own_page(kind, object_id), LEVEL_CHOICES
         async with app.db.session() as session:
             if object_type is ObjectType.folder:
                 folder, level = await folders.get_folder(session, actor=actor, folder_id=object_id)
                 name = folder.name
+            elif object_type is ObjectType.record:
+                level = await sharing.object_level(session, actor, object_type, object_id)
+                named = await record_labels(session, [object_id])
+                shown = record_page(pages, object_id, named.get(object_id))
+                if shown is None:
+                    raise NotFound(f"no record with id {object_id!r}")
+                model, name, object_page = shown
+                what, levels = model.label, RECORD_LEVEL_CHOICES
             else:
                 name = (await files.get_file(session, actor=actor, file_id=object_id)).filename
                 level = await sharing.object_level(session, actor, object_type, object_id)
@@ -102,14 +140,15 @@ class SharePages(Controller):
         context = {
             "viewer": viewer,
             "kind": kind,
+            "what": what,
             "object_id": object_id,
             "name": name,
-            "object_page": own_page(kind, object_id),
+            "object_page": object_page,
             "may_share": level >= Level.manage,
             "shares": shares.items,
             "labels": labels,
             "groups": groups,
-            "levels": LEVEL_CHOICES,
+            "levels": levels,
             "action": here,
             "back": safe_next(back) if back else here,
             "error": error,
@@ -124,6 +163,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app_state: App,
+        record_pages: Pages,
         viewer: PageViewer,
         kind: Annotated[str, PathParameter(max_length=16)],
         object_id: ObjectId,
@@ -132,7 +172,15 @@ class SharePages(Controller):
     ) -> Response[Any]:
         actor = require_account(request, viewer)
         return await self._dialog(
-            request, app_state, viewer, actor, kind, object_id, back=next_, partial=partial
+            request,
+            app_state,
+            record_pages,
+            viewer,
+            actor,
+            kind,
+            object_id,
+            back=next_,
+            partial=partial,
         )
 
     def _back(self, form: Any, kind: str, object_id: str) -> str:
@@ -148,6 +196,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app_state: App,
+        record_pages: Pages,
         viewer: PageViewer,
         form: PageForm,
         kind: Annotated[str, PathParameter(max_length=16)],
@@ -178,6 +227,7 @@ class SharePages(Controller):
             return await self._dialog(
                 request,
                 app_state,
+                record_pages,
                 viewer,
                 actor,
                 kind,
@@ -194,6 +244,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app_state: App,
+        record_pages: Pages,
         viewer: PageViewer,
         form: PageForm,
         kind: Annotated[str, PathParameter(max_length=16)],
@@ -211,6 +262,7 @@ class SharePages(Controller):
             return await self._dialog(
                 request,
                 app_state,
+                record_pages,
                 viewer,
                 actor,
                 kind,
@@ -226,6 +278,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app_state: App,
+        record_pages: Pages,
         viewer: PageViewer,
         form: PageForm,
         kind: Annotated[str, PathParameter(max_length=16)],
@@ -242,6 +295,7 @@ class SharePages(Controller):
             return await self._dialog(
                 request,
                 app_state,
+                record_pages,
                 viewer,
                 actor,
                 kind,
@@ -257,6 +311,7 @@ class SharePages(Controller):
         self,
         request: Request[Any, Any, Any],
         app_state: App,
+        record_pages: Pages,
         viewer: PageViewer,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
     ) -> Response[Any]:
@@ -266,10 +321,17 @@ class SharePages(Controller):
                 session, actor=actor, with_="me", cursor=cursor, limit=50
             )
             labels = await share_labels(session, found.items)
+        records: dict[str, dict[str, str]] = {}
+        for ident, label in labels.records.items():
+            shown = record_page(record_pages, ident, label)
+            if shown is not None:
+                model, title, address = shown
+                records[ident] = {"label": model.label, "title": title, "page": address}
         context = {
             "viewer": viewer,
             "shares": found.items,
             "labels": labels,
+            "records": records,
             "next": found.next,
         }
         return page(request, "shared.html", context, cookies=viewer.cookies)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mcore.access import Action, Actor, Visibility, require_create, require_moderate
+from mcore.access import Action, Actor, Level, Visibility, require_create, require_moderate
+from mcore.access.objects import record_level
 from mcore.errors import Invalid, NotFound
 from mcore.records._plain import decode_plain
 from mcore.records.blocks import get_plain_contents, put_block
@@ -123,6 +124,15 @@ async def get(
     else:
         which = shown(record, await version_at(session, record, at, rt.subject), rt.subject)
     return (await reads(session, rt, actor, [which]))[0]
+
+
+async def level(
+    session: AsyncSession, rt: RecordType[BaseT, ReadT], *, actor: Actor, object_id: str
+) -> Level:
+    """What ``actor`` may do to an object (deleted or not), so a page offers only the
+    actions its ops would allow: ``NotFound`` for one they may not read."""
+    record = await find_object(session, actor=actor, subject=rt.subject, object_id=object_id)
+    return await record_level(session, actor, record)
 
 
 async def get_version(
