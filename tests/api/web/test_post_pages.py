@@ -1,6 +1,6 @@
 """A post's page in a real browser (see ``test_browser``): its Markdown rendered, markup
 typed into it shown as text and never run, its widgets' items as links for the viewer,
-and a widget the viewer may not see as an inline error.
+and a widget the viewer may not see as an inline error; a page's blocks over HTTP.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import pytest
 
 from tests.api.web.test_browser import Tab, chromium, register, sign_in
 from tests.conftest import LiveServer
+from tests.webkit import HTML, inline_code
+from tests.webkit import sign_in as sign_in_http
 
 __all__ = ["chromium"]
 
@@ -96,3 +98,28 @@ def test_a_post_page_renders_markdown_and_widgets(live_server: LiveServer, chrom
         tab.clean()
     finally:
         other.close()
+
+
+def test_a_pages_blocks_are_rendered_in_order(live_server: LiveServer) -> None:
+    made(live_server, "/api/v1/artists", {"name": {"full": "Astrid Holm"}})
+    author = made(live_server, "/api/v1/profiles", {"handle": "ann", "display_name": "Ann"})
+    blocks = [
+        {"kind": "text", "text": "## Studio\n\nWe *paint* <b onclick=x>here</b>."},
+        {"kind": "widget", "widget": "art.artists.list(limit=2)"},
+        *({"kind": "widget", "widget": "art.planets.list()"} for _ in range(10)),
+    ]
+    page_id = made(
+        live_server, "/api/v1/pages", {"profile": author, "title": "About", "blocks": blocks}
+    )
+    with httpx.Client(base_url=live_server.url) as http:
+        sign_in_http(http, "live-user")
+        html = http.get(f"/pages/{page_id}", headers=HTML).text
+    assert inline_code(html) == []
+    rendered = html[html.index('<article class="card rendered"') : html.index("</article>")]
+    assert "<h4>Studio</h4>" in rendered
+    assert "We <em>paint</em> &lt;b onclick=x&gt;here&lt;/b&gt;." in rendered
+    assert rendered.index("<h4>Studio</h4>") < rendered.index("Astrid Holm")
+    assert '<a class="linked" href="/artists/' in rendered
+    assert rendered.count("is not something widgets show") == 9  # 10 widgets run at most
+    assert rendered.count("only the first 10 widgets are shown") == 1
+    assert "<dt>Blocks</dt>" not in html  # shown rendered, not as a field list
