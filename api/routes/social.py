@@ -3,26 +3,51 @@ own CRUD is generated (``api/_generated/msocial_routes.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from pydantic import ValidationError
-from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api._generated.widgets import TARGETS
 from api.deps import CurrentActor, Session
 from api.openapi import doc
-from mcore.errors import Invalid
+from api.widgets import (
+    RENDERED_PAGE,
+    RenderedPost,
+    RenderedPostPage,
+    WidgetResult,
+    parse_expr,
+    render_post,
+    render_widget,
+)
+from mcore.access import Actor
 from msocial import social
 from msocial._generated.models import PostPage
-from msocial.widgets import Widget, WidgetError, parse
+from msocial._generated.ops import get_post
 
 ProfileId = Annotated[str, PathParameter(description="The profile's id")]
 PostId = Annotated[str, PathParameter(description="The post's id")]
 Cursor = Annotated[str | None, QueryParameter(description="From the last page's `next`")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page")]
 Tag = Annotated[str | None, QueryParameter(description="Only posts with this tag")]
+Render = Annotated[
+    bool,
+    QueryParameter(
+        description="Also give each post's `text_html` and `widgets_rendered` (run for you);"
+        f" a page then holds at most {RENDERED_PAGE} posts"
+    ),
+]
+
+
+async def _page(
+    session: AsyncSession, actor: Actor, found: PostPage, render: bool
+) -> RenderedPostPage:
+    """A feed's page as it is answered: with ``render``, each post rendered for the viewer."""
+    if render:
+        items = [await render_post(session, actor, item) for item in found.items]
+    else:
+        items = [RenderedPost.model_construct(**dict(item)) for item in found.items]
+    return RenderedPostPage(items=items, next=found.next)
 
 
 class ProfilesSocialController(Controller):
@@ -86,11 +111,18 @@ class FeedsController(Controller):
         tag: Tag = None,
         cursor: Cursor = None,
         limit: Limit = 50,
-    ) -> PostPage:
+        render: Render = False,
+    ) -> RenderedPostPage:
         """Newest first, those you may read."""
-        return await social.profile_feed(
-            session, actor=actor, profile_id=profile_id, tag=tag, cursor=cursor, limit=limit
+        found = await social.profile_feed(
+            session,
+            actor=actor,
+            profile_id=profile_id,
+            tag=tag,
+            cursor=cursor,
+            limit=min(limit, RENDERED_PAGE) if render else limit,
         )
+        return await _page(session, actor, found, render)
 
     @get(
         "/following/{profile_id:str}",
@@ -105,11 +137,18 @@ class FeedsController(Controller):
         tag: Tag = None,
         cursor: Cursor = None,
         limit: Limit = 50,
-    ) -> PostPage:
+        render: Render = False,
+    ) -> RenderedPostPage:
         """The posts of the profiles your profile follows, newest first."""
-        return await social.following_feed(
-            session, actor=actor, profile_id=profile_id, tag=tag, cursor=cursor, limit=limit
+        found = await social.following_feed(
+            session,
+            actor=actor,
+            profile_id=profile_id,
+            tag=tag,
+            cursor=cursor,
+            limit=min(limit, RENDERED_PAGE) if render else limit,
         )
+        return await _page(session, actor, found, render)
 
     @get(
         "/group/{profile_group_id:str}",
@@ -124,21 +163,38 @@ class FeedsController(Controller):
         tag: Tag = None,
         cursor: Cursor = None,
         limit: Limit = 50,
-    ) -> PostPage:
+        render: Render = False,
+    ) -> RenderedPostPage:
         """The posts of its member profiles, newest first."""
-        return await social.group_feed(
+        found = await social.group_feed(
             session,
             actor=actor,
             profile_group_id=profile_group_id,
             tag=tag,
             cursor=cursor,
-            limit=limit,
+            limit=min(limit, RENDERED_PAGE) if render else limit,
         )
+        return await _page(session, actor, found, render)
 
 
 class ReactionsController(Controller):
     path = "/api/v1/posts"
     tags = ["social"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+
+    @get(
+        "/{post_id:str}/rendered",
+        summary="A post rendered for you",
+        opt=doc("posts_rendered", guests=True),
+    )
+    async def rendered(
+        self, session: Session, actor: CurrentActor, post_id: PostId
+    ) -> RenderedPost:
+        """The post as `GET /api/v1/posts/{id}` reads it, plus `text_html` (its Markdown as
+        safe HTML: no raw HTML, links only http, https, mailto or relative) and
+        `widgets_rendered`: each widget run with your permissions, `{expr, type, items}`,
+        or `{expr, error: {status, detail}}` in its place when you may not see it."""
+        read = await get_post(session, actor=actor, post_id=post_id)
+        return await render_post(session, actor, read)
 
     @get(
         "/{post_id:str}/reactions",
@@ -187,53 +243,6 @@ class ReactionsController(Controller):
         return await social.react(session, actor=actor, post_id=post_id, data=data, on=False)
 
 
-class WidgetResult(SQLModel):
-    expr: str
-    items: list[dict[str, Any]]
-
-
-def _sort_param(target: dict[str, Any], sort: str) -> str:
-    wanted = sort.replace(".", "_")
-    if wanted.lstrip("-") not in target["sorts"]:
-        known = ", ".join(s.replace("_", ".") for s in target["sorts"])
-        raise Invalid(f"cannot sort by {sort.lstrip('-')!r}: choose one of {known}", field="expr")
-    return wanted
-
-
-def _filter_param(target: dict[str, Any], name: str) -> str:
-    for candidate in (name, name.replace(".", "_"), f"{name}s"):
-        if candidate in target["filters"]:
-            return candidate
-    known = ", ".join(target["filters"]) or "none"
-    raise Invalid(f"{name!r} is not a filter of this list (filters: {known})", field="expr")
-
-
-async def render_widget(session: Any, actor: Any, widget: Widget) -> list[dict[str, Any]]:
-    """Run a widget with the viewer's own permissions, through the generated op that the
-    lookup table names; ``Invalid`` for a name it does not know."""
-    target = TARGETS.get((widget.domain, widget.collection))
-    if target is None:
-        raise Invalid(
-            f"{widget.domain}.{widget.collection} is not something widgets show", field="expr"
-        )
-    if widget.op == "get":
-        read = await target["get"](session, actor=actor, **{target["id_param"]: widget.id})
-        return [read.model_dump(mode="json")]
-    kwargs: dict[str, Any] = {"limit": widget.limit}
-    for name, value in widget.args.items():
-        if name == "limit":
-            continue
-        if name == "sort":
-            kwargs["sort"] = _sort_param(target, str(value))
-        else:
-            kwargs[_filter_param(target, name)] = value
-    try:
-        page = await target["list"](session, actor=actor, **kwargs)
-    except (TypeError, ValidationError):
-        raise Invalid("an argument of this widget has the wrong type", field="expr") from None
-    return [item.model_dump(mode="json") for item in page.items]
-
-
 class WidgetsController(Controller):
     path = "/api/v1/widgets"
     tags = ["social"]  # noqa: RUF012 (Litestar reads it as a class attribute)
@@ -256,8 +265,5 @@ class WidgetsController(Controller):
         """What it shows for you (your permissions; at most 50 items): 422 for an
         expression that does not parse or names something unknown, 404 for an id you
         may not read."""
-        try:
-            widget = parse(expr)
-        except WidgetError as exc:
-            raise Invalid(f"not a widget: {exc}", field="expr") from None
+        widget = parse_expr(expr)
         return WidgetResult(expr=expr, items=await render_widget(session, actor, widget))

@@ -36,6 +36,7 @@ from api.web.fields import (
     submitted,
 )
 from api.web.render import page
+from api.web.rendered import rendered
 from api.web.viewer import Form, PageForm, PageViewer, Viewer, require_account
 from mcore.access import Action, Actor, Level, Visibility
 from mcore.access.objects import require_level
@@ -133,6 +134,7 @@ class Resolver:
                 self._files(f, value.get(f.name), cids)
         titles: dict[str, tuple[str, str]] = {}
         thumbs: dict[str, str] = {}
+        covers: dict[str, str] = {}  # a linked record's id -> the file CID of its cover
         for target, wanted in ids.items():
             other = self.by_name[target]
             for ident in sorted(wanted)[:100]:
@@ -140,9 +142,16 @@ class Resolver:
                     read = await other.get(session, actor=actor, **{other.id_param: ident})
                 except (NotFound, Gone, Invalid):
                     continue
-                titles[ident] = (f"{other.route}/{ident}", other.title_of(_plain(read)))
-            if other.cover is not None and other.cover_target is None:
-                thumbs.update(await self._thumbs(session, actor, target, wanted, THUMB))
+                shown = _plain(read)
+                titles[ident] = (f"{other.route}/{ident}", other.title_of(shown))
+                # the cover from the read itself: it need not be a projected column
+                source = other.cover_ids(shown) if other.cover_target is None else None
+                if source:
+                    covers[ident] = source
+        if covers:
+            sources = sorted(set(covers.values()))
+            blobs = await files.preview_blobs(session, actor=actor, cids=sources, name=THUMB)
+            thumbs.update({i: f"/blobs/{blobs[c]}" for i, c in covers.items() if c in blobs})
         if cids:
             blobs = await files.preview_blobs(session, actor=actor, cids=sorted(cids), name=THUMB)
             thumbs.update({c: f"/blobs/{b}" for c, b in blobs.items()})
@@ -198,6 +207,7 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
     """The pages of one model under its plural address (``/artists``)."""
     resolver = Resolver(models)
     key = {model.id_param: ""}
+    type_name = model.record_type.subject.type_name
 
     def ident(object_id: str) -> dict[str, str]:
         return {next(iter(key)): object_id}
@@ -364,10 +374,13 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         when = _as_of(at)
         read = await model.get(session, actor=actor, at=when, **ident(record_id))
         record = _plain(read)
+        linked = await resolver.linked(session, actor, model, [record])
+        view = await rendered(session, actor, resolver, type_name, record, linked)
         context = {
             "record": record,
-            "title": model.title_of(record),
-            "linked": await resolver.linked(session, actor, model, [record]),
+            "title": view.title if view and view.title else model.title_of(record),
+            "linked": linked,
+            "rendered": view,
             "large": await resolver.large(session, actor, model, record),
             **_offered(await held(session, actor, record_id)),
             "moderator": actor.is_moderator,
@@ -517,10 +530,13 @@ def model_router(model: PageModel, models: Sequence[PageModel]) -> Router:
         except Invalid:
             raise NotFound(f"no version {version_cid} of this {model.label}") from None
         record = _plain(read)
+        linked = await resolver.linked(session, actor, model, [record])
+        view = await rendered(session, actor, resolver, type_name, record, linked)
         context = {
             "record": record,
-            "title": model.title_of(record),
-            "linked": await resolver.linked(session, actor, model, [record]),
+            "title": view.title if view and view.title else model.title_of(record),
+            "linked": linked,
+            "rendered": view,
             "large": await resolver.large(session, actor, model, record),
             **_offered(await held(session, actor, record_id)),
             "moderator": False,
