@@ -11,9 +11,12 @@ route would have answered, never a failed read of the post.
 
 from __future__ import annotations
 
+import functools
+import typing
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -98,6 +101,41 @@ def _filter_param(target: dict[str, Any], name: str) -> str:
     raise Invalid(f"{name!r} is not a filter of this list (filters: {known})", field="expr")
 
 
+# What a database integer holds (SQLite's and PostgreSQL's bigint): a filter beyond it
+# could match nothing, and the drivers refuse it rather than say so.
+_INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+@functools.cache
+def _param_type(op: Callable[..., Any], param: str) -> TypeAdapter[Any] | None:
+    """A generated list op's filter parameter as a validator (``year: int | None``)."""
+    hint = typing.get_type_hints(op).get(param)
+    return None if hint is None else TypeAdapter(hint)
+
+
+def _filter_value(target: dict[str, Any], param: str, name: str, value: Any) -> Any:
+    """``value`` as the list op's ``param`` takes it, or ``Invalid`` naming the filter: the
+    HTTP route's query parameters are checked by their types, and a widget's must be too,
+    else a wrong kind reaches the database (which on PostgreSQL fails the whole read)."""
+    adapter = _param_type(target["list"], param)
+    try:
+        checked = adapter.validate_python(value) if adapter is not None else value
+    except ValidationError:
+        raise Invalid(
+            f"the filter {name!r} does not take {value!r}: {_kind(adapter)}", field="expr"
+        ) from None
+    if isinstance(checked, int) and not _INT_RANGE[0] <= checked <= _INT_RANGE[1]:
+        raise Invalid(f"the filter {name!r} takes a number no larger than 2^63", field="expr")
+    return checked
+
+
+def _kind(adapter: TypeAdapter[Any] | None) -> str:
+    schema = adapter.json_schema() if adapter is not None else {}
+    kinds = [s.get("type") for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    words = {"integer": "a whole number", "string": "text", "boolean": "true or false"}
+    return " or ".join(words.get(str(k), str(k)) for k in kinds if k) or "another kind"
+
+
 def _target(widget: Widget) -> dict[str, Any]:
     target = TARGETS.get((widget.domain, widget.collection))
     if target is None:
@@ -123,7 +161,8 @@ async def render_widget(
         if name == "sort":
             kwargs["sort"] = _sort_param(target, str(value))
         else:
-            kwargs[_filter_param(target, name)] = value
+            param = _filter_param(target, name)
+            kwargs[param] = _filter_value(target, param, name, value)
     try:
         page = await target["list"](session, actor=actor, **kwargs)
     except (TypeError, ValidationError):

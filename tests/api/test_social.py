@@ -107,6 +107,9 @@ async def test_widgets_run_with_the_viewers_permissions(make_client: MakeClient)
         "art.artists.delete()",  # not an operation
         "__import__('os').system('true')",  # never evaluated
         "art.artists.list(",  # does not parse
+        'art.still_images.list(year="nineteen")',  # a filter's value of the wrong kind
+        "art.still_images.list(year=99999999999999999999)",  # beyond the column's range
+        'art.artists.list(limit="six")',  # the limit is a number
     ],
 )
 async def test_bad_widgets_are_422_never_500(make_client: MakeClient, expr: str) -> None:
