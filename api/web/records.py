@@ -65,10 +65,14 @@ def _plain(read: Any) -> dict[str, Any]:
 
 
 class Resolver:
-    """Titles of linked records and thumbnails of linked images, a page at a time."""
+    """Titles of linked records and thumbnails of linked images, a page at a time.
+
+    ``by_name`` finds a link's target model by its name (a link within a domain) or its
+    ``$type`` (a link to another domain's model, ``msocial/profile``); a target whose
+    pages are not installed is shown as its id."""
 
     def __init__(self, models: Sequence[PageModel]) -> None:
-        self.by_name = {m.name: m for m in models}
+        self.by_name = {m.name: m for m in models} | {m.type_name: m for m in models}
 
     def _links(self, field: PageField, value: Any, out: dict[str, set[str]]) -> None:
         if value is None:
@@ -133,7 +137,9 @@ class Resolver:
         titles: dict[str, tuple[str, str]] = {}
         thumbs: dict[str, str] = {}
         for target, wanted in ids.items():
-            other = self.by_name[target]
+            other = self.by_name.get(target)
+            if other is None:
+                continue
             for ident in sorted(wanted)[:100]:
                 try:
                     read = await other.get(session, actor=actor, **{other.id_param: ident})
