@@ -135,7 +135,7 @@ class Resolver:
                 self._links(f, value.get(f.name), ids)
                 self._files(f, value.get(f.name), cids)
         titles: dict[str, tuple[str, str]] = {}
-        thumbs: dict[str, str] = {}
+        covers: dict[str, str] = {}  # a linked record's id -> the CID of its image
         for target, wanted in ids.items():
             other = self.by_name.get(target)
             if other is None:
@@ -145,12 +145,17 @@ class Resolver:
                     read = await other.get(session, actor=actor, **{other.id_param: ident})
                 except (NotFound, Gone, Invalid):
                     continue
-                titles[ident] = (f"{other.route}/{ident}", other.title_of(_plain(read)))
-            if other.cover is not None and other.cover_target is None:
-                thumbs.update(await self._thumbs(session, actor, target, wanted, THUMB))
-        if cids:
-            blobs = await files.preview_blobs(session, actor=actor, cids=sorted(cids), name=THUMB)
-            thumbs.update({c: f"/blobs/{b}" for c, b in blobs.items()})
+                found = _plain(read)
+                titles[ident] = (f"{other.route}/{ident}", other.title_of(found))
+                cover = other.cover_ids(found) if other.cover_target is None else None
+                if cover is not None:
+                    covers[ident] = cover
+        thumbs: dict[str, str] = {}
+        wanted_cids = sorted(cids | set(covers.values()))
+        if wanted_cids:
+            blobs = await files.preview_blobs(session, actor=actor, cids=wanted_cids, name=THUMB)
+            thumbs.update({c: f"/blobs/{b}" for c, b in blobs.items() if c in cids})
+            thumbs.update({i: f"/blobs/{blobs[c]}" for i, c in covers.items() if c in blobs})
         return {"titles": titles, "thumbs": thumbs}
 
     async def large(
