@@ -111,6 +111,7 @@ class Checker:
     """The errors found so far in one spec, and the embedded types it declares."""
 
     origin: str
+    domain: str = ""  # the spec's, which a link that names no domain stays in
     errors: list[SpecError] = field(default_factory=list)
     embedded: dict[str, EmbeddedKind] = field(default_factory=dict)
     declared: dict[str, Embedded] = field(default_factory=dict)
@@ -290,6 +291,7 @@ def check_spec(spec: Any, origin: str) -> tuple[Spec | None, list[SpecError]]:
     if not isinstance(spec, Spec):
         checker.error("spec", "the module's SPEC is not a mcore.records.kinds.Spec")
         return None, checker.errors
+    checker.domain = spec.domain if isinstance(spec.domain, str) else ""
     if not isinstance(spec.domain, str) or not SNAKE.match(spec.domain):
         checker.error("spec", f"domain {spec.domain!r} is not a snake_case package name")
     models: dict[str, Model] = {}
@@ -313,3 +315,31 @@ def check_spec(spec: Any, origin: str) -> tuple[Spec | None, list[SpecError]]:
     if checker.errors:
         return None, checker.errors
     return replace(spec, models=tuple(models.values())), []
+
+
+def check_foreign_links(specs: Sequence[tuple[Spec, str]]) -> list[SpecError]:
+    """The links of checked specs (each with its origin) to other domains' models that
+    none of ``specs`` declares: a link across domains is to a spec the generator renders in
+    the same run, so its target is known when the code is written."""
+    declared = {spec.domain: {m.name for m in spec.models} for spec, _ in specs}
+    errors: list[SpecError] = []
+    for spec, origin in specs:
+        for model in spec.models:
+            for f in model.fields:
+                for below, link in f.kind.record_links():
+                    if link.domain is None:
+                        continue
+                    where = f"{model.name}.{f.name}{below}"
+                    models = declared.get(link.domain)
+                    if models is None:
+                        known = ", ".join(sorted(declared))
+                        message = (
+                            f"links to {link.model!r}, but no spec given declares the domain"
+                            f" {link.domain!r} (the specs given declare {known})"
+                        )
+                    elif link.target not in models:
+                        message = f"links to {link.model!r}, which is not a model of {link.domain}"
+                    else:
+                        continue
+                    errors.append(SpecError(origin, where, message))
+    return errors

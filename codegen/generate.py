@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from codegen.check import SpecError, SpecInvalid
+from codegen.check import SpecError, SpecInvalid, check_foreign_links
 from codegen.loader import load_spec
 from codegen.outputs import OUTPUTS, UNASYNC, Output
 from codegen.render import environment, format_python
 from codegen.unasync import Unasync, unasync
 from codegen.view import SpecView, spec_view
+from mcore.records.kinds import Spec
 
 
 @dataclass(frozen=True)
@@ -39,19 +40,21 @@ def configured_specs(root: Path) -> list[str]:
 def load_views(root: Path, specs: Sequence[str]) -> list[SpecView]:
     """The views of all specs; ``SpecInvalid`` with the errors of every spec if any fail."""
     errors: list[SpecError] = []
-    views: list[SpecView] = []
+    loaded: list[tuple[Spec, str]] = []
     for origin in specs:
         spec, found = load_spec(root / origin, origin)
         errors += found
         if spec is not None:
-            views.append(spec_view(spec, origin))
-    domains = [v.domain for v in views]
-    for view in views:
-        if domains.count(view.domain) > 1:
-            errors.append(SpecError(view.origin, "spec", f"domain {view.domain!r} is taken"))
+            loaded.append((spec, origin))
+    domains = [spec.domain for spec, _ in loaded]
+    for spec, origin in loaded:
+        if domains.count(spec.domain) > 1:
+            errors.append(SpecError(origin, "spec", f"domain {spec.domain!r} is taken"))
+    if not errors:
+        errors += check_foreign_links(loaded)
     if errors:
         raise SpecInvalid(errors)
-    return views
+    return [spec_view(spec, origin) for spec, origin in loaded]
 
 
 def render(

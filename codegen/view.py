@@ -29,6 +29,7 @@ class FieldView:
     update_call: str
     content: str
     fake: str  # an expression for a fake value (seeder/_generated/)
+    fake_guard: str | None  # without it, an optional fake value is left out
     required: bool
 
 
@@ -149,6 +150,7 @@ def _field_view(f: Field, var: str = "data") -> FieldView:
         update_call=_field_call(f, update=True),
         content=f.kind.content(f"{var}.{f.name}", optional=not f.required),
         fake=f.kind.fake(repr(f.name) if var == "data" else f"hint + {'.' + f.name!r}"),
+        fake_guard=f.kind.fake_guard(),
         required=f.required,
     )
 
@@ -227,7 +229,9 @@ def pages_view(spec: Spec, model: Model, plural: str) -> PagesView:
         by_name = {m.name: m for m in spec.models}
         for f in model.fields:
             kind = f.kind.item if isinstance(f.kind, ListKind) else f.kind
-            linked = by_name[kind.model] if isinstance(kind, LinkKind) else None
+            # (a model of another domain is not looked into: its pages may not be installed)
+            is_link = isinstance(kind, LinkKind) and not kind.foreign
+            linked = by_name[kind.model] if is_link else None
             # the linked model's image must be a list column, read for a page in one query
             if linked is not None and _image_field(linked) in linked.search:
                 cover, target = f.name, kind.model

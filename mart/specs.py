@@ -68,8 +68,13 @@ ARTIST = Model(
             description="Web pages about the artist",
         ),
         Field("avatar", Link("image_file"), description="An image file showing the artist"),
+        Field(
+            "profile",
+            Link("msocial.profile"),
+            description="The artist's social profile (msocial), by its id",
+        ),
     ],
-    search=["name.full", "name.short"],
+    search=["name.full", "name.short", "profile"],
     sort=["name.full"],
     examples=[
         {

@@ -130,8 +130,10 @@ _DOMAINS = ["example.org", "example.com", "example.net"]
 
 
 class Lorem:
-    """Fake values from a seed. ``records`` (model name -> ids) and ``files`` (CIDs) are
-    what links pick from; without them, a link is a made-up canonical CID."""
+    """Fake values from a seed. ``records`` (model name -> ids; a model of another domain
+    as its spec's links name it, ``msocial.profile``) and ``files`` (CIDs) are what links
+    pick from; without them, a link is a made-up canonical CID, and an optional link to
+    another domain is left out (``has``)."""
 
     def __init__(
         self,
@@ -211,6 +213,10 @@ class Lorem:
         self._made += 1
         digest = blake3.blake3(f"fake {model} {self.rng.random()}".encode()).digest()
         return cid_from_digest(digest, DAG_CBOR)
+
+    def has(self, model: str) -> bool:
+        """Whether there are records of ``model`` to link to."""
+        return bool(self.records.get(model))
 
     def file(self, content_types: Sequence[str] = ()) -> str:
         """The CID of a file: one of those given, else a made-up one."""

@@ -66,6 +66,12 @@ ARTIST = PageModel(
         PageField(
             "avatar", "link", target="image_file", description="An image file showing the artist"
         ),
+        PageField(
+            "profile",
+            "link",
+            target="msocial/profile",
+            description="The artist's social profile (msocial), by its id",
+        ),
     ),
     title="name.full",
     title_param="name_full",
@@ -74,6 +80,7 @@ ARTIST = PageModel(
     search=(
         PageSearch("name_full", "Name (full)", "text"),
         PageSearch("name_short", "Name (short)", "text"),
+        PageSearch("profile", "Profile", "link"),
     ),
     sorts=["created_at", "updated_at", "name_full"],
     create_schema=ArtistCreate,

@@ -149,6 +149,9 @@ class ArtistController(Controller):
             str | None,
             QueryParameter(description="Only those whose name.short contains this text (any case)"),
         ] = None,
+        profile: Annotated[
+            str | None, QueryParameter(description="Only those whose profile links to this id")
+        ] = None,
     ) -> ArtistPage:
         """The artists the caller may read, a page at a time (`cursor` from
         the last page's `next`), filtered by the parameters given; `mine` for the caller's own."""
@@ -161,6 +164,7 @@ class ArtistController(Controller):
             mine=mine,
             name_full=name_full,
             name_short=name_short,
+            profile=profile,
         )
 
     @get(

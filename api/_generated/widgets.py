@@ -18,6 +18,7 @@ TARGETS: dict[tuple[str, str], dict[str, Any]] = {
         "filters": (
             "name_full",
             "name_short",
+            "profile",
         ),
         "sorts": (
             "created_at",

@@ -28,7 +28,8 @@ MAX_ROWS = 1000  # list rows a form may carry, whatever a spec's max_items
 class PageField:
     """One field as a form edits it. ``kind`` picks the widget: ``text``, ``longtext``,
     ``url``, ``choice``, ``integer``, ``boolean``, ``date``, ``link`` (a record of
-    ``target``), ``file`` (a file of ``content_types``), ``embedded`` (``fields`` as one
+    ``target``: a model of the same domain by its name, of another by its ``$type``, such
+    as ``msocial/profile``), ``file`` (a file of ``content_types``), ``embedded`` (``fields`` as one
     fieldset) or ``list`` (rows of ``item``; a set when ``unique``)."""
 
     name: str
@@ -94,6 +95,11 @@ class PageModel:
     versions: Op
     get_version: Op
     revert: Op
+
+    @property
+    def type_name(self) -> str:
+        """Its records' ``$type`` (``mart/artist``): how links from other domains name it."""
+        return self.record_type.subject.type_name
 
     @property
     def heading(self) -> str:

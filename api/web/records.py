@@ -67,10 +67,14 @@ def _plain(read: Any) -> dict[str, Any]:
 
 
 class Resolver:
-    """Titles of linked records and thumbnails of linked images, a page at a time."""
+    """Titles of linked records and thumbnails of linked images, a page at a time.
+
+    ``by_name`` finds a link's target model by its name (a link within a domain) or its
+    ``$type`` (a link to another domain's model, ``msocial/profile``); a target whose
+    pages are not installed is shown as its id."""
 
     def __init__(self, models: Sequence[PageModel]) -> None:
-        self.by_name = {m.name: m for m in models}
+        self.by_name = {m.name: m for m in models} | {m.type_name: m for m in models}
 
     def _links(self, field: PageField, value: Any, out: dict[str, set[str]]) -> None:
         if value is None:
@@ -133,28 +137,27 @@ class Resolver:
                 self._links(f, value.get(f.name), ids)
                 self._files(f, value.get(f.name), cids)
         titles: dict[str, tuple[str, str]] = {}
-        thumbs: dict[str, str] = {}
-        covers: dict[str, str] = {}  # a linked record's id -> the file CID of its cover
+        covers: dict[str, str] = {}  # a linked record's id -> the CID of its image
         for target, wanted in ids.items():
-            other = self.by_name[target]
+            other = self.by_name.get(target)
+            if other is None:
+                continue
             for ident in sorted(wanted)[:100]:
                 try:
                     read = await other.get(session, actor=actor, **{other.id_param: ident})
                 except (NotFound, Gone, Invalid):
                     continue
-                shown = _plain(read)
-                titles[ident] = (f"{other.route}/{ident}", other.title_of(shown))
-                # the cover from the read itself: it need not be a projected column
-                source = other.cover_ids(shown) if other.cover_target is None else None
-                if source:
-                    covers[ident] = source
-        if covers:
-            sources = sorted(set(covers.values()))
-            blobs = await files.preview_blobs(session, actor=actor, cids=sources, name=THUMB)
+                found = _plain(read)
+                titles[ident] = (f"{other.route}/{ident}", other.title_of(found))
+                cover = other.cover_ids(found) if other.cover_target is None else None
+                if cover is not None:
+                    covers[ident] = cover
+        thumbs: dict[str, str] = {}
+        wanted_cids = sorted(cids | set(covers.values()))
+        if wanted_cids:
+            blobs = await files.preview_blobs(session, actor=actor, cids=wanted_cids, name=THUMB)
+            thumbs.update({c: f"/blobs/{b}" for c, b in blobs.items() if c in cids})
             thumbs.update({i: f"/blobs/{blobs[c]}" for i, c in covers.items() if c in blobs})
-        if cids:
-            blobs = await files.preview_blobs(session, actor=actor, cids=sorted(cids), name=THUMB)
-            thumbs.update({c: f"/blobs/{b}" for c, b in blobs.items()})
         return {"titles": titles, "thumbs": thumbs}
 
     async def large(

@@ -20,6 +20,7 @@ from codegen.expressions import indent
 if TYPE_CHECKING:
     from codegen.check import Checker
     from codegen.kinds._containers import EmbeddedKind
+    from codegen.kinds._scalars import LinkKind
     from mcore.records.kinds import Field
 
 
@@ -82,6 +83,11 @@ class Kind(ABC):
         """Report why values of this kind inside a list cannot be searched, if they cannot."""
         return
 
+    def record_links(self) -> Iterator[tuple[str, LinkKind]]:
+        """Each link to a record this kind holds, with where it sits below the field
+        (``""``, ``"[]"``, ``".artist"``): what the checks across specs look at."""
+        return iter(())
+
     # -- the spec's structure ------------------------------------------------------------------
 
     def path_fields(self) -> Sequence[Field] | None:
@@ -141,6 +147,11 @@ class Kind(ABC):
         ``seeder.lorem.Lorem``): ``hint`` is an expression for the field's path, which
         picks the words (``"name.full"``, ``"bio"``)."""
         raise NotImplementedError(f"{type(self).__name__} has no fake values")
+
+    def fake_guard(self) -> str | None:
+        """A condition on ``lorem`` without which an optional value is left out (a link to
+        another domain, when the seeder has none of its records), None if there is none."""
+        return None
 
     # -- client: typed classes, arguments, command-line options --------------------------------
 

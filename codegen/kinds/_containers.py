@@ -13,6 +13,7 @@ from mcore.records.kinds import Embedded, Field, ListOf, SetOf
 
 if TYPE_CHECKING:
     from codegen.check import Checker
+    from codegen.kinds._scalars import LinkKind
 
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
@@ -65,6 +66,10 @@ class _CollectionKind(Kind):
     def check_links(self, where: str, models: Mapping[str, Any], checker: Checker) -> None:
         self.item.check_links(where, models, checker)
 
+    def record_links(self) -> Iterator[tuple[str, LinkKind]]:
+        for where, found in self.item.record_links():
+            yield f"[]{where}", found
+
     def embedded_types(self) -> Iterator[EmbeddedKind]:
         return self.item.embedded_types()
 
@@ -103,6 +108,9 @@ class _CollectionKind(Kind):
         return [f"for {item} in {value}:", *indent(body)]
 
     # seeder
+
+    def fake_guard(self) -> str | None:
+        return self.item.fake_guard()
 
     def fake(self, hint: str) -> str:
         count = f"lorem.count({self.max_items!r})"
@@ -181,6 +189,11 @@ class EmbeddedKind(Embedded, Kind):
         for f in self.fields:
             f.kind.check_links(f"{where}.{f.name}", models, checker)
 
+    def record_links(self) -> Iterator[tuple[str, LinkKind]]:
+        for f in self.fields:
+            for where, found in f.kind.record_links():
+                yield f".{f.name}{where}", found
+
     def path_fields(self) -> Sequence[Field]:
         return self.fields
 
@@ -224,6 +237,11 @@ class EmbeddedKind(Embedded, Kind):
 
     def fake(self, hint: str) -> str:
         return f"fake_{snake(self.name)}(lorem, {hint})"
+
+    def fake_guard(self) -> str | None:
+        # only the parts it must have: an optional part is guarded inside its function
+        guards = [g for f in self.fields if f.required and (g := f.kind.fake_guard())]
+        return " and ".join(dict.fromkeys(guards)) or None
 
     # client
 

@@ -14,11 +14,12 @@ from mcore.records.kinds import Boolean, Date, FileLink, Integer, Link, Text
 from mcore.records.models import TERM_LENGTH
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from codegen.check import Checker
 
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTENT_TYPE = re.compile(r"^[a-z]+/([a-z0-9.+-]+|\*)$")
 # Longer text is searched by substring (no index helps) and could pass PostgreSQL's
@@ -330,18 +331,61 @@ class FileLinkKind(FileLink, _LinkKind):
 
 @dataclass(frozen=True)
 class LinkKind(Link, _LinkKind):
-    """A record of a model of the same spec, by its stable id (``RecordId``)."""
+    """A record by its stable id (``RecordId``): of a model of the same spec (``"artist"``)
+    or of another domain's (``"msocial.profile"``). Checked, ``model`` names a model of the
+    spec itself without its domain, and another domain's with it; the other domain's
+    models are checked once every spec is loaded (``codegen.check.check_foreign_links``).
+    """
+
+    @classmethod
+    def checked(
+        cls, declared: Any, where: str, checker: Checker, *, content: bool, depth: int
+    ) -> Kind | None:
+        target = declared.model if isinstance(declared.model, str) else ""
+        domain, dot, name = target.rpartition(".")
+        if not SNAKE.match(name) or (dot and not SNAKE.match(domain)):
+            checker.error(
+                where,
+                f"links to {declared.model!r}: name a model of the spec (artist) or of another"
+                " domain (msocial.profile)",
+            )
+            return None
+        return cls.of(declared, model=name if domain == checker.domain else target)
+
+    @property
+    def foreign(self) -> bool:
+        """Whether it links to a model of another domain."""
+        return "." in self.model
+
+    @property
+    def domain(self) -> str | None:
+        """The other domain it links to (None: the spec's own)."""
+        return self.model.partition(".")[0] if self.foreign else None
+
+    @property
+    def target(self) -> str:
+        """The linked model's name, without its domain."""
+        return self.model.rpartition(".")[2]
+
+    def type_name(self, types: Mapping[str, str]) -> str:
+        """The ``$type`` of the records it links to, ``types`` giving the spec's own."""
+        return self.model.replace(".", "/") if self.foreign else types[self.model]
 
     def check_value(self, value: Any, where: str, checker: Checker) -> None:
         if not isinstance(value, str) or not is_canonical(value, DAG_CBOR):
             checker.error(where, "expected a record id (bafyr4i...)")
 
     def check_links(self, where: str, models: Mapping[str, Any], checker: Checker) -> None:
-        if self.model not in models:
+        if not self.foreign and self.model not in models:
             checker.error(where, f"links to {self.model!r}, which is not a model of this spec")
 
+    def record_links(self) -> Iterator[tuple[str, LinkKind]]:
+        yield "", self
+
     def widget(self) -> str:
-        return f"'link', target={self.model!r}"
+        # another domain's model by its `$type`, which no model name of a spec can be
+        target = self.model.replace(".", "/")
+        return f"'link', target={target!r}"
 
     def annotation(self, *, item: bool = False) -> str:
         return "RecordId"
@@ -349,10 +393,14 @@ class LinkKind(Link, _LinkKind):
     def fake(self, hint: str) -> str:
         return f"lorem.link({self.model!r})"
 
+    def fake_guard(self) -> str | None:
+        # the seeder may have no records of another domain to link to: then leave it out
+        return f"lorem.has({self.model!r})" if self.foreign else None
+
     def links(self, value: str, path: list[str], *, depth: int, types: dict[str, str]) -> list[str]:
         return [
             f"uses.append(record_link({path_literal(path)}, {value},"
-            f" {types[self.model]!r}, {self.model.replace('_', ' ')!r}))"
+            f" {self.type_name(types)!r}, {self.target.replace('_', ' ')!r}))"
         ]
 
     matches = "links to this id"

@@ -66,6 +66,9 @@ class ArtistBase(ContentModel):
         default_factory=list, max_length=50, description="Web pages about the artist"
     )
     avatar: RecordId | None = Field(default=None, description="An image file showing the artist")
+    profile: RecordId | None = Field(
+        default=None, description="The artist's social profile (msocial), by its id"
+    )
 
 
 class ArtistCreate(ArtistBase):
@@ -110,6 +113,9 @@ class ArtistUpdate(ContentModel):
         default=None, max_length=50, description="Web pages about the artist"
     )
     avatar: RecordId | None = Field(default=None, description="An image file showing the artist")
+    profile: RecordId | None = Field(
+        default=None, description="The artist's social profile (msocial), by its id"
+    )
     visibility: Visibility | None = Field(default=None, description="Who may read it")
     hidden: ContentBool | None = Field(
         default=None,
@@ -128,6 +134,7 @@ class Artist(SQLModel, table=True):
     )
     name_full: str = Field(max_length=1500, index=True)
     name_short: str | None = Field(default=None, max_length=600, index=True)
+    profile: str | None = Field(default=None, max_length=64, index=True)
 
 
 class ArtistRead(ArtistBase, RecordMeta):

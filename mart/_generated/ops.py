@@ -85,6 +85,7 @@ def _artist_content(data: ArtistBase) -> dict[str, Any]:
         "bio": data.bio,
         "links": list(data.links) or None,
         "avatar": link(data.avatar),
+        "profile": link(data.profile),
     }
 
 
@@ -92,6 +93,8 @@ def _artist_links(data: ArtistBase) -> list[LinkUse]:
     uses: list[LinkUse] = []
     if data.avatar is not None:
         uses.append(record_link("avatar", data.avatar, "mart/image_file", "image file"))
+    if data.profile is not None:
+        uses.append(record_link("profile", data.profile, "msocial/profile", "profile"))
     return uses
 
 
@@ -99,6 +102,7 @@ def _artist_projection(data: ArtistBase) -> dict[str, Any]:
     return {
         "name_full": fold(data.name.full),
         "name_short": fold(data.name.short),
+        "profile": data.profile,
     }
 
 
@@ -152,11 +156,13 @@ async def list_artists(
     mine: bool = False,
     name_full: str | None = None,
     name_short: str | None = None,
+    profile: str | None = None,
 ) -> ArtistPage:
     """The artists the actor may read, filtered, sorted, a page at a time."""
     filters: list[Filter] = [
         Match(Artist.name_full, name_full, contains=True),
         Match(Artist.name_short, name_short, contains=True),
+        Match(Artist.profile, profile),
     ]
     items, next_cursor = await records.list_objects(
         session,

@@ -16,6 +16,7 @@ A model in brief (see ``mart/specs.py`` for the art models)::
             Field("day", date),                                       # "YYYY-MM-DD"
             Field("image", FileLink(("image/*",))),                   # a file by CID
             Field("related", ListOf(Link("note"), max_items=5)),      # records by id
+            Field("profile", Link("msocial.profile")),                # another domain's
         ],
         search=["title", "tags"],  # query parameters title= and tags= on the list route
         sort=["title"],            # sort=title, sort=-title (plus created_at, updated_at)
@@ -87,7 +88,13 @@ class FileLink:
 
 @dataclass(frozen=True)
 class Link:
-    """A link to a record of another model of the same spec, by its stable id."""
+    """A link to a record by its stable id: of a model of the same spec (``"artist"``), or
+    of another domain's spec as ``"<domain>.<model>"`` (``"msocial.profile"``).
+
+    A link to another domain is checked like one within the spec (the target exists, is
+    of that model and the writer may read it), through the ``$type`` it names
+    (``msocial/profile``), so the linking domain never imports the other. Codegen refuses
+    a link to a domain none of the specs it renders declares."""
 
     model: str
 

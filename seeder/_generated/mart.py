@@ -47,6 +47,8 @@ def fake_artist(lorem: Lorem) -> dict[str, Any]:
         ]
     if lorem.maybe():
         body["avatar"] = lorem.link("image_file")
+    if lorem.has("msocial.profile") and lorem.maybe():
+        body["profile"] = lorem.link("msocial.profile")
     return body
 
 

@@ -276,6 +276,17 @@ def test_invalid_specs_exit_2_with_every_error(tmp_path: Path, capsys: Any) -> N
             "note.ratio: non-integer numbers cannot be hashed canonically",
         ),
         ("Field('kin', Link('nobody'))", "note.kin: links to 'nobody', which is not a model"),
+        (
+            "Field('kin', Link('nowhere.note'))",
+            "note.kin: links to 'nowhere.note', but no spec given declares the domain 'nowhere'"
+            " (the specs given declare one)",
+        ),
+        (
+            "Field('kin', ListOf(Link('nowhere.note'), max_items=3))",
+            "note.kin[]: links to 'nowhere.note', but no spec given declares the domain",
+        ),
+        ("Field('kin', Link('one.nobody'))", "note.kin: links to 'nobody', which is not a model"),
+        ("Field('kin', Link('Other.note'))", "note.kin: links to 'Other.note': name a model"),
         ("Field('when', datetime)", "note.when: times are not content"),
         ("Field('tags', SetOf(Boolean(), max_items=3))", "note.tags: a set holds text"),
         (
@@ -298,6 +309,54 @@ def test_one_bad_field_names_spec_and_field(
     )
     assert run(root=tmp_path, specs=["one_spec.py"]) == 2
     assert f"one_spec.py: {message}" in capsys.readouterr().err
+
+
+def test_a_link_to_another_domain_names_its_type_and_is_checked_across_specs(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """`Link("tiny.note")` from another spec: its ops check the link by the other domain's
+    `$type` (importing nothing of it), its page field names that type, its fake value is
+    left out when the seeder has no notes; a model the other spec lacks is an error."""
+    root = project_with(tmp_path, "tiny_spec.py")
+    (root / "other").mkdir()
+    (root / "other_spec.py").write_text(
+        "from mcore.records.kinds import *\n"
+        "SPEC = Spec(domain='other', models=[Model('memo', fields=[\n"
+        "    Field('title', Text(max_length=5), required=True),\n"
+        "    Field('note', Link('tiny.note')),\n"
+        "    Field('notes', ListOf(Link('tiny.note'), max_items=3)),\n"
+        "    Field('again', Link('other.memo')),\n"
+        "], search=['note', 'notes'])])\n"
+    )
+    assert run(root=root, specs=["tiny_spec.py", "other_spec.py"]) == 0
+    ops = (root / "other/_generated/ops.py").read_text()
+    assert 'record_link("note", data.note, "tiny/note", "note")' in ops
+    assert 'record_link(f"notes.{i0}", notes_item, "tiny/note", "note")' in ops
+    assert 'record_link("again", data.again, "other/memo", "memo")' in ops
+    assert "import tiny" not in ops
+    assert "from tiny" not in ops
+    assert "Match(Memo.note, note)" in ops
+    pages = (root / "api/_generated/other_pages.py").read_text()
+    assert 'target="tiny/note"' in pages
+    assert 'target="memo"' in pages
+    fakes = (root / "seeder/_generated/other.py").read_text()
+    assert 'if lorem.has("tiny.note") and lorem.maybe():\n        body["note"]' in fakes
+    assert 'if lorem.has("tiny.note") and lorem.maybe():\n        body["notes"]' in fakes
+    assert 'if lorem.maybe():\n        body["again"] = lorem.link("memo")' in fakes
+
+    (root / "other_spec.py").write_text(
+        (root / "other_spec.py").read_text().replace("Link('tiny.note'))", "Link('tiny.nobody'))")
+    )
+    capsys.readouterr()
+    assert run(root=root, specs=["tiny_spec.py", "other_spec.py"]) == 2
+    err = capsys.readouterr().err
+    assert "other_spec.py: memo.note: links to 'tiny.nobody', which is not a model of tiny" in err
+    assert run(root=root, specs=["other_spec.py"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "other_spec.py: memo.notes[]: links to 'tiny.note', but no spec given declares the"
+        " domain 'tiny' (the specs given declare other)"
+    ) in err
 
 
 def test_client_options_that_would_clash_are_spec_errors(tmp_path: Path, capsys: Any) -> None:

@@ -42,8 +42,10 @@ def test_every_model_has_fakes() -> None:
 @pytest.mark.parametrize("name", MODELS)
 def test_every_fake_passes_the_models_checks(name: str) -> None:
     seen: set[str] = set()
+    # links to another domain's records are made only from those given (see below)
+    profiles = {"msocial.profile": ["bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u"]}
     for seed in range(60):
-        lorem = Lorem(seed)
+        lorem = Lorem(seed, records=profiles)
         for _ in range(5):
             body = FAKES["mart"][name](lorem)
             content_cid(name, body)  # validates, and encodes canonically
@@ -63,6 +65,18 @@ def test_fakes_link_what_they_are_given() -> None:
     ]
     assert creators
     assert {c["artist"] for c in creators} == {artist}
+
+
+def test_a_link_to_another_domain_is_made_only_from_what_is_given() -> None:
+    """An artist's `profile` (a link to msocial's profile): left out when the seeder has no
+    profiles (a made-up id would be refused), one of those given otherwise."""
+    alone = [FAKES["mart"]["artist"](Lorem(i)) for i in range(50)]
+    assert all("profile" not in body for body in alone)
+    profile = "bafyr4ibsrhoak26obwqomtsimxh2ttjp6raff4lt3532zkvjkbka225m3u"
+    given = [
+        FAKES["mart"]["artist"](Lorem(i, records={"msocial.profile": [profile]})) for i in range(50)
+    ]
+    assert {body.get("profile") for body in given} == {profile, None}
 
 
 def test_titles_come_in_three_forms() -> None:

@@ -88,6 +88,38 @@ def test_a_plain_form_creates_an_artist(live_server: LiveServer, browser: httpx.
     )
 
 
+def test_an_artists_profile_is_picked_and_shown_across_domains(
+    live_server: LiveServer, browser: httpx.Client
+) -> None:
+    """mart's artist links to msocial's profile: the form's picker searches the profiles'
+    list route, the detail page links the profile's page by its handle, and the artists'
+    list searches by it."""
+    form = browser.get("/artists/new", headers=HTML).text
+    picker = re.search(r'<input[^>]*name="profile"[^>]*>', form)
+    assert picker, form
+    assert 'data-picker="/api/v1/profiles"' in picker.group(0)
+    assert 'data-picker-search="handle"' in picker.group(0)
+    assert 'data-picker-route="/profiles"' in picker.group(0)
+    made = browser.post(
+        "/profiles/new",
+        data={**_form(browser, "/profiles/new"), "handle": "okland", "display_name": "Økland"},
+    )
+    assert made.status_code == 303, made.text
+    profile_id = made.headers["location"].split("/")[2].split("?")[0]
+    artist_id = _make_artist(browser, "Maren Økland", profile=profile_id)
+    assert _api_artist(live_server, artist_id)["profile"] == profile_id
+    page = browser.get(f"/artists/{artist_id}", headers=HTML).text
+    assert re.search(rf'<a class="linked" href="/profiles/{profile_id}">.*?okland', page, re.S)
+    listing = browser.get("/artists", params={"by": "profile", "q": profile_id}, headers=HTML)
+    assert f'href="/artists/{artist_id}"' in listing.text
+    refused = browser.post(
+        "/artists/new",
+        data={**_form(browser, "/artists/new"), "name.full": "X", "profile": artist_id},
+    )
+    assert refused.status_code == 422
+    assert f"{artist_id} is not a profile" in refused.text
+
+
 def test_list_rows_move_without_javascript(browser: httpx.Client) -> None:
     base = {
         **_form(browser, "/artists/new"),

@@ -70,6 +70,7 @@ def artists() -> None:
     type=str,
     help="Only those whose name.short contains this text (any case)",
 )
+@click.option("--profile", "profile", type=str, help="Only those whose profile links to this id")
 @json_option
 def artists_list(
     limit: int,
@@ -79,6 +80,7 @@ def artists_list(
     mine: bool,
     name_full: str | None,
     name_short: str | None,
+    profile: str | None,
 ) -> None:
     """List the artists you may read, newest first unless --sort."""
     with state().client() as _client:
@@ -91,12 +93,14 @@ def artists_list(
                 mine=mine or None,
                 name_full=name_full,
                 name_short=name_short,
+                profile=profile,
             ),
             lambda: _client.artists.list(
                 sort=sort,
                 mine=mine or None,
                 name_full=name_full,
                 name_short=name_short,
+                profile=profile,
             ),
         )
     show_records(_items, _next, "NAME", ["name", "full"])
@@ -148,6 +152,13 @@ def artists_get(artist_id: str, at: datetime | None, version_cid: str | None) ->
     help="Web pages about the artist (repeat for each)",
 )
 @click.option("--avatar", "avatar", type=str, metavar="ID", help="An image file showing the artist")
+@click.option(
+    "--profile",
+    "profile",
+    type=str,
+    metavar="ID",
+    help="The artist's social profile (msocial), by its id",
+)
 @visibility_option
 @json_option
 def artists_create(
@@ -158,6 +169,7 @@ def artists_create(
     bio: str | None,
     links: tuple[str, ...],
     avatar: str | None,
+    profile: str | None,
     visibility: str | None,
 ) -> None:
     """Create an artist from --data and the field options."""
@@ -170,6 +182,7 @@ def artists_create(
             (["bio"], bio),
             (["links"], links),
             (["avatar"], avatar),
+            (["profile"], profile),
         ],
         visibility,
     )
@@ -214,9 +227,16 @@ def artists_create(
 )
 @click.option("--avatar", "avatar", type=str, metavar="ID", help="An image file showing the artist")
 @click.option(
+    "--profile",
+    "profile",
+    type=str,
+    metavar="ID",
+    help="The artist's social profile (msocial), by its id",
+)
+@click.option(
     "--clear",
     multiple=True,
-    type=FieldChoice(["bio", "links", "avatar"]),
+    type=FieldChoice(["bio", "links", "avatar", "profile"]),
     help="Remove this field's value (repeat for each).",
 )
 @visibility_option
@@ -232,6 +252,7 @@ def artists_update(
     bio: str | None,
     links: tuple[str, ...],
     avatar: str | None,
+    profile: str | None,
     clear: tuple[str, ...],
     visibility: str | None,
     hidden: bool | None,
@@ -249,6 +270,7 @@ def artists_update(
         (["bio"], bio),
         (["links"], links),
         (["avatar"], avatar),
+        (["profile"], profile),
     ]
     with state().client() as _client:
         _current = _client.artists.get(artist_id) if needs_current(_options) else None

@@ -78,6 +78,7 @@ class Artist(Record):
     bio: str | None = None
     links: list[str] = field(default_factory=list)
     avatar: str | None = None
+    profile: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Artist:
@@ -87,6 +88,7 @@ class Artist(Record):
             bio=data.get("bio"),
             links=list(data.get("links") or []),
             avatar=data.get("avatar"),
+            profile=data.get("profile"),
         )
 
 
@@ -109,6 +111,7 @@ class Artists:
         bio: str | None = None,
         links: Sequence[str] | None = None,
         avatar: str | None = None,
+        profile: str | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> Artist:
         """Create an artist; it is private unless `visibility="public"`."""
@@ -117,6 +120,7 @@ class Artists:
             "bio": bio,
             "links": links,
             "avatar": avatar,
+            "profile": profile,
             "visibility": visibility,
         }
         return self._client._call(ARTIST_CALLS.create(_body))
@@ -139,6 +143,7 @@ class Artists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
+        profile: str | None = None,
     ) -> _Page[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
@@ -148,6 +153,7 @@ class Artists:
             "mine": mine,
             "name_full": name_full,
             "name_short": name_short,
+            "profile": profile,
         }
         return self._client._call(ARTIST_CALLS.page(_query))
 
@@ -158,6 +164,7 @@ class Artists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
+        profile: str | None = None,
         page_size: int = 200,
     ) -> Iterator[Artist]:
         """Every artist you may read (filtered, sorted), page after page."""
@@ -170,6 +177,7 @@ class Artists:
                 mine=mine,
                 name_full=name_full,
                 name_short=name_short,
+                profile=profile,
             )
             yield from _page.items
             if _page.next is None:
@@ -185,6 +193,7 @@ class Artists:
         bio: str | Unset | None = UNSET,
         links: Sequence[str] | Unset | None = UNSET,
         avatar: str | Unset | None = UNSET,
+        profile: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> Artist:
@@ -202,6 +211,7 @@ class Artists:
             "bio": bio,
             "links": links,
             "avatar": avatar,
+            "profile": profile,
             "visibility": visibility,
             "hidden": hidden,
         }
@@ -249,6 +259,7 @@ class AsyncArtists:
         bio: str | None = None,
         links: Sequence[str] | None = None,
         avatar: str | None = None,
+        profile: str | None = None,
         visibility: Literal["private", "public"] | None = None,
     ) -> Artist:
         """Create an artist; it is private unless `visibility="public"`."""
@@ -257,6 +268,7 @@ class AsyncArtists:
             "bio": bio,
             "links": links,
             "avatar": avatar,
+            "profile": profile,
             "visibility": visibility,
         }
         return await self._client._call(ARTIST_CALLS.create(_body))
@@ -279,6 +291,7 @@ class AsyncArtists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
+        profile: str | None = None,
     ) -> _Page[Artist]:
         """One page of artists; `next` is the cursor of the following one."""
         _query = {
@@ -288,6 +301,7 @@ class AsyncArtists:
             "mine": mine,
             "name_full": name_full,
             "name_short": name_short,
+            "profile": profile,
         }
         return await self._client._call(ARTIST_CALLS.page(_query))
 
@@ -298,6 +312,7 @@ class AsyncArtists:
         mine: bool | None = None,
         name_full: str | None = None,
         name_short: str | None = None,
+        profile: str | None = None,
         page_size: int = 200,
     ) -> AsyncIterator[Artist]:
         """Every artist you may read (filtered, sorted), page after page."""
@@ -310,6 +325,7 @@ class AsyncArtists:
                 mine=mine,
                 name_full=name_full,
                 name_short=name_short,
+                profile=profile,
             )
             for _item in _page.items:
                 yield _item
@@ -326,6 +342,7 @@ class AsyncArtists:
         bio: str | Unset | None = UNSET,
         links: Sequence[str] | Unset | None = UNSET,
         avatar: str | Unset | None = UNSET,
+        profile: str | Unset | None = UNSET,
         visibility: Literal["private", "public"] | Unset = UNSET,
         hidden: bool | Unset = UNSET,
     ) -> Artist:
@@ -343,6 +360,7 @@ class AsyncArtists:
             "bio": bio,
             "links": links,
             "avatar": avatar,
+            "profile": profile,
             "visibility": visibility,
             "hidden": hidden,
         }
