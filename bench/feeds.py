@@ -6,10 +6,11 @@ against the same account's own profile feed of 50, measured in the same run (iss
 
 A fresh `mstack serve` (one process, SQLite, its worker off). Over HTTP, as any client
 would: a reader account with a profile, and a writer account with a profile that has 50
-posts of its own (the limit a minute raised for it) (the baseline's feed). Then, straight into the tables (set-up, not what is
-measured), rows as the ops write them: `--posts` public posts (content blocks, records,
-their projection) spread at random over `--profiles` profiles with times over the last
-year, and follows of `--follows` of those profiles by the reader's profile.
+posts of its own (the baseline's feed; the limit a minute is raised for it). Then,
+straight into the tables (set-up, not what is measured), rows as the ops write them:
+`--posts` public posts (content blocks, records, their projection) spread at random over
+`--profiles` profiles with times over the last year, and follows of `--follows` of those
+profiles by the reader's profile.
 
 Measured over loopback HTTP (keep-alive), one request after the other, each the p50 and
 p99 of: `GET /api/v1/feeds/following/{reader}?limit=50` (first page, and the page after
@@ -49,7 +50,8 @@ class Caller:
     def __init__(self, url: str, username: str) -> None:
         body = {"email": f"{username}@example.org", "username": username, "password": PASSWORD}
         httpx.post(f"{url}/api/v1/auth/register", json=body).raise_for_status()
-        login = httpx.post(f"{url}/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        credentials = {"username": username, "password": PASSWORD}
+        login = httpx.post(f"{url}/api/v1/auth/login", json=credentials)
         login.raise_for_status()
         token = login.json()["access_token"]
         self.http = httpx.Client(
@@ -91,9 +93,7 @@ async def _bulk(
     rng = random.Random(seed)
     db = Database(Settings(data_dir=data))
     now = datetime.now(UTC)
-    authors = [
-        record_cid(encode({"$type": "bench/profile", "i": i})) for i in range(profiles)
-    ]
+    authors = [record_cid(encode({"$type": "bench/profile", "i": i})) for i in range(profiles)]
     owners = [f"bench-owner-{i % 1000:04d}" for i in range(profiles)]
     followed = rng.sample(range(profiles), follows)
     async with db.engine.begin() as conn:
