@@ -71,6 +71,9 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_SETTINGS_KEY = "mstack_settings"
+
+
 class Database:
     """Engine and session factory for one settings object."""
 
@@ -101,6 +104,7 @@ class Database:
         """
         bind = self._write_engine if write else self.engine
         async with AsyncSession(bind, expire_on_commit=False) as session:
+            session.info[_SETTINGS_KEY] = self.settings
             try:
                 yield session
                 if write:
@@ -112,6 +116,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def session_settings(session: AsyncSession) -> Settings:
+    """The settings of the database a session belongs to, for rules deep in an op (a
+    record hook's abuse limit) that are not handed them."""
+    settings = session.info.get(_SETTINGS_KEY)
+    if not isinstance(settings, Settings):
+        raise RuntimeError("this session was not opened by Database.session")
+    return settings
 
 
 async def serialize_on(session: AsyncSession, key: str) -> None:

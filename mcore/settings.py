@@ -362,6 +362,26 @@ class MessagingSettings(BaseModel):
     )
 
 
+class SocialSettings(BaseModel):
+    """Profiles, groups of profiles and posts (`/api/v1/posts`, ...): the abuse limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    posts_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Posts one account may create in any minute, over all its profiles;"
+        " more are refused with 429 until the minute has passed.",
+    )
+    max_group_members: int = Field(
+        default=200,
+        ge=1,
+        le=1000,
+        description="Members of one group of profiles (`profile_group.members`; at most"
+        " 1000, the model's own cap); a larger group is refused with 422.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. Each field is documented in the README."""
 
@@ -479,6 +499,9 @@ class Settings(BaseSettings):
     )
     messaging: MessagingSettings = Field(
         default_factory=MessagingSettings, description="Conversations and messages."
+    )
+    social: SocialSettings = Field(
+        default_factory=SocialSettings, description="Profiles, groups of profiles and posts."
     )
 
     # Accounts, sessions and signed links (mcore.auth).

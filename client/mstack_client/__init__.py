@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from mstack_client.models import Folder as Folder
     from mstack_client.models import FolderContents as FolderContents
     from mstack_client.models import FolderDeleted as FolderDeleted
+    from mstack_client.models import FollowCounts as FollowCounts
     from mstack_client.models import Group as Group
     from mstack_client.models import GroupMember as GroupMember
     from mstack_client.models import Job as Job
@@ -86,6 +87,8 @@ _LAZY = {
             "Folder",
             "FolderContents",
             "FolderDeleted",
+            "FollowCounts",
+            "FollowCounts",
             "Group",
             "GroupMember",
             "Job",

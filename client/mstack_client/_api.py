@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mstack_client._core import Call, params, segment
 from mstack_client.cid import DAG_CBOR, RAW, is_cid
@@ -14,6 +15,7 @@ from mstack_client.models import (
     Folder,
     FolderContents,
     FolderDeleted,
+    FollowCounts,
     Group,
     GroupMember,
     Job,
@@ -24,6 +26,8 @@ from mstack_client.models import (
     Tokens,
     User,
 )
+
+T = TypeVar("T")
 
 
 def _files(data: Any) -> list[FileInfo]:
@@ -128,6 +132,42 @@ def fetch_file(
     given = {"filename": filename, "expected_cid": cid, "folder_id": folder_id}
     body |= {k: v for k, v in given.items() if v is not None}
     return Call("POST", "/api/v1/files/fetch", Job.from_json, json=body)
+
+
+# -- follows and feeds (msocial) ---------------------------------------------------------
+
+
+def follow(profile_id: str, *, as_profile: str) -> Call[FollowCounts]:
+    path = f"/api/v1/profiles/{segment(profile_id)}/follow"
+    return Call("POST", path, FollowCounts.from_json, json={"profile": as_profile})
+
+
+def unfollow(profile_id: str, *, as_profile: str) -> Call[FollowCounts]:
+    path = f"/api/v1/profiles/{segment(profile_id)}/unfollow"
+    return Call("POST", path, FollowCounts.from_json, json={"profile": as_profile})
+
+
+def follow_counts(profile_id: str) -> Call[FollowCounts]:
+    return Call("GET", f"/api/v1/profiles/{segment(profile_id)}/follows", FollowCounts.from_json)
+
+
+def feed(
+    kind: str,
+    owner_id: str,
+    item: Callable[[dict[str, Any]], T],
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    tag: str | None = None,
+) -> Call[Page[T]]:
+    """``kind``: ``profile`` (its posts), ``following`` (what your profile follows) or
+    ``group`` (a group of profiles' members); ``item`` reads a post (the generated model,
+    a layer above this module)."""
+    if kind not in ("profile", "following", "group"):
+        raise ValueError(f"no feed of kind {kind!r}")
+    query = params(cursor=cursor, limit=limit, tag=tag)
+    path = f"/api/v1/feeds/{kind}/{segment(owner_id)}"
+    return Call("GET", path, Page.parser(item), params=query)
 
 
 # -- conversations (msocial messaging) -------------------------------------------------------

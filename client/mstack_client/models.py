@@ -311,6 +311,23 @@ class Message:
 
 
 @dataclass(frozen=True)
+class FollowCounts:
+    """How many profiles follow a profile, and how many it follows."""
+
+    profile: str
+    followers: int
+    following: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FollowCounts:
+        return cls(
+            profile=data["profile"],
+            followers=int(data["followers"]),
+            following=int(data["following"]),
+        )
+
+
+@dataclass(frozen=True)
 class Conversation:
     """A private (two accounts) or group conversation, with the caller's unread count.
     ``members`` are the server's member objects (``user_id``, ``username``, ``role``)."""

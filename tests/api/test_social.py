@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
+from mcore.db import Database
+from mcore.records.models import Record
+from mcore.settings import Settings
+from msocial._generated.models import Post
 from tests.conftest import AuthedClient, MakeClient
 
 
@@ -199,3 +204,59 @@ async def test_forums_threads_and_forks(make_client: MakeClient) -> None:
     assert {p["id"] for p in in_thread["items"]} == {first["id"], reply["id"]}
     forks = (await ann.get("/api/v1/threads", params={"forked_from": reply["id"]})).json()
     assert [t["id"] for t in forks["items"]] == [fork.json()["id"]]
+
+
+def _problem(reply: Any, status: int) -> dict[str, Any]:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+async def test_posts_a_minute_are_limited_per_account(
+    make_client: MakeClient, settings: Settings, db: Database, frozen_clock: Any
+) -> None:
+    settings.social = settings.social.model_copy(update={"posts_per_minute": 3})
+    ann, bob = await make_client("user"), await make_client("user")
+    mine, studio = await profile(ann, "ann"), await profile(ann, "ann-studio")
+    theirs = await profile(bob, "bob")
+    first = await post(ann, mine["id"], "p0")
+    await post(ann, studio["id"], "p1")  # every profile of the account counts
+    # a batch is counted item by item: two more would make four
+    batch = await ann.post(
+        "/api/v1/posts/batch",
+        json={"items": [{"profile": mine["id"], "text": t} for t in ("b0", "b1")]},
+    )
+    assert "social.posts_per_minute" in _problem(batch, 429)["detail"]
+    await post(ann, mine["id"], "p2")
+    limited = await ann.post("/api/v1/posts", json={"profile": mine["id"], "text": "p3"})
+    assert "social.posts_per_minute" in _problem(limited, 429)["detail"]
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+    # editing is not posting, and another account has its own minute
+    edited = await ann.patch(f"/api/v1/posts/{first['id']}", json={"text": "p0, edited"})
+    assert edited.status_code == 200, edited.text
+    await post(bob, theirs["id"], "bob's")
+    async with db.session() as session:
+        ids = (
+            await session.exec(select(Post.id).join(Record, col(Record.id) == col(Post.id)))
+        ).all()
+    assert len(ids) == 4  # p0, p1, p2 and bob's: nothing of the refused ones
+    frozen_clock.offset += 61
+    await post(ann, mine["id"], "a minute later")
+
+
+async def test_groups_of_profiles_have_a_member_limit(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    settings.social = settings.social.model_copy(update={"max_group_members": 2})
+    ann = await make_client("user")
+    people = [await profile(ann, f"p{i}") for i in range(3)]
+    members = [{"profile": p["id"], "role": "member"} for p in people]
+    big = await ann.post("/api/v1/profile-groups", json={"name": "Three", "members": members})
+    assert "social.max_group_members" in _problem(big, 422)["detail"]
+    made = await ann.post("/api/v1/profile-groups", json={"name": "Two", "members": members[:2]})
+    assert made.status_code == 201, made.text
+    grown = await ann.patch(
+        f"/api/v1/profile-groups/{made.json()['id']}", json={"members": members}
+    )
+    assert "social.max_group_members" in _problem(grown, 422)["detail"]

@@ -150,6 +150,7 @@ def _register() -> None:
         _manage,
         _shares,
         _shell,
+        _social,
     )
 
     for module in (
@@ -163,6 +164,7 @@ def _register() -> None:
         _manage,
         _shares,
         _shell,
+        _social,
     ):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -26,6 +26,7 @@ from mstack_client._core import (
     segment,
 )
 from mstack_client._generated.sdk import RECORD_PATHS, Models
+from mstack_client._generated.sdk.msocial import Post
 from mstack_client._generated.sdk.sharing import Sharing
 from mstack_client._transfer import (
     CHUNK,
@@ -69,6 +70,7 @@ from mstack_client.models import (
     ExportResult,
     FileInfo,
     Folder,
+    FollowCounts,
     Job,
     Message,
     Page,
@@ -79,6 +81,7 @@ from mstack_client.models import (
 )
 
 T = TypeVar("T")
+WATCH_PAGES = 10  # pages of a feed one poll of watch_feed reads at most (the newest 500)
 
 
 class Client(Models, Sharing, Base):
@@ -846,6 +849,93 @@ class Client(Models, Sharing, Base):
             out.write(chunk)
             size += len(chunk)
         return size
+
+    # ------------------------------------------------------------------ follows and feeds
+
+    def follow(self, profile_id: str, *, as_profile: str) -> FollowCounts:
+        """Your profile ``as_profile`` follows ``profile_id``; again changes nothing. The
+        followed profile's counts."""
+        return self._call(_api.follow(profile_id, as_profile=as_profile))
+
+    def unfollow(self, profile_id: str, *, as_profile: str) -> FollowCounts:
+        """Your profile ``as_profile`` no longer follows ``profile_id``."""
+        return self._call(_api.unfollow(profile_id, as_profile=as_profile))
+
+    def follow_counts(self, profile_id: str) -> FollowCounts:
+        return self._call(_api.follow_counts(profile_id))
+
+    def profile_feed(
+        self,
+        profile_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        tag: str | None = None,
+    ) -> Page[Post]:
+        """A profile's posts that you may read, newest first, a page at a time."""
+        return self._call(
+            _api.feed("profile", profile_id, Post.from_json, cursor=cursor, limit=limit, tag=tag)
+        )
+
+    def following_feed(
+        self,
+        profile_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        tag: str | None = None,
+    ) -> Page[Post]:
+        """The posts of the profiles your profile ``profile_id`` follows, newest first."""
+        return self._call(
+            _api.feed("following", profile_id, Post.from_json, cursor=cursor, limit=limit, tag=tag)
+        )
+
+    def group_feed(
+        self,
+        profile_group_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        tag: str | None = None,
+    ) -> Page[Post]:
+        """The posts of a group of profiles' members, newest first."""
+        return self._call(
+            _api.feed(
+                "group", profile_group_id, Post.from_json, cursor=cursor, limit=limit, tag=tag
+            )
+        )
+
+    def watch_feed(
+        self,
+        kind: str,
+        owner_id: str,
+        *,
+        after: Post | None = None,
+        tag: str | None = None,
+        poll: float = 2.0,
+    ) -> Iterator[Post]:
+        """New posts of a feed (``kind``: ``profile``, ``following`` or ``group``), oldest
+        first, as they appear: posts send no events, so it reads the feed's newest page
+        every ``poll`` seconds. New means created after ``after`` (such as the newest post
+        of the page you showed; None: every post in the feed is new), in the feed's order
+        of creation; an edit is not new. At most the newest 500 a poll."""
+        mark = (after.created_at, after.id) if after is not None else None
+        while True:
+            fresh: list[Post] = []
+            cursor: str | None = None
+            for _ in range(WATCH_PAGES):
+                page = self._call(
+                    _api.feed(kind, owner_id, Post.from_json, cursor=cursor, limit=50, tag=tag)
+                )
+                newer = [p for p in page.items if mark is None or (p.created_at, p.id) > mark]
+                fresh += newer
+                if page.next is None or len(newer) < len(page.items):
+                    break
+                cursor = page.next
+            yield from reversed(fresh)
+            if fresh:
+                mark = (fresh[0].created_at, fresh[0].id)
+            time.sleep(poll)
 
     # ------------------------------------------------------------------ conversations
 
