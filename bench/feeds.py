@@ -14,7 +14,7 @@ profiles by the reader's profile.
 
 Measured over loopback HTTP (keep-alive), one request after the other, each the p50 and
 p99 of: `GET /api/v1/feeds/following/{reader}?limit=50` (first page, and the page after
-it) and the baseline `GET /api/v1/feeds/profile/{writer}?limit=50`. Target (issue 17):
+it) and the baseline `GET /api/v1/feeds/profiles/{writer}?limit=50`. Target (issue 17):
 the following feed's p99 under 20 ms.
 """
 
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace, data: Path) -> dict[str, list[float]]:
         )
         print(f"set-up: {args.posts} posts in {time.monotonic() - started:.0f} s", flush=True)
         following = f"/api/v1/feeds/following/{mine['id']}"
-        own = f"/api/v1/feeds/profile/{theirs['id']}"
+        own = f"/api/v1/feeds/profiles/{theirs['id']}"
         first = reader.get(following, limit=50)
         assert len(first["items"]) == 50, len(first["items"])
         assert len(reader.get(own, limit=50)["items"]) == 50

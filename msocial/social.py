@@ -26,6 +26,7 @@ from msocial._generated.ops import POST, get_profile_group
 REACTIONS = ("like", "love", "laugh", "wow", "sad", "thanks")
 Reaction_ = Literal["like", "love", "laugh", "wow", "sad", "thanks"]
 MAX_FOLLOWED_IN_FEED = 5000
+MAX_OWN_PROFILES = 100  # an account's profiles a follow or the account's feed considers
 
 
 class Follow(SQLModel, table=True):
@@ -61,7 +62,11 @@ class ReactionCount(SQLModel, table=True):
 
 
 class FollowRequest(SQLModel):
-    profile: str = Field(description="Your profile that follows (or stops following)")
+    profile: str | None = Field(
+        default=None,
+        description="Your profile that follows (or stops following); leave it out when you"
+        " have one profile",
+    )
 
 
 class FollowCounts(SQLModel):
@@ -105,26 +110,58 @@ async def _readable(session: AsyncSession, actor: Actor, object_id: str, kind: s
     return record
 
 
+async def _own_profiles(session: AsyncSession, actor: Actor) -> list[str]:
+    """The ids of the live profiles the actor's account owns, oldest first."""
+    require_account(actor)
+    rows = await session.exec(
+        select(Record.id)
+        .where(
+            col(Record.type) == "msocial/profile",
+            col(Record.owner_id) == actor.id,
+            col(Record.deleted_at).is_(None),
+        )
+        .order_by(col(Record.created_at), col(Record.id))
+        .limit(MAX_OWN_PROFILES)
+    )
+    return list(rows.all())
+
+
+async def _follower(session: AsyncSession, actor: Actor, data: FollowRequest | None) -> str:
+    """Which profile of the caller's follows: the one named, or their only one."""
+    if data is not None and data.profile is not None:
+        await _writable_profile(session, actor, data.profile)
+        return data.profile
+    mine = await _own_profiles(session, actor)
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise Invalid("you have no profile yet: make one to follow others", field="profile")
+    raise Invalid(
+        f"you have {len(mine)} profiles: say which one follows (`profile`)", field="profile"
+    )
+
+
 async def follow(
-    session: AsyncSession, *, actor: Actor, profile_id: str, data: FollowRequest
+    session: AsyncSession, *, actor: Actor, profile_id: str, data: FollowRequest | None = None
 ) -> FollowCounts:
-    """``data.profile`` (yours) follows ``profile_id`` (one you may see); again is a no-op."""
-    await _writable_profile(session, actor, data.profile)
+    """Your profile (``data.profile``, or your only one) follows ``profile_id`` (one you may
+    see); again is a no-op."""
+    follower = await _follower(session, actor, data)
     await _readable(session, actor, profile_id, "profile")
-    if data.profile == profile_id:
+    if follower == profile_id:
         raise Invalid("a profile cannot follow itself", field="profile")
-    await serialize_on(session, f"follow:{data.profile}:{profile_id}")
-    if await session.get(Follow, (data.profile, profile_id)) is None:
-        session.add(Follow(follower_id=data.profile, followed_id=profile_id, created_at=utcnow()))
+    await serialize_on(session, f"follow:{follower}:{profile_id}")
+    if await session.get(Follow, (follower, profile_id)) is None:
+        session.add(Follow(follower_id=follower, followed_id=profile_id, created_at=utcnow()))
         await session.flush()
     return await counts(session, profile_id)
 
 
 async def unfollow(
-    session: AsyncSession, *, actor: Actor, profile_id: str, data: FollowRequest
+    session: AsyncSession, *, actor: Actor, profile_id: str, data: FollowRequest | None = None
 ) -> FollowCounts:
-    await _writable_profile(session, actor, data.profile)
-    row = await session.get(Follow, (data.profile, profile_id))
+    follower = await _follower(session, actor, data)
+    row = await session.get(Follow, (follower, profile_id))
     if row is not None:
         await session.delete(row)
         await session.flush()
@@ -243,6 +280,30 @@ async def following_feed(
             await session.exec(
                 select(Follow.followed_id)
                 .where(col(Follow.follower_id) == profile_id)
+                .limit(MAX_FOLLOWED_IN_FEED)
+            )
+        ).all()
+    )
+    return await _feed(session, actor, followed, tag=tag, cursor=cursor, limit=limit)
+
+
+async def account_following_feed(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    tag: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PostPage:
+    """The posts of every profile a profile of the caller's follows, newest first (those
+    they may read); an account with no profile gets an empty feed."""
+    mine = await _own_profiles(session, actor)
+    followed = list(
+        (
+            await session.exec(
+                select(Follow.followed_id)
+                .where(col(Follow.follower_id).in_(mine))
+                .distinct()
                 .limit(MAX_FOLLOWED_IN_FEED)
             )
         ).all()

@@ -65,9 +65,10 @@ class ProfilesSocialController(Controller):
         session: Session,
         actor: CurrentActor,
         profile_id: ProfileId,
-        data: JSONBody[social.FollowRequest],
+        data: JSONBody[social.FollowRequest | None] = None,
     ) -> social.FollowCounts:
-        """Your profile `profile` follows this one; following again changes nothing."""
+        """Your profile `profile` follows this one (no body: your only profile);
+        following again changes nothing."""
         return await social.follow(session, actor=actor, profile_id=profile_id, data=data)
 
     @post(
@@ -81,9 +82,9 @@ class ProfilesSocialController(Controller):
         session: Session,
         actor: CurrentActor,
         profile_id: ProfileId,
-        data: JSONBody[social.FollowRequest],
+        data: JSONBody[social.FollowRequest | None] = None,
     ) -> social.FollowCounts:
-        """Your profile `profile` no longer follows this one."""
+        """Your profile `profile` (no body: your only profile) no longer follows this one."""
         return await social.unfollow(session, actor=actor, profile_id=profile_id, data=data)
 
     @get("/{profile_id:str}/follows", summary="Follower counts", opt=doc("profiles_follows"))
@@ -99,7 +100,7 @@ class FeedsController(Controller):
     tags = ["social"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
-        "/profile/{profile_id:str}",
+        "/profiles/{profile_id:str}",
         summary="A profile's posts",
         opt=doc("feeds_profile", guests=True),
     )
@@ -124,9 +125,30 @@ class FeedsController(Controller):
         )
         return await _page(session, actor, found, render)
 
+    @get("/following", summary="What your profiles follow", opt=doc("feeds_following_mine"))
+    async def my_following_feed(
+        self,
+        session: Session,
+        actor: CurrentActor,
+        tag: Tag = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        render: Render = False,
+    ) -> RenderedPostPage:
+        """The posts of every profile that a profile of yours follows, newest first (an
+        account with one profile: that profile's following feed)."""
+        found = await social.account_following_feed(
+            session,
+            actor=actor,
+            tag=tag,
+            cursor=cursor,
+            limit=min(limit, RENDERED_PAGE) if render else limit,
+        )
+        return await _page(session, actor, found, render)
+
     @get(
         "/following/{profile_id:str}",
-        summary="What your profile follows",
+        summary="What one profile of yours follows",
         opt=doc("feeds_following", 403),
     )
     async def following_feed(
@@ -151,7 +173,7 @@ class FeedsController(Controller):
         return await _page(session, actor, found, render)
 
     @get(
-        "/group/{profile_group_id:str}",
+        "/groups/{profile_group_id:str}",
         summary="A profile group's posts",
         opt=doc("feeds_group", guests=True),
     )

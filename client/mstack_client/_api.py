@@ -137,36 +137,44 @@ def fetch_file(
 # -- follows and feeds (msocial) ---------------------------------------------------------
 
 
-def follow(profile_id: str, *, as_profile: str) -> Call[FollowCounts]:
+def follow(profile_id: str, *, as_profile: str | None = None) -> Call[FollowCounts]:
     path = f"/api/v1/profiles/{segment(profile_id)}/follow"
-    return Call("POST", path, FollowCounts.from_json, json={"profile": as_profile})
+    body = {} if as_profile is None else {"profile": as_profile}
+    return Call("POST", path, FollowCounts.from_json, json=body)
 
 
-def unfollow(profile_id: str, *, as_profile: str) -> Call[FollowCounts]:
+def unfollow(profile_id: str, *, as_profile: str | None = None) -> Call[FollowCounts]:
     path = f"/api/v1/profiles/{segment(profile_id)}/unfollow"
-    return Call("POST", path, FollowCounts.from_json, json={"profile": as_profile})
+    body = {} if as_profile is None else {"profile": as_profile}
+    return Call("POST", path, FollowCounts.from_json, json=body)
 
 
 def follow_counts(profile_id: str) -> Call[FollowCounts]:
     return Call("GET", f"/api/v1/profiles/{segment(profile_id)}/follows", FollowCounts.from_json)
 
 
+_FEEDS = {"profile": "profiles", "following": "following", "group": "groups"}
+
+
 def feed(
     kind: str,
-    owner_id: str,
+    owner_id: str | None,
     item: Callable[[dict[str, Any]], T],
     *,
     cursor: str | None = None,
     limit: int | None = None,
     tag: str | None = None,
 ) -> Call[Page[T]]:
-    """``kind``: ``profile`` (its posts), ``following`` (what your profile follows) or
-    ``group`` (a group of profiles' members); ``item`` reads a post (the generated model,
-    a layer above this module)."""
-    if kind not in ("profile", "following", "group"):
-        raise ValueError(f"no feed of kind {kind!r}")
+    """``kind``: ``profile`` (its posts), ``following`` (what your profile ``owner_id``
+    follows, or with None what all your profiles follow) or ``group`` (a group of
+    profiles' members); ``item`` reads a post (the generated model, a layer above this
+    module)."""
+    if kind not in _FEEDS or (owner_id is None and kind != "following"):
+        raise ValueError(f"no feed of kind {kind!r} for {owner_id!r}")
     query = params(cursor=cursor, limit=limit, tag=tag)
-    path = f"/api/v1/feeds/{kind}/{segment(owner_id)}"
+    path = f"/api/v1/feeds/{_FEEDS[kind]}"
+    if owner_id is not None:
+        path += f"/{segment(owner_id)}"
     return Call("GET", path, Page.parser(item), params=query)
 
 

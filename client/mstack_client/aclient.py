@@ -874,13 +874,14 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
 
     # ------------------------------------------------------------------ follows and feeds
 
-    async def follow(self, profile_id: str, *, as_profile: str) -> FollowCounts:
-        """Your profile ``as_profile`` follows ``profile_id``; again changes nothing. The
+    async def follow(self, profile_id: str, *, as_profile: str | None = None) -> FollowCounts:
+        """Your profile ``as_profile`` (None: your only one) follows ``profile_id``; again
+        changes nothing. The
         followed profile's counts."""
         return await self._call(_api.follow(profile_id, as_profile=as_profile))
 
-    async def unfollow(self, profile_id: str, *, as_profile: str) -> FollowCounts:
-        """Your profile ``as_profile`` no longer follows ``profile_id``."""
+    async def unfollow(self, profile_id: str, *, as_profile: str | None = None) -> FollowCounts:
+        """Your profile ``as_profile`` (None: your only one) no longer follows ``profile_id``."""
         return await self._call(_api.unfollow(profile_id, as_profile=as_profile))
 
     async def follow_counts(self, profile_id: str) -> FollowCounts:
@@ -901,13 +902,14 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
 
     async def following_feed(
         self,
-        profile_id: str,
+        profile_id: str | None = None,
         *,
         cursor: str | None = None,
         limit: int | None = None,
         tag: str | None = None,
     ) -> Page[Post]:
-        """The posts of the profiles your profile ``profile_id`` follows, newest first."""
+        """The posts of the profiles your profile ``profile_id`` follows (None: that any
+        profile of yours follows), newest first."""
         return await self._call(
             _api.feed("following", profile_id, Post.from_json, cursor=cursor, limit=limit, tag=tag)
         )
@@ -930,7 +932,7 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
     async def watch_feed(
         self,
         kind: str,
-        owner_id: str,
+        owner_id: str | None,
         *,
         after: Post | None = None,
         tag: str | None = None,

@@ -113,7 +113,7 @@ async def test_feeds_render_on_request(make_client: MakeClient) -> None:
     author = await profile(ann, "ann")
     for i in range(23):
         await post(ann, author["id"], f"post *{i}*", widgets=["art.artists.list()"])
-    url = f"/api/v1/feeds/profile/{author['id']}"
+    url = f"/api/v1/feeds/profiles/{author['id']}"
     plain = (await bob.get(url, params={"limit": 30})).json()
     assert len(plain["items"]) == 23
     assert plain["items"][0]["text"] == "post *22*"

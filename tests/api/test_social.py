@@ -158,7 +158,7 @@ async def test_following_feed_is_newest_first_and_paged(make_client: MakeClient)
     assert counts["followers"] == 1
     # only the profile's owner reads its following feed
     assert (await bob.get(f"/api/v1/feeds/following/{reader['id']}")).status_code == 403
-    own = (await bob.get(f"/api/v1/feeds/profile/{writers[0]['id']}")).json()
+    own = (await bob.get(f"/api/v1/feeds/profiles/{writers[0]['id']}")).json()
     assert [p["text"] for p in own["items"]] == ["post 5", "post 3", "post 1"]
 
 
@@ -260,3 +260,51 @@ async def test_groups_of_profiles_have_a_member_limit(
         f"/api/v1/profile-groups/{made.json()['id']}", json={"members": members}
     )
     assert "social.max_group_members" in _problem(grown, 422)["detail"]
+
+
+async def test_the_accounts_following_feed_and_follow_without_naming_a_profile(
+    make_client: MakeClient,
+) -> None:
+    """The issue's contract: `POST /profiles/{id}/follow` with no body follows as your only
+    profile, and `GET /feeds/following` is what any profile of yours follows."""
+    ann = await make_client("user")
+    bob = await make_client("user")
+    nobody = await make_client("user")
+    writer = await profile(bob, "writer")
+    other = await profile(bob, "other-writer")
+    unfollowed = await profile(bob, "unfollowed")
+    # no profile yet: told to make one; a follow of nobody's is refused in words
+    none = await nobody.post(f"/api/v1/profiles/{writer['id']}/follow")
+    assert none.status_code == 422, none.text
+    assert "no profile" in none.json()["detail"]
+    first = await profile(ann, "ann-one")
+    assert (await ann.post(f"/api/v1/profiles/{writer['id']}/follow")).json()["followers"] == 1
+    second = await profile(ann, "ann-two")
+    several = await ann.post(f"/api/v1/profiles/{other['id']}/follow", json={})
+    assert several.status_code == 422
+    assert "2 profiles" in several.json()["detail"]
+    named = await ann.post(f"/api/v1/profiles/{other['id']}/follow", json={"profile": second["id"]})
+    assert named.status_code == 200, named.text
+    # both profiles also follow the writer: its posts come once
+    await ann.post(f"/api/v1/profiles/{writer['id']}/follow", json={"profile": second["id"]})
+    made = [
+        await post(bob, writer["id"], "from writer 1"),
+        await post(bob, other["id"], "from other"),
+        await post(bob, unfollowed["id"], "not followed"),
+        await post(bob, writer["id"], "from writer 2"),
+    ]
+    feed = await ann.get("/api/v1/feeds/following")
+    assert feed.status_code == 200, feed.text
+    texts = [p["text"] for p in feed.json()["items"]]
+    assert texts == ["from writer 2", "from other", "from writer 1"]
+    # one profile's feed still answers for that profile alone
+    only_first = (await ann.get(f"/api/v1/feeds/following/{first['id']}")).json()["items"]
+    assert [p["id"] for p in only_first] == [made[3]["id"], made[0]["id"]]
+    paged = (await ann.get("/api/v1/feeds/following", params={"limit": 2})).json()
+    rest = (
+        await ann.get("/api/v1/feeds/following", params={"limit": 2, "cursor": paged["next"]})
+    ).json()
+    assert [p["text"] for p in paged["items"] + rest["items"]] == texts
+    assert (await nobody.get("/api/v1/feeds/following")).json() == {"items": [], "next": None}
+    by_path = (await ann.get(f"/api/v1/feeds/profiles/{writer['id']}")).json()["items"]
+    assert [p["text"] for p in by_path] == ["from writer 2", "from writer 1"]

@@ -149,13 +149,13 @@ def post(
 @click.option(
     "--following",
     is_flag=True,
-    help="What your profile follows (the default).",
+    help="What your profiles follow (the default).",
 )
 @click.option(
     "--as",
     "as_ref",
     metavar="HANDLE_OR_ID",
-    help="With --following: your profile (needed only when you have several).",
+    help="With --following: only what this profile of yours follows (else all of yours).",
 )
 @click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 200))
 @click.option("--cursor", help="Continue from this cursor (printed after a page).")
@@ -188,7 +188,7 @@ def feed(
     interval: float,
     timeout: float | None,
 ) -> None:
-    """Print posts, newest first: what your profile follows, or one profile's or group's.
+    """Print posts, newest first: what your profiles follow, or one profile's or group's.
 
     With --follow, new posts are printed as they appear (oldest first) until Ctrl-C or
     --timeout. With --json: {"items", "next"}, or with --follow one post's JSON a line.
@@ -199,13 +199,15 @@ def feed(
         raise click.UsageError("--as goes with --following")
     st = state()
     with st.client() as client:
+        owner: str | None
         if profile_ref is not None:
             kind, owner = "profile", profile_id(client, profile_ref)
         elif group_id is not None:
             kind, owner = "group", group_id
-        else:
-            kind, owner = "following", own_profile(client, as_ref, "--as")
-        read = {
+        else:  # what one profile of yours follows, or without --as all of them
+            owner = None if as_ref is None else own_profile(client, as_ref, "--as")
+            kind = "following"
+        read: Any = {
             "profile": client.profile_feed,
             "following": client.following_feed,
             "group": client.group_feed,
