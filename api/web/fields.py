@@ -114,8 +114,8 @@ class PageModel:
         value: Any = values
         for part in self.title.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
-        if isinstance(value, str) and value:
-            return value
+        if isinstance(value, str) and value.strip():
+            return short_title(value)
         return f"{self.label.capitalize()} {str(values.get('id', ''))[-8:]}"
 
     def cover_ids(self, values: Mapping[str, Any]) -> str | None:
@@ -127,6 +127,19 @@ class PageModel:
         if isinstance(value, list):
             value = value[0] if value else None
         return value if isinstance(value, str) else None
+
+
+TITLE_MAX = 80  # characters of a title shown in lists, links and headings
+
+
+def short_title(text: str) -> str:
+    """A record's naming words as lists show them: the first line, cut at a word near
+    ``TITLE_MAX`` characters with an ellipsis (a post's text can be pages long)."""
+    line = text.strip().splitlines()[0].strip()
+    if len(line) <= TITLE_MAX:
+        return line
+    cut = line[:TITLE_MAX].rsplit(" ", 1)[0] if " " in line[:TITLE_MAX] else line[:TITLE_MAX]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 # -- forms -> request bodies --------------------------------------------------------------

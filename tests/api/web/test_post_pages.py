@@ -123,3 +123,21 @@ def test_a_pages_blocks_are_rendered_in_order(live_server: LiveServer) -> None:
     assert rendered.count("is not something widgets show") == 9  # 10 widgets run at most
     assert rendered.count("only the first 10 widgets are shown") == 1
     assert "<dt>Blocks</dt>" not in html  # shown rendered, not as a field list
+
+
+def test_the_posts_list_names_each_post_by_its_first_line_cut_short(
+    live_server: LiveServer,
+) -> None:
+    author = made(live_server, "/api/v1/profiles", {"handle": "ann", "display_name": "Ann"})
+    long_line = "A walk along the harbour wall at dawn, " * 6
+    made(live_server, "/api/v1/posts", {"profile": author, "text": f"{long_line}\n\nMore below."})
+    made(live_server, "/api/v1/posts", {"profile": author, "text": "Short one\nsecond line"})
+    with httpx.Client(base_url=live_server.url) as http:
+        sign_in_http(http, "live-user")
+        html = http.get("/posts", headers=HTML).text
+    cut = "A walk along the harbour wall at dawn, A walk along the harbour wall at dawn, A…"
+    assert cut in html
+    assert long_line.strip() not in html  # the whole first line is never the title
+    assert "More below." not in html
+    assert "Short one" in html
+    assert "second line" not in html
