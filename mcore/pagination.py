@@ -4,7 +4,8 @@ A list is ordered by a key that never repeats (a time-sortable id, a version num
 sort value then the id); a page is the first ``limit`` rows past the cursor, and the
 next cursor names the last row of the page. :func:`fetch_page` fetches one row more
 than the page to know whether another page follows; :func:`page_by_id` is the whole
-pattern for lists newest first by id.
+pattern for lists newest first by id, and :func:`page_by_id_union` the same page of rows
+that match any of several conditions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import json
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import ColumnElement, select, union_all
 from sqlalchemy.orm import Mapped
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -84,11 +86,57 @@ async def page_by_id(
 ) -> tuple[list[IdRow], str | None]:
     """One page of ``query``'s rows newest first by their time-sortable id, after the row
     the cursor names, and the cursor of the next page (None on the last)."""
-    after = decode_cursor(cursor)
-    if after is not None:
-        last = after.get("id")
-        if not isinstance(last, str) or not is_id(last):
-            raise unknown_cursor()
+    last = _after_id(cursor)
+    if last is not None:
         query = query.where(id_column < last)
     rows, last_row = await fetch_page(session, query.order_by(id_column.desc()), limit=limit)
     return rows, None if last_row is None else encode_cursor({"id": last_row.id})
+
+
+async def page_by_id_union(
+    session: AsyncSession,
+    query: SelectOfScalar[IdRow],
+    id_column: Mapped[str],
+    rules: list[ColumnElement[bool]],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[IdRow], str | None]:
+    """:func:`page_by_id` of ``query`` filtered by the ``OR`` of ``rules``, the same rows
+    in the same order with the same cursors, built as a ``UNION`` of one page per rule.
+
+    Each rule's page (the first rows past the cursor, newest first) can walk an index of
+    its own and stop at the page's end, where PostgreSQL answers the ``OR`` by testing
+    every row of ``query`` before it sorts and cuts. Any row of the ``OR``'s page matches
+    some rule, and is among the first of that rule's rows, so the page of the merged ids
+    is the ``OR``'s page; it is cut before the rows are read, which are then looked up by
+    id."""
+    if len(rules) == 1:
+        return await page_by_id(
+            session, query.where(rules[0]), id_column, cursor=cursor, limit=limit
+        )
+    last = _after_id(cursor)
+    branches = []
+    for rule in rules:
+        branch = query.with_only_columns(id_column).where(rule)
+        if last is not None:
+            branch = branch.where(id_column < last)
+        page = branch.order_by(id_column.desc()).limit(limit + 1).subquery()
+        branches.append(select(page.c[0]))
+    merged = union_all(*branches).subquery()
+    page = select(merged.c[0]).distinct().order_by(merged.c[0].desc()).limit(limit + 1)
+    rows, last_row = await fetch_page(
+        session, query.where(id_column.in_(page)).order_by(id_column.desc()), limit=limit
+    )
+    return rows, None if last_row is None else encode_cursor({"id": last_row.id})
+
+
+def _after_id(cursor: str | None) -> str | None:
+    """The id of the row a newest-first cursor names (None: the first page)."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    last = after.get("id")
+    if not isinstance(last, str) or not is_id(last):
+        raise unknown_cursor()
+    return last
