@@ -105,10 +105,10 @@ async def list_files(
         if mine:
             query = query.where(File.owner_id == actor.id)
         elif session.get_bind().dialect.name == "postgresql":
-            # PostgreSQL plans the OR of the rules at a cost that grows with the readable
-            # folders' estimate and pays for it on every page; a page of each rule is
-            # cheaper. SQLite walks the OR newest first and stops at the page's end, which
-            # is faster there than the rules' pages (bench/README.md, issue #15).
+            # a page of each rule, merged: each stops at the page's end on its own index,
+            # and PostgreSQL prices it far below the OR (which it overestimates from the
+            # readable folders). SQLite walks the OR newest first, faster there than the
+            # rules' pages, which sort a reachable folder's every file (bench/README.md).
             rules = readable_file_rules(actor)
         else:
             query = query.where(readable_files(actor))
