@@ -88,7 +88,7 @@ class Database:
             kwargs["pool_pre_ping"] = True
             # No JIT: mstack's queries are short, and PostgreSQL compiles any whose cost
             # estimate passes `jit_above_cost`, which can cost far more than running it
-            # (the files list: 0.1-0.2 s of compiling for a few ms of work, issue #15).
+            # (the files list: 0.5-0.75 s of compiling for 7-12 ms of work, issue #15).
             kwargs["connect_args"] = {"server_settings": {"jit": "off"}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:

@@ -187,8 +187,8 @@ def readable_file_rules(actor: Actor) -> list[ColumnElement[bool]]:
     files, public ones not hidden, those named by a live file share to the actor, or to a
     group of theirs (:func:`live_shares_to`, as two rules), and those in a folder they may
     see; for moderators, every file. A list can ask each rule on its own index and merge
-    the pages (``mcore.pagination.page_by_id_union``) where one ``OR`` has the database
-    test every row before the page is cut."""
+    the pages (``mcore.pagination.page_by_id_union``), where one ``OR`` walks the rows in
+    id order until the page is full."""
     if actor.is_moderator:
         return [true()]
     now = utcnow()
