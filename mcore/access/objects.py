@@ -6,9 +6,10 @@ blobs they reference.
 from ownership, roles, the row's space (a user's own, a group's at the member's role,
 the system space for platform staff), and live shares of it or of a folder above it,
 capped by the credential's scopes; :func:`require_level` turns a missing level into a
-403 that names it. The same rules as SQL conditions (:func:`readable_files`,
-:func:`readable_records`, :func:`reachable_folders`) let lists filter in the database
-before the page is cut; ``tests/api/access_matrix.md`` holds every cell of the table.
+403 that names it. The same rules as SQL conditions (:func:`readable_files`, rule by rule
+:func:`readable_file_rules`, :func:`readable_records`, :func:`reachable_folders`) let lists
+filter in the database before the page is cut; ``tests/api/access_matrix.md`` holds every
+cell of the table.
 
 DESIGN.md, "Who may read and write": a blob is
 readable by whoever may read a live file record of it, or an object some version of
@@ -102,13 +103,16 @@ def _staff_clause(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+def _live_share(now: datetime) -> ColumnElement[bool]:
+    return col(Share.revoked_at).is_(None) & (
+        col(Share.expires_at).is_(None) | (col(Share.expires_at) > now)
+    )
+
+
 def live_shares_to(actor: Actor, *, now: datetime | None = None) -> ColumnElement[bool]:
     """SQL on ``shares``: not revoked, not expired, to the actor or a group of theirs."""
-    now = now or utcnow()
-    return (
-        col(Share.revoked_at).is_(None)
-        & (col(Share.expires_at).is_(None) | (col(Share.expires_at) > now))
-        & ((col(Share.user_id) == actor.id) | col(Share.group_id).in_(_my_groups(actor)))
+    return _live_share(now or utcnow()) & (
+        (col(Share.user_id) == actor.id) | col(Share.group_id).in_(_my_groups(actor))
     )
 
 
@@ -178,21 +182,42 @@ def can_read_clause(
     return or_(owner_id == actor.id, (visibility == Visibility.public) & hidden.is_(False))
 
 
+def readable_file_rules(actor: Actor) -> list[ColumnElement[bool]]:
+    """The rules of :func:`readable_files` one by one (it is their ``OR``): the actor's own
+    files, public ones not hidden, those named by a live file share to the actor, or to a
+    group of theirs (:func:`live_shares_to`, as two rules), and those in a folder they may
+    see; for moderators, every file. A list can ask each rule on its own index and merge
+    the pages (``mcore.pagination.page_by_id_union``), where one ``OR`` walks the rows in
+    id order until the page is full."""
+    if actor.is_moderator:
+        return [true()]
+    now = utcnow()
+
+    def shared(to: ColumnElement[bool]) -> ColumnElement[bool]:
+        return col(File.id).in_(
+            select(Share.object_id).where(
+                col(Share.object_type) == ObjectType.file.value,
+                col(Share.level) >= int(Level.view),
+                _live_share(now),
+                to,
+            )
+        )
+
+    return [
+        col(File.owner_id) == actor.id,
+        (col(File.visibility) == Visibility.public) & col(File.hidden).is_(False),
+        shared(col(Share.user_id) == actor.id),
+        shared(col(Share.group_id).in_(_my_groups(actor))),
+        col(File.folder_id).is_not(None) & _in_readable_folder(actor, col(File.folder_id)),
+    ]
+
+
 def readable_files(actor: Actor) -> ColumnElement[bool]:
     """SQL condition matching the file rows ``actor`` may read (as :func:`file_level`):
     their own, public ones, those shared with them, and those in a folder they may see."""
     if actor.is_moderator:
         return true()
-    return (
-        can_read_clause(
-            actor,
-            owner_id=col(File.owner_id),
-            visibility=col(File.visibility),
-            hidden=col(File.hidden),
-        )
-        | _shared(actor, ObjectType.file, col(File.id), Level.view)
-        | (col(File.folder_id).is_not(None) & _in_readable_folder(actor, col(File.folder_id)))
-    )
+    return or_(*readable_file_rules(actor))
 
 
 def readable_records(actor: Actor) -> ColumnElement[bool]:

@@ -33,6 +33,8 @@ class File(FileBase, table=True):
     __table_args__ = (
         Index("ix_files_owner_deleted_id", "owner_id", "deleted_at", "id"),
         Index("ix_files_deleted_at_id", "deleted_at", "id"),  # live files, newest first
+        # public live files, newest first: the public branch of the files list
+        Index("ix_files_visibility_deleted_id", "visibility", "deleted_at", "id"),
         Index("ix_files_folder_id", "folder_id", "deleted_at", "id"),
         # a folder's files by name, the children list's default order
         Index("ix_files_folder_name", "folder_id", "deleted_at", "filename", "id"),
