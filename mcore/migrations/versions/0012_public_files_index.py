@@ -1,8 +1,8 @@
 """files' public index: public live files by id, the files list's public branch
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-05 19:40:00
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 20:10:00
 
 `GET /api/v1/files` is a `UNION` of one page per access rule (the caller's own, public,
 shared, in a readable folder), each walking an index newest first to the page's end; the
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0010"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
