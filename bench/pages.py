@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable
@@ -163,7 +164,11 @@ def main() -> None:
     page50, page99 = percentiles(times["page"])
     json50, json99 = percentiles(times["json"])
     ratio = page50 / json50
-    print(f"\n{args.records} still images, {args.samples} samples each, one server process")
+    with sqlite3.connect(f"file:{data / 'mstack.db'}?mode=ro", uri=True) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM records WHERE type = 'mart/still_image' AND deleted_at IS NULL"
+        ).fetchone()
+    print(f"\n{count} still images, {args.samples} samples each, one server process")
     print(f"{'read':<28} {'p50':>9} {'p99':>9}")
     print(f"{'GET /still-images (HTML)':<28} {page50:>7.2f}ms {page99:>7.2f}ms")
     print(f"{'GET /api/v1/still-images':<28} {json50:>7.2f}ms {json99:>7.2f}ms")

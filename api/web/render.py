@@ -124,6 +124,7 @@ ENV = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates ship with the package: no stat of each per page
 )
 ENV.globals["static_url"] = static_url
 ENV.filters["when"] = _when

@@ -55,6 +55,9 @@ class Derivative(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source_cid", "processor", "version", "params_key", "name"),
         Index("ix_derivatives_transient_last_used_at", "transient", "last_used_at"),
+        # a page's previews by name (`named`): without it SQLite walks every lasting
+        # derivative of the instance by the index above
+        Index("ix_derivatives_source_name", "source_cid", "name", "transient"),
     )
 
     id: str = Field(primary_key=True, max_length=26)

@@ -74,3 +74,33 @@ def test_parse_checks_codec() -> None:
     assert parse_cid(cid, codec=RAW) == cid
     with pytest.raises(Invalid, match="record"):
         parse_cid(cid, codec=DAG_CBOR)
+
+
+def test_is_canonical_by_letters_agrees_with_decoding_and_printing_again() -> None:
+    """The letter-shape check says yes exactly for the strings ``cid_from_digest`` prints:
+    random digests of both codecs, and every one-letter change of them (a changed prefix,
+    the padding bits of the last letter, a letter outside base32)."""
+    import os
+
+    from mcore.cid import cid_from_digest
+
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    for _ in range(200):
+        digest = os.urandom(32)
+        for codec in (RAW, DAG_CBOR):
+            text = cid_from_digest(digest, codec)
+            assert is_canonical(text)
+            assert is_canonical(text, codec)
+            assert not is_canonical(text, RAW if codec == DAG_CBOR else DAG_CBOR)
+            position = os.urandom(1)[0] % len(text)
+            for letter in (alphabet[os.urandom(1)[0] % 32], "A", "0", "1"):
+                changed = text[:position] + letter + text[position + 1 :]
+                try:
+                    parsed = parse_cid(changed)
+                    again = cid_from_digest(digest_of(changed), codec) == changed
+                except (Invalid, ValueError):
+                    parsed, again = None, False
+                assert is_canonical(changed) == (parsed is not None and again), changed
+    last = cid_from_digest(bytes(32), RAW)
+    assert last.endswith("a")
+    assert not is_canonical(last[:-1] + "b")
