@@ -80,24 +80,28 @@ def test_is_canonical_by_letters_agrees_with_decoding_and_printing_again() -> No
     """The letter-shape check says yes exactly for the strings ``cid_from_digest`` prints:
     random digests of both codecs, and every one-letter change of them (a changed prefix,
     the padding bits of the last letter, a letter outside base32)."""
-    import os
+    import random
 
     from mcore.cid import cid_from_digest
 
+    rng = random.Random(20261204)  # the same strings every run
+
     alphabet = "abcdefghijklmnopqrstuvwxyz234567"
-    for _ in range(200):
-        digest = os.urandom(32)
+    for _ in range(2000):
+        digest = rng.randbytes(32)
         for codec in (RAW, DAG_CBOR):
             text = cid_from_digest(digest, codec)
             assert is_canonical(text)
             assert is_canonical(text, codec)
             assert not is_canonical(text, RAW if codec == DAG_CBOR else DAG_CBOR)
-            position = os.urandom(1)[0] % len(text)
-            for letter in (alphabet[os.urandom(1)[0] % 32], "A", "0", "1"):
+            position = rng.randrange(len(text))
+            for letter in (rng.choice(alphabet), "A", "0", "1"):
                 changed = text[:position] + letter + text[position + 1 :]
                 try:
                     parsed = parse_cid(changed)
-                    again = cid_from_digest(digest_of(changed), codec) == changed
+                    again = changed in {
+                        cid_from_digest(digest_of(changed), c) for c in (RAW, DAG_CBOR)
+                    }
                 except (Invalid, ValueError):
                     parsed, again = None, False
                 assert is_canonical(changed) == (parsed is not None and again), changed
