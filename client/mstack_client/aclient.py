@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import threading
@@ -35,7 +36,6 @@ from mstack_client._core import (
     segment,
 )
 from mstack_client._generated.sdk import RECORD_PATHS, AsyncModels
-from mstack_client._generated.sdk.msocial import Post
 from mstack_client._transfer import (
     CHUNK,
     OFFSET_TYPE,
@@ -88,9 +88,18 @@ from mstack_client.models import (
     UploadResult,
     User,
 )
+from mstack_client.records import Record
 
 T = TypeVar("T")
 WATCH_PAGES = 10  # pages of a feed one poll of watch_feed reads at most (the newest 500)
+
+
+def _post(raw: dict[str, Any]) -> Record:
+    """A post of a feed, as msocial's generated model (imported when first needed: the
+    client package is built for any project's specs, msocial's or not)."""
+    models = importlib.import_module("mstack_client._generated.sdk.msocial")
+    post: Record = models.Post.from_json(raw)
+    return post
 
 
 class AsyncClient(AsyncModels, AsyncSharing, Base):
@@ -894,10 +903,10 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
         cursor: str | None = None,
         limit: int | None = None,
         tag: str | None = None,
-    ) -> Page[Post]:
+    ) -> Page[Record]:
         """A profile's posts that you may read, newest first, a page at a time."""
         return await self._call(
-            _api.feed("profile", profile_id, Post.from_json, cursor=cursor, limit=limit, tag=tag)
+            _api.feed("profile", profile_id, _post, cursor=cursor, limit=limit, tag=tag)
         )
 
     async def following_feed(
@@ -907,11 +916,11 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
         cursor: str | None = None,
         limit: int | None = None,
         tag: str | None = None,
-    ) -> Page[Post]:
+    ) -> Page[Record]:
         """The posts of the profiles your profile ``profile_id`` follows (None: that any
         profile of yours follows), newest first."""
         return await self._call(
-            _api.feed("following", profile_id, Post.from_json, cursor=cursor, limit=limit, tag=tag)
+            _api.feed("following", profile_id, _post, cursor=cursor, limit=limit, tag=tag)
         )
 
     async def group_feed(
@@ -921,12 +930,10 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
         cursor: str | None = None,
         limit: int | None = None,
         tag: str | None = None,
-    ) -> Page[Post]:
+    ) -> Page[Record]:
         """The posts of a group of profiles' members, newest first."""
         return await self._call(
-            _api.feed(
-                "group", profile_group_id, Post.from_json, cursor=cursor, limit=limit, tag=tag
-            )
+            _api.feed("group", profile_group_id, _post, cursor=cursor, limit=limit, tag=tag)
         )
 
     async def watch_feed(
@@ -934,10 +941,10 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
         kind: str,
         owner_id: str | None,
         *,
-        after: Post | None = None,
+        after: Record | None = None,
         tag: str | None = None,
         poll: float = 2.0,
-    ) -> AsyncIterator[Post]:
+    ) -> AsyncIterator[Record]:
         """New posts of a feed (``kind``: ``profile``, ``following`` or ``group``), oldest
         first, as they appear: posts send no events, so it reads the feed's newest page
         every ``poll`` seconds. New means created after ``after`` (such as the newest post
@@ -945,11 +952,11 @@ class AsyncClient(AsyncModels, AsyncSharing, Base):
         of creation; an edit is not new. At most the newest 500 a poll."""
         mark = (after.created_at, after.id) if after is not None else None
         while True:
-            fresh: list[Post] = []
+            fresh: list[Record] = []
             cursor: str | None = None
             for _ in range(WATCH_PAGES):
                 page = await self._call(
-                    _api.feed(kind, owner_id, Post.from_json, cursor=cursor, limit=50, tag=tag)
+                    _api.feed(kind, owner_id, _post, cursor=cursor, limit=50, tag=tag)
                 )
                 newer = [p for p in page.items if mark is None or (p.created_at, p.id) > mark]
                 fresh += newer

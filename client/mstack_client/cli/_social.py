@@ -10,7 +10,6 @@ from typing import Any, Literal, cast
 import click
 
 from mstack_client._generated.sdk.client import Client
-from mstack_client._generated.sdk.msocial import Post
 from mstack_client.cid import DAG_CBOR, RAW, is_cid
 from mstack_client.cli._chat import _safe
 from mstack_client.cli._context import json_option, more_hint, state
@@ -19,12 +18,22 @@ from mstack_client.cli._records import visibility_option
 from mstack_client.errors import MstackError, NotFound
 
 
+def calls(client: Client, model: str) -> Any:
+    """The generated calls of an msocial model (``profiles``, ``posts``): looked up by name,
+    since the client package is built for any project's specs, msocial's or not."""
+    found = getattr(client, model, None)
+    if found is None:
+        raise MstackError(f"this client has no {model} (its project has no msocial models)")
+    return found
+
+
 def profile_id(client: Client, ref: str) -> str:
     """A profile's id from its id or its handle (``maren`` or ``@maren``, any case)."""
     if is_cid(ref, DAG_CBOR):
         return ref
     handle = ref.removeprefix("@")
-    for found in client.profiles.list(handle=handle):  # the filter matches parts of handles
+    # the filter matches parts of handles
+    for found in calls(client, "profiles").list(handle=handle):
         if found.handle.casefold() == handle.casefold():
             return found.id
     raise MstackError(f"no profile with the handle {handle!r} that you may see")
@@ -34,7 +43,7 @@ def own_profile(client: Client, ref: str | None, option: str) -> str:
     """The profile you act as: ``ref``, or your only profile when you have just one."""
     if ref is not None:
         return profile_id(client, ref)
-    mine = list(client.profiles.list(mine=True))
+    mine = list(calls(client, "profiles").list(mine=True))
     if len(mine) == 1:
         return mine[0].id
     if not mine:
@@ -58,13 +67,13 @@ class _Handles:
     def __call__(self, profile: str) -> str:
         if profile not in self.known:
             try:
-                self.known[profile] = "@" + self.client.profiles.get(profile).handle
+                self.known[profile] = "@" + calls(self.client, "profiles").get(profile).handle
             except NotFound:
                 self.known[profile] = profile
         return self.known[profile]
 
 
-def _post_text(post: Post, handle: str) -> str:
+def _post_text(post: Any, handle: str) -> str:  # an msocial Post
     at = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
     lines = _safe(post.text).splitlines() or [""]
     out = [f"{post.id}  {at}  {_safe(handle)}: {lines[0]}", *(f"    {line}" for line in lines[1:])]
@@ -77,7 +86,7 @@ def _post_text(post: Post, handle: str) -> str:
     return "\n".join(out)
 
 
-def _print(as_json: bool, post: Post, handles: _Handles) -> None:
+def _print(as_json: bool, post: Any, handles: _Handles) -> None:
     if as_json:
         click.echo(json.dumps(post.raw, ensure_ascii=False))
     else:
@@ -126,7 +135,7 @@ def post(
         text = sys.stdin.read()
     with st.client() as client:
         author = own_profile(client, profile_ref, "--profile")
-        made = client.posts.create(
+        made = calls(client, "posts").create(
             profile=author,
             text=text,
             attachments=[_file_cid(client, a) for a in attachments] or None,
