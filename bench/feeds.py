@@ -7,10 +7,13 @@ against the same account's own profile feed of 50, measured in the same run (iss
 A fresh `mstack serve` (one process, SQLite, its worker off). Over HTTP, as any client
 would: a reader account with a profile, and a writer account with a profile that has 50
 posts of its own (the baseline's feed; the limit a minute is raised for it). Then,
-straight into the tables (set-up, not what is measured), rows as the ops write them:
-`--posts` public posts (content blocks, records, their projection) spread at random over
-`--profiles` profiles with times over the last year, and follows of `--follows` of those
-profiles by the reader's profile.
+straight into the tables with the standard `sqlite3` module (set-up, not what is
+measured; 1,000,000 posts in about 90 s), rows as the ops write them: `--posts` public
+posts (content and version blocks, records, first versions, their projection) spread at
+random over `--profiles` profiles with times over the last year, and follows of
+`--follows` of those profiles by the reader's profile. Seeded: each run makes the same
+choices (authors, ages, nonces, follows); times count back from the start, so the
+version CIDs differ from run to run.
 
 Measured over loopback HTTP (keep-alive), one request after the other, each the p50 and
 p99 of: `GET /api/v1/feeds/following/{reader}?limit=50` (first page, and the page after
@@ -21,6 +24,7 @@ the following feed's p99 under 20 ms.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import signal
 import statistics
@@ -211,6 +215,48 @@ def _bulk(
     db.close()
 
 
+def _plan(data: Path, *, reader: str, reader_profile: str) -> None:
+    """Print how SQLite runs the following feed's list query (as the op builds it, after
+    ANALYZE) and what the query alone takes: it should walk ``ix_records_type_created``
+    newest first and probe ``msocial_posts`` by id, not sort the followed profiles' posts."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from mcore.access import Actor
+    from mcore.access.roles import Role
+    from mcore.db import Database
+    from mcore.settings import Settings
+    from msocial.social import following_feed
+
+    seen: list[tuple[str, Any]] = []
+
+    async def capture() -> None:
+        db = Database(Settings(data_dir=data))
+        event.listen(
+            db.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, params, _ctx, _many: seen.append((statement, params)),
+        )
+        async with db.session() as session:
+            await following_feed(
+                session, actor=Actor(id=reader, role=Role.user), profile_id=reader_profile
+            )
+        await db.dispose()
+
+    asyncio.run(capture())
+    statement, params = next(s for s in seen if "msocial_posts" in s[0] and "ORDER BY" in s[0])
+    db = sqlite3.connect(data / "mstack.db")
+    for row in db.execute(f"EXPLAIN QUERY PLAN {statement}", params):
+        print(f"plan: {row[3]}")
+    db.execute(statement, params).fetchall()
+    started = time.perf_counter()
+    for _ in range(50):
+        db.execute(statement, params).fetchall()
+    print(f"the list query alone (sqlite3): {(time.perf_counter() - started) * 20:.2f} ms")
+    db.close()
+
+
 def _time(call: Any, samples: int) -> list[float]:
     out = []
     for _ in range(samples):
@@ -248,6 +294,7 @@ def run(args: argparse.Namespace, data: Path) -> dict[str, list[float]]:
             seed=17,
         )
         print(f"set-up: {args.posts} posts in {time.monotonic() - started:.0f} s", flush=True)
+        _plan(data, reader=reader.id, reader_profile=mine["id"])
         following = f"/api/v1/feeds/following/{mine['id']}"
         own = f"/api/v1/feeds/profiles/{theirs['id']}"
         first = reader.get(following, limit=50)
