@@ -162,7 +162,10 @@ def _bulk(
     db.execute("COMMIT")
     batch = 50_000
     for start in range(0, posts, batch):
-        blocks, records, versions, rows = [], [], [], []
+        blocks: list[tuple[str, bytes]] = []
+        records: list[tuple[Any, ...]] = []
+        versions: list[tuple[Any, ...]] = []
+        rows: list[tuple[str, str]] = []
         for n in range(start, min(posts, start + batch)):
             who = rng.randrange(profiles)
             at = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
