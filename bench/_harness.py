@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -124,6 +125,42 @@ def sign_in(server: Server) -> str:
     login = httpx.post(f"{server.url}/api/v1/auth/login", json=credentials)
     login.raise_for_status()
     return str(login.json()["access_token"])
+
+
+class Caller:
+    """A new account on a bench's server, signed in: JSON calls that raise on a refusal."""
+
+    def __init__(self, url: str, username: str) -> None:
+        self.username = username
+        body = {
+            "email": f"{username}@example.org",
+            "username": username,
+            "password": BENCH_ACCOUNT["password"],
+        }
+        httpx.post(f"{url}/api/v1/auth/register", json=body).raise_for_status()
+        credentials = {"email": body["email"], "password": body["password"]}
+        login = httpx.post(f"{url}/api/v1/auth/login", json=credentials)
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        self.http = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=300
+        )
+        self.id: str = self.ok(self.http.get("/api/v1/auth/me"))["id"]
+
+    @staticmethod
+    def ok(reply: httpx.Response) -> Any:
+        if reply.status_code >= 400:
+            raise RuntimeError(f"{reply.request.method} {reply.request.url}: {reply.text}")
+        return reply.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.ok(self.http.post(path, json=body))
+
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self.ok(self.http.patch(path, json=body))
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.ok(self.http.get(path, params=params))
 
 
 @contextlib.contextmanager

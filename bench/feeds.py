@@ -34,12 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench._harness import mstack_server, workdir
+from bench._harness import Caller, mstack_server, workdir
 
 TARGET_P99_MS = 20.0
-PASSWORD = "quiet harbour at dawn 42"
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -47,35 +44,6 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return statistics.median(ordered) * 1000, p99 * 1000
-
-
-class Caller:
-    def __init__(self, url: str, username: str) -> None:
-        body = {"email": f"{username}@example.org", "username": username, "password": PASSWORD}
-        httpx.post(f"{url}/api/v1/auth/register", json=body).raise_for_status()
-        credentials = {"username": username, "password": PASSWORD}
-        login = httpx.post(f"{url}/api/v1/auth/login", json=credentials)
-        login.raise_for_status()
-        token = login.json()["access_token"]
-        self.http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=300
-        )
-        self.id: str = self.ok(self.http.get("/api/v1/auth/me"))["id"]
-
-    @staticmethod
-    def ok(reply: httpx.Response) -> Any:
-        if reply.status_code >= 400:
-            raise RuntimeError(f"{reply.request.method} {reply.request.url}: {reply.text}")
-        return reply.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.ok(self.http.post(path, json=body))
-
-    def patch(self, path: str, body: dict[str, Any]) -> Any:
-        return self.ok(self.http.patch(path, json=body))
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.ok(self.http.get(path, params=params))
 
 
 class _Template:

@@ -41,14 +41,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench._harness import mstack_server, workdir
+from bench._harness import Caller, mstack_server, workdir
 
 TARGET_P99_MS = 20.0
 TARGET_RATIO = 1.5
 PG_SERVER = os.environ.get("MSTACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PASSWORD = "quiet harbour at dawn 42"
 OTHER_USERS = 1000
 GROUPS = 300
 
@@ -61,34 +58,6 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 # -- the part made over HTTP ---------------------------------------------------------------
-
-
-class Caller:
-    def __init__(self, url: str, username: str) -> None:
-        self.username = username
-        body = {"email": f"{username}@example.org", "username": username, "password": PASSWORD}
-        httpx.post(f"{url}/api/v1/auth/register", json=body).raise_for_status()
-        login = httpx.post(
-            f"{url}/api/v1/auth/login", json={"email": body["email"], "password": PASSWORD}
-        )
-        login.raise_for_status()
-        token = login.json()["access_token"]
-        self.http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=300
-        )
-        self.id: str = self.ok(self.http.get("/api/v1/auth/me"))["id"]
-
-    @staticmethod
-    def ok(reply: httpx.Response) -> Any:
-        if reply.status_code >= 400:
-            raise RuntimeError(f"{reply.request.method} {reply.request.url}: {reply.text}")
-        return reply.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.ok(self.http.post(path, json=body))
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.ok(self.http.get(path, params=params))
 
 
 # -- the part written straight into the tables ---------------------------------------------

@@ -5,31 +5,16 @@ with me" naming a record by its model, and what each level lets a recipient do t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.api.web.test_pages import register
+from tests.api.web.test_folder_pages import XSS, ada, bob
 from tests.conftest import LiveServer
 from tests.webkit import HTML, csrf_of, inline_code
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
-XSS = '<img src=x onerror="document.title=1">'
-
-
-@pytest.fixture
-def ada(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url) as http:
-        assert register(http, "ada").status_code == 303
-        yield http
-
-
-@pytest.fixture
-def bob(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url) as http:
-        assert register(http, "bob").status_code == 303
-        yield http
+__all__ = ["ada", "bob"]  # the two accounts of the folder pages' tests
 
 
 def post(http: httpx.Client, path: str, at: str, **fields: str) -> httpx.Response:
