@@ -39,6 +39,11 @@ Render = Annotated[
 ]
 
 
+def _page_size(limit: int, render: bool) -> int:
+    """A feed's page: at most ``RENDERED_PAGE`` posts when each is rendered."""
+    return min(limit, RENDERED_PAGE) if render else limit
+
+
 async def _page(
     session: AsyncSession, actor: Actor, found: PostPage, render: bool
 ) -> RenderedPostPage:
@@ -121,7 +126,7 @@ class FeedsController(Controller):
             profile_id=profile_id,
             tag=tag,
             cursor=cursor,
-            limit=min(limit, RENDERED_PAGE) if render else limit,
+            limit=_page_size(limit, render),
         )
         return await _page(session, actor, found, render)
 
@@ -142,7 +147,7 @@ class FeedsController(Controller):
             actor=actor,
             tag=tag,
             cursor=cursor,
-            limit=min(limit, RENDERED_PAGE) if render else limit,
+            limit=_page_size(limit, render),
         )
         return await _page(session, actor, found, render)
 
@@ -168,7 +173,7 @@ class FeedsController(Controller):
             profile_id=profile_id,
             tag=tag,
             cursor=cursor,
-            limit=min(limit, RENDERED_PAGE) if render else limit,
+            limit=_page_size(limit, render),
         )
         return await _page(session, actor, found, render)
 
@@ -194,7 +199,7 @@ class FeedsController(Controller):
             profile_group_id=profile_group_id,
             tag=tag,
             cursor=cursor,
-            limit=min(limit, RENDERED_PAGE) if render else limit,
+            limit=_page_size(limit, render),
         )
         return await _page(session, actor, found, render)
 
