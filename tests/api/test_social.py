@@ -308,3 +308,40 @@ async def test_the_accounts_following_feed_and_follow_without_naming_a_profile(
     assert (await nobody.get("/api/v1/feeds/following")).json() == {"items": [], "next": None}
     by_path = (await ann.get(f"/api/v1/feeds/profiles/{writer['id']}")).json()["items"]
     assert [p["text"] for p in by_path] == ["from writer 2", "from writer 1"]
+
+
+async def test_a_feed_of_many_followed_profiles_tests_each_post_and_pages_the_same(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `FEW_FOLLOWED` followed profiles the feed tests each post against the follows
+    (an EXISTS) instead of binding the profiles as values: the same posts, in the same
+    order and pages, private ones of the followed left out."""
+    from msocial import social
+
+    ann = await make_client("user")
+    bob = await make_client("user")
+    reader = await profile(ann, "many-reader")
+    writers = [await profile(bob, f"writer-{i}") for i in range(4)]
+    for writer in writers[:3]:
+        await ann.post(f"/api/v1/profiles/{writer['id']}/follow", json={"profile": reader["id"]})
+    for i in range(7):
+        await post(bob, writers[i % 4]["id"], f"many {i}")
+    hidden = await bob.post("/api/v1/posts", json={"profile": writers[0]["id"], "text": "mine"})
+    assert hidden.status_code == 201  # private: not for ann
+
+    async def walk() -> list[str]:
+        texts, query = [], {"limit": 2}
+        while True:
+            page = (await ann.get(f"/api/v1/feeds/following/{reader['id']}", params=query)).json()
+            texts += [p["text"] for p in page["items"]]
+            if not page["next"]:
+                return texts
+            query = {"limit": 2, "cursor": page["next"]}
+
+    as_values = await walk()
+    assert as_values == ["many 6", "many 5", "many 4", "many 2", "many 1", "many 0"]
+    monkeypatch.setattr(social, "FEW_FOLLOWED", 1)
+    assert await walk() == as_values
+    assert [p["text"] for p in (await ann.get("/api/v1/feeds/following")).json()["items"]] == (
+        as_values
+    )

@@ -76,7 +76,17 @@ class OneOf:
     value: Sequence[Any] | None
 
 
-Filter = Match | HasTerm | OneOf
+@dataclass(frozen=True)
+class Holds:
+    """A filter the database tests on each row as the list walks its order (an ``EXISTS``
+    over another table, say), for a set too large to bind as values: unlike
+    :class:`OneOf`'s list, it never lets the planner drive the page from that set and sort
+    what it finds."""
+
+    clause: Any
+
+
+Filter = Match | HasTerm | OneOf | Holds
 
 
 @dataclass(frozen=True)

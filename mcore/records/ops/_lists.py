@@ -28,6 +28,7 @@ from mcore.records.ops._core import (
     BaseT,
     Filter,
     HasTerm,
+    Holds,
     OneOf,
     ReadT,
     RecordType,
@@ -87,6 +88,8 @@ def _storable(value: Any) -> bool:
 
 
 def _filter_clause(item: Filter) -> Any:
+    if isinstance(item, Holds):
+        return item.clause
     if isinstance(item, OneOf):
         values = [v for v in item.value or () if _storable(v)]
         return item.column.in_(values) if values else false()
@@ -140,7 +143,7 @@ async def list_objects(
         )
     )
     for item in filters:
-        if item.value is not None:
+        if isinstance(item, Holds) or item.value is not None:
             query = query.where(_filter_clause(item))
     after = decode_cursor(cursor)
     if after is not None:
