@@ -431,6 +431,9 @@ def _refine_operation(
     if spec.request_examples and "requestBody" in operation:
         for media in operation["requestBody"]["content"].values():
             media["examples"] = _examples(spec.request_examples)
+    body = handler.parsed_fn_signature.parameters.get("data")
+    if body is not None and body.has_default and "requestBody" in operation:
+        operation["requestBody"]["required"] = False  # `data: ... = None`: a body is optional
     responses = operation.setdefault("responses", {})
     for status in [s for s in responses if s[0] in "45"]:
         del responses[status]  # Litestar's default 400: this server never sends it

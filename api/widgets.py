@@ -196,12 +196,16 @@ async def run_widgets(
     """Each widget in order, the first ``MAX_WIDGETS`` run, the rest refused inline."""
     shown: list[WidgetRendered] = []
     for i, expr in enumerate(exprs or []):
-        if i >= MAX_WIDGETS:
-            detail = f"only the first {MAX_WIDGETS} widgets are shown"
-            shown.append(WidgetFailed(expr=expr, error=WidgetProblem(status=422, detail=detail)))
-        else:
-            shown.append(await run_widget(session, actor, expr))
+        shown.append(
+            beyond_limit(expr) if i >= MAX_WIDGETS else await run_widget(session, actor, expr)
+        )
     return shown
+
+
+def beyond_limit(expr: str) -> WidgetFailed:
+    """The inline refusal of a widget past the first ``MAX_WIDGETS`` of a post or page."""
+    detail = f"only the first {MAX_WIDGETS} widgets are shown"
+    return WidgetFailed(expr=expr, error=WidgetProblem(status=422, detail=detail))
 
 
 async def render_post(session: AsyncSession, actor: Actor, post: PostRead) -> RenderedPost:

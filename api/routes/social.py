@@ -3,7 +3,8 @@ own CRUD is generated (``api/_generated/msocial_routes.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -39,15 +40,20 @@ Render = Annotated[
 ]
 
 
-def _page_size(limit: int, render: bool) -> int:
-    """A feed's page: at most ``RENDERED_PAGE`` posts when each is rendered."""
-    return min(limit, RENDERED_PAGE) if render else limit
-
-
-async def _page(
-    session: AsyncSession, actor: Actor, found: PostPage, render: bool
+async def _feed(
+    session: AsyncSession,
+    actor: Actor,
+    read: Callable[..., Awaitable[PostPage]],
+    *,
+    render: bool,
+    limit: int,
+    **args: Any,
 ) -> RenderedPostPage:
-    """A feed's page as it is answered: with ``render``, each post rendered for the viewer."""
+    """A feed's page as it is answered, from ``read`` (a feed op of ``msocial.social``):
+    with ``render``, at most ``RENDERED_PAGE`` posts, each rendered for the viewer."""
+    found = await read(
+        session, actor=actor, limit=min(limit, RENDERED_PAGE) if render else limit, **args
+    )
     if render:
         items = [await render_post(session, actor, item) for item in found.items]
     else:
@@ -120,15 +126,16 @@ class FeedsController(Controller):
         render: Render = False,
     ) -> RenderedPostPage:
         """Newest first, those you may read."""
-        found = await social.profile_feed(
+        return await _feed(
             session,
-            actor=actor,
+            actor,
+            social.profile_feed,
             profile_id=profile_id,
             tag=tag,
             cursor=cursor,
-            limit=_page_size(limit, render),
+            render=render,
+            limit=limit,
         )
-        return await _page(session, actor, found, render)
 
     @get("/following", summary="What your profiles follow", opt=doc("feeds_following_mine"))
     async def my_following_feed(
@@ -142,14 +149,15 @@ class FeedsController(Controller):
     ) -> RenderedPostPage:
         """The posts of every profile that a profile of yours follows, newest first (an
         account with one profile: that profile's following feed)."""
-        found = await social.account_following_feed(
+        return await _feed(
             session,
-            actor=actor,
+            actor,
+            social.account_following_feed,
             tag=tag,
             cursor=cursor,
-            limit=_page_size(limit, render),
+            render=render,
+            limit=limit,
         )
-        return await _page(session, actor, found, render)
 
     @get(
         "/following/{profile_id:str}",
@@ -167,15 +175,16 @@ class FeedsController(Controller):
         render: Render = False,
     ) -> RenderedPostPage:
         """The posts of the profiles your profile follows, newest first."""
-        found = await social.following_feed(
+        return await _feed(
             session,
-            actor=actor,
+            actor,
+            social.following_feed,
             profile_id=profile_id,
             tag=tag,
             cursor=cursor,
-            limit=_page_size(limit, render),
+            render=render,
+            limit=limit,
         )
-        return await _page(session, actor, found, render)
 
     @get(
         "/groups/{profile_group_id:str}",
@@ -193,15 +202,16 @@ class FeedsController(Controller):
         render: Render = False,
     ) -> RenderedPostPage:
         """The posts of its member profiles, newest first."""
-        found = await social.group_feed(
+        return await _feed(
             session,
-            actor=actor,
+            actor,
+            social.group_feed,
             profile_group_id=profile_group_id,
             tag=tag,
             cursor=cursor,
-            limit=_page_size(limit, render),
+            render=render,
+            limit=limit,
         )
-        return await _page(session, actor, found, render)
 
 
 class ReactionsController(Controller):

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.widgets import MAX_WIDGETS, WidgetFailed, WidgetProblem, WidgetRendered, run_widget
+from api.widgets import (
+    MAX_WIDGETS,
+    WidgetFailed,
+    WidgetProblem,
+    WidgetRendered,
+    beyond_limit,
+    run_widget,
+)
 from mcore.access import Actor
 from msocial.markdown import to_html_async
 
@@ -56,10 +63,7 @@ async def _widget_view(
 ) -> WidgetView:
     if isinstance(shown, WidgetFailed):
         return WidgetView(expr=shown.expr, error=shown.error)
-    model = next(
-        (m for m in resolver.by_name.values() if m.record_type.subject.type_name == shown.type),
-        None,
-    )
+    model = resolver.by_name.get(shown.type)  # keyed by `$type` as well as by name
     if model is None:  # a type with no pages: its items by id
         return WidgetView(
             expr=shown.expr, items=[("", str(i.get("id", "")), None) for i in shown.items]
@@ -81,9 +85,9 @@ class _Widgets:
     async def view(self, expr: str) -> WidgetView:
         self.count += 1
         if self.count > MAX_WIDGETS:
-            detail = f"only the first {MAX_WIDGETS} widgets are shown"
-            return WidgetView(expr=expr, error=WidgetProblem(status=422, detail=detail))
-        shown = await run_widget(self.session, self.actor, expr)
+            shown: WidgetRendered = beyond_limit(expr)
+        else:
+            shown = await run_widget(self.session, self.actor, expr)
         return await _widget_view(self.session, self.actor, self.resolver, shown)
 
 

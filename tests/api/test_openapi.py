@@ -137,6 +137,14 @@ async def test_upload_documents_raw_and_multipart_bodies(doc: dict[str, Any]) ->
     assert form["properties"]["file"]["items"] == {"type": "string", "format": "binary"}
 
 
+async def test_an_optional_body_is_not_required(doc: dict[str, Any]) -> None:
+    """Follow and unfollow take no body to act as your only profile; a create needs one."""
+    for verb in ("follow", "unfollow"):
+        body = op(doc, "post", f"/api/v1/profiles/{{profile_id}}/{verb}")["requestBody"]
+        assert body["required"] is False
+    assert op(doc, "post", "/api/v1/artists")["requestBody"]["required"] is True
+
+
 @pytest.mark.parametrize(
     ("path", "media"),
     [
